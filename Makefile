@@ -1,0 +1,49 @@
+# visurf: two commands do all set-up on a fresh machine.
+#   make demo   - the main job on the built-in default
+#   make test   - build everything and run the test suite
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NODE_GYP := node_modules/.bin/node-gyp
+# Build native code against the local Node headers: nothing is downloaded.
+NODEDIR := $(shell if [ -f /usr/include/node/node_api.h ]; then echo /usr; else dirname $$(dirname $$(readlink -f $$(which node))); fi)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help deps system-deps build native ts test demo bench clean
+
+help:
+	@echo "make demo   - run the main job (installs what it needs)"
+	@echo "make test   - run the test suite (installs what it needs)"
+	@echo "make bench  - run the speed benchmark (BENCH.md configuration)"
+
+system-deps:
+	@if [ ! -f /usr/include/oneapi/dnnl/dnnl.hpp ]; then \
+	  echo "installing Debian package libdnnl-dev (oneDNN)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libdnnl-dev; \
+	fi
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+deps: system-deps node_modules/.installed
+
+native: deps
+	@if [ ! -f build/Makefile ]; then $(NODE_GYP) configure --nodedir=$(NODEDIR); fi
+	$(NODE_GYP) build --nodedir=$(NODEDIR) -j 2
+
+ts: deps
+	node_modules/.bin/tsc -p tsconfig.json
+
+build: native ts
+
+test: build
+	node --test --test-concurrency=1 dist/test/
+
+demo: build
+	node dist/src/cli/main.js demo
+
+bench: build
+	node dist/src/cli/main.js bench
+
+clean:
+	rm -rf dist build

@@ -1,0 +1,16 @@
+/** Builds the `visurf` command tree. Each subcommand lives in its own module and registers here. */
+import { Command } from 'commander';
+import { registerBench } from './bench.js';
+import { registerDemo } from './demo.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('visurf')
+    .description('Post-train vision-language models with ViSurf, SFT, RLVR and SFT→RLVR on a CPU.')
+    .version('0.1.0')
+    .showHelpAfterError();
+  registerBench(program);
+  registerDemo(program);
+  return program;
+}

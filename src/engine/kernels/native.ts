@@ -1,0 +1,89 @@
+/**
+ * Loads the N-API addon (build/Release/visurf_native.node) and exposes it as Kernels.
+ * The addon's functions take exactly the Kernels signatures, so this is a thin checked wrapper.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Kernels } from './types.js';
+
+export const KERNEL_METHODS: ReadonlyArray<Exclude<keyof Kernels, 'name'>> = [
+  'matmul',
+  'attentionForward',
+  'attentionBackward',
+  'rmsnormForward',
+  'rmsnormBackward',
+  'rope',
+  'swigluForward',
+  'swigluBackward',
+  'softmaxForward',
+  'softmaxBackward',
+  'logprobForward',
+  'logprobBackward',
+  'embeddingForward',
+  'embeddingBackward',
+  'add',
+  'mul',
+  'axpy',
+  'scaleInPlace',
+  'sumSquares',
+  'countNonFinite',
+  'adamw',
+  'toBf16',
+  'fromBf16',
+];
+
+export interface NativeAddon extends Omit<Kernels, 'name'> {
+  info(): { ompThreads: number };
+  setThreads(n: number): void;
+}
+
+/** The package root: two levels above dist/src/engine/kernels or src/engine/kernels. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'binding.gyp'))) return dir;
+    dir = resolve(dir, '..');
+  }
+  throw new Error('visurf: cannot locate the package root (package.json + binding.gyp)');
+}
+
+export function addonPath(): string {
+  return join(packageRoot(), 'build', 'Release', 'visurf_native.node');
+}
+
+/** Load the addon or throw an Error that says what is missing and how to fix it. */
+export function loadNativeAddon(): NativeAddon {
+  const path = addonPath();
+  if (!existsSync(path)) {
+    throw new Error(
+      `visurf: the native addon is missing (${path}). Build it with \`make build\` ` +
+        '(needs Debian libdnnl-dev, g++ and python3), or set VISURF_NATIVE=0 to run on the ' +
+        'slow TypeScript reference kernels.',
+    );
+  }
+  const require = createRequire(import.meta.url);
+  let addon: NativeAddon;
+  try {
+    addon = require(path) as NativeAddon;
+  } catch (err) {
+    throw new Error(
+      `visurf: the native addon at ${path} failed to load: ${(err as Error).message}. ` +
+        'Rebuild with `make build`, or set VISURF_NATIVE=0 for the reference kernels.',
+    );
+  }
+  const missing = KERNEL_METHODS.filter((m) => typeof addon[m] !== 'function');
+  if (missing.length > 0) {
+    throw new Error(
+      `visurf: the native addon at ${path} lacks ${missing.join(', ')}; rebuild with \`make build\`.`,
+    );
+  }
+  return addon;
+}
+
+export function nativeKernels(addon: NativeAddon): Kernels {
+  const k: Record<string, unknown> = { name: 'native' };
+  for (const m of KERNEL_METHODS) k[m] = addon[m];
+  return k as unknown as Kernels;
+}

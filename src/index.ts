@@ -1,0 +1,2 @@
+/** visurf public API. */
+export * from './engine/index.js';

@@ -1,0 +1,40 @@
+// Shared helpers for the visurf N-API addon: argument unpacking with clear errors.
+#pragma once
+#include <napi.h>
+#include <cstdint>
+#include <string>
+
+namespace visurf {
+
+// Each translation unit registers its functions on the exports object.
+void RegisterLinalg(Napi::Env env, Napi::Object exports);
+void RegisterPointwise(Napi::Env env, Napi::Object exports);
+
+// Throw a JS TypeError and return true if the argument is not what we expect.
+inline bool ArgError(const Napi::CallbackInfo& info, const std::string& msg) {
+  Napi::TypeError::New(info.Env(), "visurf native: " + msg).ThrowAsJavaScriptException();
+  return true;
+}
+
+inline float* F32(const Napi::CallbackInfo& info, size_t i) {
+  if (info[i].IsNull() || info[i].IsUndefined()) return nullptr;
+  return info[i].As<Napi::Float32Array>().Data();
+}
+inline int32_t* I32(const Napi::CallbackInfo& info, size_t i) {
+  if (info[i].IsNull() || info[i].IsUndefined()) return nullptr;
+  return info[i].As<Napi::Int32Array>().Data();
+}
+inline uint16_t* U16(const Napi::CallbackInfo& info, size_t i) {
+  return info[i].As<Napi::Uint16Array>().Data();
+}
+inline int64_t Int(const Napi::CallbackInfo& info, size_t i) {
+  return info[i].As<Napi::Number>().Int64Value();
+}
+inline double Num(const Napi::CallbackInfo& info, size_t i) {
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+inline bool Bool(const Napi::CallbackInfo& info, size_t i) {
+  return info[i].As<Napi::Boolean>().Value();
+}
+
+}  // namespace visurf
