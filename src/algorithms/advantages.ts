@@ -99,7 +99,8 @@ export function normaliseGroup(
   const stats = groupStats(rewards, options.std ?? 'sample');
   const advantages = new Float64Array(rewards.length);
   if (stats.zeroVariance) return { advantages, stats };
-  const scale = options.scaleByStd === false ? 1 : stats.std + (options.eps ?? DEFAULT_ADVANTAGE_EPS);
+  const scale =
+    options.scaleByStd === false ? 1 : stats.std + (options.eps ?? DEFAULT_ADVANTAGE_EPS);
   for (let i = 0; i < rewards.length; i++) advantages[i] = (rewards[i]! - stats.mean) / scale;
   return { advantages, stats };
 }
@@ -115,7 +116,8 @@ export type Grouping = { groupSize: number } | { groupIds: ArrayLike<number | st
 export function groupIndices(n: number, grouping: Grouping): number[][] {
   if ('groupSize' in grouping) {
     const g = grouping.groupSize;
-    if (!Number.isInteger(g) || g < 1) throw new RangeError(`groupSize must be a positive integer, got ${g}`);
+    if (!Number.isInteger(g) || g < 1)
+      throw new RangeError(`groupSize must be a positive integer, got ${g}`);
     if (n % g !== 0) throw new RangeError(`${n} rewards do not split into groups of ${g}`);
     return Array.from({ length: n / g }, (_, k) => Array.from({ length: g }, (_, j) => k * g + j));
   }

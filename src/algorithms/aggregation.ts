@@ -57,7 +57,10 @@ export function layoutTokenCount(layout: TokenLayout): number {
  * batches with no counted token get weight 0 (rather than verl's 0/0);
  * every sequence still counts in S.
  */
-export function aggregationWeights(layout: TokenLayout, options: AggregationOptions = {}): Float64Array {
+export function aggregationWeights(
+  layout: TokenLayout,
+  options: AggregationOptions = {},
+): Float64Array {
   const mode = options.aggregation ?? 'seq-mean-token-mean';
   const total = layoutTokenCount(layout);
   const mask = (t: number): number => (layout.mask ? layout.mask[t]! : 1);
@@ -78,9 +81,11 @@ export function aggregationWeights(layout: TokenLayout, options: AggregationOpti
     let counted = 0;
     for (let t = start; t < end; t++) counted += mask(t);
     const denominator =
-      mode === 'seq-mean-token-mean' ? nSeqs * counted
-      : mode === 'seq-mean-token-sum' ? nSeqs
-      : nSeqs * normLength;
+      mode === 'seq-mean-token-mean'
+        ? nSeqs * counted
+        : mode === 'seq-mean-token-sum'
+          ? nSeqs
+          : nSeqs * normLength;
     if (denominator > 0) for (let t = start; t < end; t++) weights[t] = mask(t) / denominator;
     start = end;
   }

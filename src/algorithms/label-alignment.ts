@@ -12,7 +12,8 @@
  */
 
 /** A JSON value as found in answers. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /**
  * Whitespace and separators of a JSON answer. Separator fields hold the full
@@ -53,17 +54,40 @@ export interface AnswerStyle {
 type SlotName = Exclude<keyof AnswerStyle, 'keyOrder' | 'decimals'>;
 
 const SLOT_NAMES: readonly SlotName[] = [
-  'leading', 'trailing', 'listOpen', 'listClose', 'listSeparator', 'listEmpty',
-  'objectOpen', 'objectClose', 'colon', 'memberSeparator', 'objectEmpty',
-  'arrayOpen', 'arrayClose', 'arraySeparator', 'arrayEmpty',
+  'leading',
+  'trailing',
+  'listOpen',
+  'listClose',
+  'listSeparator',
+  'listEmpty',
+  'objectOpen',
+  'objectClose',
+  'colon',
+  'memberSeparator',
+  'objectEmpty',
+  'arrayOpen',
+  'arrayClose',
+  'arraySeparator',
+  'arrayEmpty',
 ];
 
 /** Python `json.dumps` style, as in VisionReasoner / Seg-Zero labels. */
 export const CANONICAL_ANSWER_STYLE: Readonly<AnswerStyle> = Object.freeze({
-  leading: '', trailing: '',
-  listOpen: '', listClose: '', listSeparator: ', ', listEmpty: '',
-  objectOpen: '', objectClose: '', colon: ': ', memberSeparator: ', ', objectEmpty: '',
-  arrayOpen: '', arrayClose: '', arraySeparator: ', ', arrayEmpty: '',
+  leading: '',
+  trailing: '',
+  listOpen: '',
+  listClose: '',
+  listSeparator: ', ',
+  listEmpty: '',
+  objectOpen: '',
+  objectClose: '',
+  colon: ': ',
+  memberSeparator: ', ',
+  objectEmpty: '',
+  arrayOpen: '',
+  arrayClose: '',
+  arraySeparator: ', ',
+  arrayEmpty: '',
   keyOrder: Object.freeze(['bbox_2d', 'point_2d']) as string[],
   decimals: null,
 });
@@ -103,12 +127,17 @@ function renderValue(value: JsonValue, style: AnswerStyle, isRoot: boolean): str
   }
   const keys = orderedKeys(value, style.keyOrder);
   if (keys.length === 0) return `{${style.objectEmpty}}`;
-  const members = keys.map((k) => `${JSON.stringify(k)}${style.colon}${renderValue(value[k]!, style, false)}`);
+  const members = keys.map(
+    (k) => `${JSON.stringify(k)}${style.colon}${renderValue(value[k]!, style, false)}`,
+  );
   return `{${style.objectOpen}${members.join(style.memberSeparator)}${style.objectClose}}`;
 }
 
 /** Renders an answer (usually the list of objects) in the given style. */
-export function renderAnswer(objects: JsonValue, style: AnswerStyle = CANONICAL_ANSWER_STYLE): string {
+export function renderAnswer(
+  objects: JsonValue,
+  style: AnswerStyle = CANONICAL_ANSWER_STYLE,
+): string {
   return style.leading + renderValue(objects, style, true) + style.trailing;
 }
 
@@ -161,7 +190,10 @@ class ObservingParser {
   }
 
   /** Whitespace, the separator character, whitespace — or null at the closing bracket. */
-  private separatorOrClose(separator: string, closing: string): { separator: string } | { close: string } {
+  private separatorOrClose(
+    separator: string,
+    closing: string,
+  ): { separator: string } | { close: string } {
     const before = this.whitespace();
     const next = this.text[this.position];
     if (next === closing) {
@@ -178,7 +210,11 @@ class ObservingParser {
     if (c === '[') return this.array(isRoot);
     if (c === '{') return this.object();
     if (c === '"') return this.string();
-    for (const [literal, value] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [literal, value] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (this.text.startsWith(literal, this.position)) {
         this.position += literal.length;
         return value;
@@ -230,7 +266,10 @@ class ObservingParser {
       this.note('colon', beforeColon + ':' + this.whitespace());
       // defineProperty keeps keys such as "__proto__" as plain data, like JSON.parse.
       Object.defineProperty(result, key, {
-        value: this.value(false), enumerable: true, writable: true, configurable: true,
+        value: this.value(false),
+        enumerable: true,
+        writable: true,
+        configurable: true,
       });
       keys.push(key);
       const next = this.separatorOrClose(',', '}');
@@ -269,7 +308,9 @@ export function parseAnswer(text: string): JsonValue | undefined {
   return observeAnswer(text)?.value;
 }
 
-function observeAnswer(text: string): { value: JsonValue; observed: StyleObservations } | undefined {
+function observeAnswer(
+  text: string,
+): { value: JsonValue; observed: StyleObservations } | undefined {
   const parser = new ObservingParser(text);
   try {
     return { value: parser.parseDocument(), observed: parser.observed };
@@ -301,10 +342,13 @@ function majority<T>(items: readonly T[], keyOf: (item: T) => string): T | undef
 function numberFormatOf(numbers: StyleObservations['numbers']): number | null | undefined {
   if (numbers.length === 0) return undefined;
   let maxDecimals = 0;
-  for (const { text } of numbers) maxDecimals = Math.max(maxDecimals, /\.(\d+)/.exec(text)?.[1]?.length ?? 0);
+  for (const { text } of numbers)
+    maxDecimals = Math.max(maxDecimals, /\.(\d+)/.exec(text)?.[1]?.length ?? 0);
   const candidates: (number | null)[] = [null];
   for (let d = 0; d <= maxDecimals; d++) candidates.push(d);
-  return candidates.find((d) => numbers.every(({ text, value }) => formatNumber(value, d) === text));
+  return candidates.find((d) =>
+    numbers.every(({ text, value }) => formatNumber(value, d) === text),
+  );
 }
 
 /** Each answer's precedence votes: `a` before `b` for every pair in its first object holding both. */
@@ -330,7 +374,8 @@ function keyPrecedences(keySequences: readonly string[][]): Set<string> {
 function learnKeyOrder(perAnswer: readonly string[][][], canonical: readonly string[]): string[] {
   const universe = [...canonical];
   for (const sequences of perAnswer)
-    for (const keys of sequences) for (const key of keys) if (!universe.includes(key)) universe.push(key);
+    for (const keys of sequences)
+      for (const key of keys) if (!universe.includes(key)) universe.push(key);
   const votes = new Map<string, number>();
   for (const sequences of perAnswer)
     for (const edge of keyPrecedences(sequences)) votes.set(edge, (votes.get(edge) ?? 0) + 1);
@@ -408,7 +453,8 @@ export function alignLabelAnswer(
 ): AlignedLabel {
   const { style, parsable } = learnAnswerStyle(rolloutAnswerTexts, options.canonical);
   const label = options.enabled === false ? undefined : parseAnswer(labelAnswerText);
-  if (label === undefined) return { text: labelAnswerText, aligned: false, style, parsableRollouts: parsable };
+  if (label === undefined)
+    return { text: labelAnswerText, aligned: false, style, parsableRollouts: parsable };
   return { text: renderAnswer(label, style), aligned: true, style, parsableRollouts: parsable };
 }
 

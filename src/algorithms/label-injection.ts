@@ -35,7 +35,9 @@ function checkLayout(nRollouts: number, nLabels: number, groupSize: number): voi
   if (!Number.isInteger(groupSize) || groupSize < 1)
     throw new RangeError(`groupSize must be a positive integer, got ${groupSize}`);
   if (nRollouts !== nLabels * groupSize)
-    throw new RangeError(`${nRollouts} rollout rewards for ${nLabels} labels × group size ${groupSize}`);
+    throw new RangeError(
+      `${nRollouts} rollout rewards for ${nLabels} labels × group size ${groupSize}`,
+    );
 }
 
 function unionDiagnostics(stats: GroupStats): UnionGroupDiagnostics {

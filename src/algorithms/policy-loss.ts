@@ -54,7 +54,9 @@ export function tokenAdvantages(advantages: ArrayLike<number>, layout: TokenLayo
   if (advantages.length === total) return Float64Array.from(advantages);
   const nSeqs = layout.seqLengths.length;
   if (advantages.length !== nSeqs)
-    throw new RangeError(`${advantages.length} advantages: need ${total} (per token) or ${nSeqs} (per sequence)`);
+    throw new RangeError(
+      `${advantages.length} advantages: need ${total} (per token) or ${nSeqs} (per sequence)`,
+    );
   const perToken = new Float64Array(total);
   let start = 0;
   for (let s = 0; s < nSeqs; s++) {
@@ -65,7 +67,8 @@ export function tokenAdvantages(advantages: ArrayLike<number>, layout: TokenLayo
 }
 
 function checkLength(name: string, values: ArrayLike<number>, total: number): void {
-  if (values.length !== total) throw new RangeError(`${name} has ${values.length} entries for ${total} tokens`);
+  if (values.length !== total)
+    throw new RangeError(`${name} has ${values.length} entries for ${total} tokens`);
 }
 
 /**
@@ -79,7 +82,10 @@ function checkLength(name: string, values: ArrayLike<number>, total: number): vo
  * clipped branch is strictly larger (A > 0, ρ > 1 + clipHigh or A < 0,
  * ρ < 1 − clipLow), so dLoss/dlogp_t = w_t · dl_t/dlogp_t.
  */
-export function policyLoss(input: PolicyLossInput, options: PolicyLossOptions = {}): TokenLossResult {
+export function policyLoss(
+  input: PolicyLossInput,
+  options: PolicyLossOptions = {},
+): TokenLossResult {
   const clipLow = options.clipLow ?? 0.2;
   const clipHigh = options.clipHigh ?? 0.2;
   const weights = aggregationWeights(input, options);
@@ -103,7 +109,8 @@ export function policyLoss(input: PolicyLossInput, options: PolicyLossOptions = 
     clipped[t] = takesClipped ? 1 : 0;
     tokenLoss[t] = takesClipped ? clippedLoss : unclippedLoss;
     const ratioIsLive = limited === logRatio;
-    dLossDLogp[t] = takesClipped || !ratioIsLive || weights[t] === 0 ? 0 : weights[t]! * unclippedLoss;
+    dLossDLogp[t] =
+      takesClipped || !ratioIsLive || weights[t] === 0 ? 0 : weights[t]! * unclippedLoss;
   }
   return {
     loss: weightedSum(weights, tokenLoss),

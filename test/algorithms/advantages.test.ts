@@ -5,7 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { groupNormalizedAdvantages, groupStats, mean, normaliseGroup } from '../../src/algorithms/index.js';
+import {
+  groupNormalizedAdvantages,
+  groupStats,
+  mean,
+  normaliseGroup,
+} from '../../src/algorithms/index.js';
 import { assertAllClose, assertClose } from './approx.js';
 
 test('verl GRPO: rewards [1,0,0,1] → mean .5, sample std .57735, advantages ±0.866', () => {
@@ -20,14 +25,22 @@ test('verl GRPO: rewards [1,0,0,1] → mean .5, sample std .57735, advantages ±
 });
 
 test('population std divides by n: [1,0,0,1] → std .5, advantages ±1 (minus ε)', () => {
-  const { advantages, stats } = groupNormalizedAdvantages([1, 0, 0, 1], { groupSize: 4 }, { std: 'population' });
+  const { advantages, stats } = groupNormalizedAdvantages(
+    [1, 0, 0, 1],
+    { groupSize: 4 },
+    { std: 'population' },
+  );
   assertClose(stats[0]!.std, 0.5);
   const a = 0.5 / (0.5 + 1e-6);
   assertAllClose(advantages, [a, -a, -a, a], 1e-12);
 });
 
 test('Dr.GRPO subtracts the mean only: [3,1,0,0] → [2,0,−1,−1]', () => {
-  const { advantages } = groupNormalizedAdvantages([3, 1, 0, 0], { groupSize: 4 }, { scaleByStd: false });
+  const { advantages } = groupNormalizedAdvantages(
+    [3, 1, 0, 0],
+    { groupSize: 4 },
+    { scaleByStd: false },
+  );
   assertAllClose(advantages, [2, 0, -1, -1], 0);
 });
 
@@ -55,7 +68,11 @@ test('G = 1 → advantage 0 (defined: a single sample has no baseline; verl woul
 
 test('several groups by size keep their order', () => {
   // group A [1,0]: mean .5, std √.5 → ±.7071; group B [2,2]: zero variance.
-  const { advantages, stats } = groupNormalizedAdvantages([1, 0, 2, 2], { groupSize: 2 }, { eps: 0 });
+  const { advantages, stats } = groupNormalizedAdvantages(
+    [1, 0, 2, 2],
+    { groupSize: 2 },
+    { eps: 0 },
+  );
   assertAllClose(advantages, [Math.SQRT1_2, -Math.SQRT1_2, 0, 0], 1e-15);
   assert.deepEqual(
     stats.map((s) => s.zeroVariance),

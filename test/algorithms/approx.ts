@@ -14,7 +14,8 @@ export function assertAllClose(
   tolerance = 1e-9,
 ): void {
   assert.equal(actual.length, expected.length, 'lengths differ');
-  for (let i = 0; i < expected.length; i++) assertClose(actual[i]!, expected[i]!, tolerance, `[${i}]`);
+  for (let i = 0; i < expected.length; i++)
+    assertClose(actual[i]!, expected[i]!, tolerance, `[${i}]`);
 }
 
 /** Deterministic PRNG (mulberry32) so property tests are reproducible. */

@@ -34,7 +34,11 @@ test('ViSurf gradient = RLVR-term gradient + Â_y-weighted label-NLL gradient, e
   let start = 0;
   rolloutLengths.forEach((length, j) => {
     const expected = -rolloutAdvantages[j]! / ((G + 1) * length);
-    assertAllClose(union.dLossDLogp.subarray(start, start + length), Array(length).fill(expected), 1e-15);
+    assertAllClose(
+      union.dLossDLogp.subarray(start, start + length),
+      Array(length).fill(expected),
+      1e-15,
+    );
     start += length;
   });
   // …which is the plain GRPO loss gradient over the G rollouts, rescaled by G/(G+1).
@@ -44,13 +48,25 @@ test('ViSurf gradient = RLVR-term gradient + Â_y-weighted label-NLL gradient, e
     advantages: rolloutAdvantages,
     seqLengths: rolloutLengths,
   });
-  assertAllClose(union.dLossDLogp.subarray(0, start), rlvr.dLossDLogp.map((g) => (g * G) / (G + 1)), 1e-15);
+  assertAllClose(
+    union.dLossDLogp.subarray(0, start),
+    rlvr.dLossDLogp.map((g) => (g * G) / (G + 1)),
+    1e-15,
+  );
 
   // Label tokens: −Â_y / ((G+1)·|y|) = (Â_y/(G+1)) · ∇ token-mean NLL of the label.
   const labelGradient = union.dLossDLogp.subarray(start);
-  assertAllClose(labelGradient, Array(labelLength).fill(-labelAdvantage / ((G + 1) * labelLength)), 1e-15);
+  assertAllClose(
+    labelGradient,
+    Array(labelLength).fill(-labelAdvantage / ((G + 1) * labelLength)),
+    1e-15,
+  );
   const sft = sftLoss({ logp: logp.slice(start), seqLengths: [labelLength] });
-  assertAllClose(labelGradient, sft.dLossDLogp.map((g) => (labelAdvantage * g) / (G + 1)), 1e-15);
+  assertAllClose(
+    labelGradient,
+    sft.dLossDLogp.map((g) => (labelAdvantage * g) / (G + 1)),
+    1e-15,
+  );
 
   // At ρ = 1 the loss is −mean over members of Â, ≈ 0 because the union's advantages sum to 0.
   assertClose(union.loss, 0, 1e-12);

@@ -91,7 +91,11 @@ test('G = 1: the union has two members', () => {
 
 test('several groups are independent and laid out group by group', () => {
   const result = visurfAdvantages([0, 0, 0, 2, 3, 3], [3, 3], 3, { eps: 0 });
-  assertAllClose(result.rolloutAdvantages, [-0.5, -0.5, -0.5, -Math.SQRT2, Math.SQRT1_2, Math.SQRT1_2], 1e-12);
+  assertAllClose(
+    result.rolloutAdvantages,
+    [-0.5, -0.5, -0.5, -Math.SQRT2, Math.SQRT1_2, Math.SQRT1_2],
+    1e-12,
+  );
   assertAllClose(result.labelAdvantages, [1.5, 0], 1e-12);
   assert.deepEqual(result.smoothed, [false, true]);
   assert.throws(() => injectLabelAdvantages([0, 0, 0], [1, 1], 2), RangeError);
@@ -102,5 +106,9 @@ test('population std and Dr.GRPO options pass through', () => {
   const population = injectLabelAdvantages([0, 0, 0], [3], 3, { std: 'population', eps: 0 });
   assertClose(population.labelAdvantages[0]!, 2.25 / Math.sqrt(1.6875), 1e-15);
   const drGrpo = injectLabelAdvantages([0, 0, 0], [3], 3, { scaleByStd: false });
-  assertAllClose([...drGrpo.rolloutAdvantages, ...drGrpo.labelAdvantages], [-0.75, -0.75, -0.75, 2.25], 0);
+  assertAllClose(
+    [...drGrpo.rolloutAdvantages, ...drGrpo.labelAdvantages],
+    [-0.75, -0.75, -0.75, 2.25],
+    0,
+  );
 });

@@ -20,7 +20,12 @@ import {
 } from '../../src/algorithms/index.js';
 import { assertAllClose, assertClose, seededRandom } from './approx.js';
 
-const MODES: LossAggregation[] = ['token-mean', 'seq-mean-token-mean', 'seq-mean-token-sum', 'seq-mean-token-sum-norm'];
+const MODES: LossAggregation[] = [
+  'token-mean',
+  'seq-mean-token-mean',
+  'seq-mean-token-sum',
+  'seq-mean-token-sum-norm',
+];
 
 test('clipped surrogate agrees with verl on four hand-computed tokens', () => {
   // One sequence of 4 tokens, ε_low = ε_high = 0.2 (verl clip_ratio_low/high).
@@ -72,11 +77,20 @@ test('aggregation modes on sequences of different lengths', () => {
   const layout = { seqLengths: [1, 3] };
   const values = [4, 1, 2, 3];
   assertClose(aggregateTokens(values, layout, { aggregation: 'token-mean' }), 10 / 4); // 2.5
-  assertClose(aggregateTokens(values, layout, { aggregation: 'seq-mean-token-mean' }), (4 + 6 / 3) / 2); // 3
+  assertClose(
+    aggregateTokens(values, layout, { aggregation: 'seq-mean-token-mean' }),
+    (4 + 6 / 3) / 2,
+  ); // 3
   assertClose(aggregateTokens(values, layout, { aggregation: 'seq-mean-token-sum' }), (4 + 6) / 2); // 5
   // Dr.GRPO: token sums divided by L (default: the longest sequence, 3), mean over sequences.
-  assertClose(aggregateTokens(values, layout, { aggregation: 'seq-mean-token-sum-norm' }), (4 / 3 + 6 / 3) / 2);
-  assertClose(aggregateTokens(values, layout, { aggregation: 'seq-mean-token-sum-norm', normLength: 4 }), 1.25);
+  assertClose(
+    aggregateTokens(values, layout, { aggregation: 'seq-mean-token-sum-norm' }),
+    (4 / 3 + 6 / 3) / 2,
+  );
+  assertClose(
+    aggregateTokens(values, layout, { aggregation: 'seq-mean-token-sum-norm', normLength: 4 }),
+    1.25,
+  );
   // A mask drops the third token: token-mean 8/3; per sequence (4 + (1+3)/2)/2 = 3.
   const masked = { seqLengths: [1, 3], mask: [1, 1, 0, 1] };
   assertClose(aggregateTokens(values, masked, { aggregation: 'token-mean' }), 8 / 3);
@@ -93,7 +107,10 @@ test('policy-loss gradient equals finite differences of the loss in every aggreg
   const total = 11;
   const oldLogp = Array.from({ length: total }, () => -0.2 - 2 * random());
   // Log-ratios either well inside (|δ| < .1) or well outside (|δ| > .4) the clip range, away from kinks.
-  const logp = oldLogp.map((o, t) => o + (t % 3 === 0 ? 0.4 + 0.3 * random() : 0.1 * (2 * random() - 1)) * (t % 2 ? -1 : 1));
+  const logp = oldLogp.map(
+    (o, t) =>
+      o + (t % 3 === 0 ? 0.4 + 0.3 * random() : 0.1 * (2 * random() - 1)) * (t % 2 ? -1 : 1),
+  );
   const advantages = [1.3, -0.7, 0.4, -2.1];
   const mask = [1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1];
   for (const aggregation of MODES) {
@@ -107,7 +124,8 @@ test('policy-loss gradient equals finite differences of the loss in every aggreg
       up[t]! += h;
       down[t]! -= h;
       const numeric =
-        (policyLoss({ ...base, logp: up }, { aggregation }).loss - policyLoss({ ...base, logp: down }, { aggregation }).loss) /
+        (policyLoss({ ...base, logp: up }, { aggregation }).loss -
+          policyLoss({ ...base, logp: down }, { aggregation }).loss) /
         (2 * h);
       assertClose(dLossDLogp[t]!, numeric, 1e-8, `${aggregation} token ${t}`);
     }
@@ -148,7 +166,12 @@ test('SFT loss is the token-mean NLL of the label with gradient −1/|y| per tok
   // Two labels of lengths 1 and 2, token-mean over the batch: (1 + 2 + 3)/3 = 2;
   // per-sequence: (1 + 2.5)/2 = 1.75.
   assertClose(sftLoss({ logp: [-1, -2, -3], seqLengths: [1, 2] }).loss, 2, 1e-15);
-  assertClose(sftLoss({ logp: [-1, -2, -3], seqLengths: [1, 2] }, { aggregation: 'seq-mean-token-mean' }).loss, 1.75, 1e-15);
+  assertClose(
+    sftLoss({ logp: [-1, -2, -3], seqLengths: [1, 2] }, { aggregation: 'seq-mean-token-mean' })
+      .loss,
+    1.75,
+    1e-15,
+  );
 });
 
 test('KL penalties k1 and k3 (low_var_kl) with hand values, clamps and gradients', () => {
@@ -173,7 +196,10 @@ test('KL penalties k1 and k3 (low_var_kl) with hand values, clamps and gradients
     logp.forEach((_, t) => {
       const up = logp.map((v, i) => (i === t ? v + h : v));
       const down = logp.map((v, i) => (i === t ? v - h : v));
-      const numeric = (klLoss({ logp: up, refLogp, ...layout }, kind).loss - klLoss({ logp: down, refLogp, ...layout }, kind).loss) / (2 * h);
+      const numeric =
+        (klLoss({ logp: up, refLogp, ...layout }, kind).loss -
+          klLoss({ logp: down, refLogp, ...layout }, kind).loss) /
+        (2 * h);
       assertClose(dLossDLogp[t]!, numeric, 1e-8, `${kind} token ${t}`);
     });
   }
@@ -182,10 +208,27 @@ test('KL penalties k1 and k3 (low_var_kl) with hand values, clamps and gradients
 test('entropy from logits and its aggregation', () => {
   // Uniform over 4 → ln 4; p = [.5, .25, .25] → .5 ln 2 + 2·.25 ln 4 = 1.5 ln 2; a forbidden token (−∞) adds nothing.
   const entropy = entropyFromLogits(
-    [0, 0, 0, 0, Math.log(0.5) + 7, Math.log(0.25) + 7, Math.log(0.25) + 7, -Infinity, 5, -Infinity, -Infinity, -Infinity],
+    [
+      0,
+      0,
+      0,
+      0,
+      Math.log(0.5) + 7,
+      Math.log(0.25) + 7,
+      Math.log(0.25) + 7,
+      -Infinity,
+      5,
+      -Infinity,
+      -Infinity,
+      -Infinity,
+    ],
     4,
   );
   assertAllClose(entropy, [Math.log(4), 1.5 * Math.LN2, 0], 1e-12);
-  assertClose(aggregateEntropy(entropy, { seqLengths: [1, 2] }), (Math.log(4) + 1.5 * Math.LN2) / 3, 1e-12);
+  assertClose(
+    aggregateEntropy(entropy, { seqLengths: [1, 2] }),
+    (Math.log(4) + 1.5 * Math.LN2) / 3,
+    1e-12,
+  );
   assert.throws(() => entropyFromLogits([0, 0, 0], 2), RangeError);
 });
