@@ -41,17 +41,12 @@ export interface GroupStats {
 
 export const DEFAULT_ADVANTAGE_EPS = 1e-6;
 
-/** Copies any numeric array-like into a fresh Float64Array. */
-export function toFloat64(values: ArrayLike<number>): Float64Array {
-  return Float64Array.from(values as ArrayLike<number>);
-}
-
 /**
  * Mean with one refinement pass: `m + Σ(x−m)/n` cancels most of the
  * rounding of the plain sum, so that e.g. a label reward set to the
  * rollouts' mean sits exactly on the union's mean whenever possible.
  */
-export function mean(values: ArrayLike<number>): number {
+export function refinedMean(values: ArrayLike<number>): number {
   const n = values.length;
   if (n === 0) return 0;
   let sum = 0;
@@ -68,7 +63,7 @@ export function mean(values: ArrayLike<number>): number {
  */
 export function groupStats(rewards: ArrayLike<number>, std: StdKind = 'sample'): GroupStats {
   const size = rewards.length;
-  const m = mean(rewards);
+  const m = refinedMean(rewards);
   let min = Infinity;
   let max = -Infinity;
   let squares = 0;

@@ -12,7 +12,7 @@
  *    external supervision is applied where the model can solve the input.
  */
 
-import { mean } from './advantages.js';
+import { refinedMean } from './advantages.js';
 
 export interface RewardControls {
   align: boolean;
@@ -104,5 +104,9 @@ export function smoothLabelReward(
   let best = -Infinity;
   for (let j = 0; j < rolloutRewards.length; j++) best = Math.max(best, rolloutRewards[j]!);
   if (best < labelReward) return unchanged;
-  return { labelReward: mean(rolloutRewards), originalLabelReward: labelReward, fired: true };
+  return {
+    labelReward: refinedMean(rolloutRewards),
+    originalLabelReward: labelReward,
+    fired: true,
+  };
 }
