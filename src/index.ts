@@ -1,2 +1,2 @@
 /** visurf public API. */
-export * from './engine/index.js';
+export * from "./engine/index.js";

@@ -2,6 +2,7 @@
 #pragma once
 #include <napi.h>
 #include <cstdint>
+#include <exception>
 #include <string>
 
 namespace visurf {
@@ -14,6 +15,23 @@ void RegisterPointwise(Napi::Env env, Napi::Object exports);
 inline bool ArgError(const Napi::CallbackInfo& info, const std::string& msg) {
   Napi::TypeError::New(info.Env(), "visurf native: " + msg).ThrowAsJavaScriptException();
   return true;
+}
+
+inline bool IsF32(const Napi::Value& v) {
+  return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
+}
+
+// Wraps a native function so that a C++ exception (e.g. a dnnl::error) becomes a JS Error
+// instead of terminating the process.
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+Napi::Value Guarded(const Napi::CallbackInfo& info) {
+  try {
+    return F(info);
+  } catch (const std::exception& e) {
+    Napi::Error::New(info.Env(), std::string("visurf native: ") + e.what())
+        .ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
 }
 
 inline float* F32(const Napi::CallbackInfo& info, size_t i) {

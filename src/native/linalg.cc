@@ -1,4 +1,452 @@
+// Matrix products and fused attention on oneDNN (f32, or bf16 inputs with f32 accumulation).
+//
+// Every product is a oneDNN matmul primitive described with explicit strides, so transposes and
+// the fused [q|k|v] layout are read in place: no transposed copies are ever materialised.
+// Primitives are cached by their full description (shapes, strides, dtype, accumulate), since
+// creating one costs far more than running a small one.
 #include "addon.h"
+#include "bf16.h"
+
+#include <dnnl.hpp>
+#include <omp.h>
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
 namespace visurf {
-void RegisterLinalg(Napi::Env env, Napi::Object exports) {}
+
+using dnnl::memory;
+using Dims = memory::dims;
+using Dt = memory::data_type;
+
+static dnnl::engine& Engine() {
+  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  return eng;
 }
+static dnnl::stream& Stream() {
+  static dnnl::stream s(Engine());
+  return s;
+}
+
+// One strided operand of a product.
+struct Operand {
+  Dims dims;
+  Dims strides;
+};
+
+struct CachedMatmul {
+  dnnl::matmul prim;
+  std::string impl;
+};
+
+static std::string Key(const Operand& a, const Operand& b, const Operand& c, Dt dt, bool acc) {
+  std::ostringstream k;
+  for (auto* o : {&a, &b, &c}) {
+    for (auto d : o->dims) k << d << ',';
+    k << '/';
+    for (auto s : o->strides) k << s << ',';
+    k << '|';
+  }
+  k << static_cast<int>(dt) << (acc ? 'a' : 'w');
+  return k.str();
+}
+
+static CachedMatmul& GetMatmul(const Operand& a, const Operand& b, const Operand& c, Dt dt,
+                               bool accumulate) {
+  static std::unordered_map<std::string, CachedMatmul> cache;
+  std::string key = Key(a, b, c, dt, accumulate);
+  auto it = cache.find(key);
+  if (it != cache.end()) return it->second;
+  memory::desc amd(a.dims, dt, a.strides), bmd(b.dims, dt, b.strides),
+      cmd(c.dims, Dt::f32, c.strides);
+  dnnl::primitive_attr attr;
+  if (accumulate) {
+    dnnl::post_ops po;
+    po.append_sum(1.0f);
+    attr.set_post_ops(po);
+  }
+  dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(amd, bmd, cmd), attr, Engine());
+  CachedMatmul entry{dnnl::matmul(pd), pd.impl_info_str()};
+  return cache.emplace(key, std::move(entry)).first->second;
+}
+
+// Scratch buffers reused across calls (the addon is only ever called from the JS thread).
+static std::vector<uint16_t>& Scratch16(int slot, size_t n) {
+  static std::vector<uint16_t> bufs[4];
+  if (bufs[slot].size() < n) bufs[slot].resize(n);
+  return bufs[slot];
+}
+static std::vector<float>& Scratch32(size_t n) {
+  static std::vector<float> buf;
+  if (buf.size() < n) buf.resize(n);
+  return buf;
+}
+
+// Runs C (+)= A·B where a/b point at f32 data (converted to bf16 first if bf16) or at already
+// converted bf16 data (preconverted = true).
+static void RunMatmul(const Operand& a, const void* ap, const Operand& b, const void* bp,
+                      const Operand& c, float* cp, Dt dt, bool accumulate) {
+  CachedMatmul& mm = GetMatmul(a, b, c, dt, accumulate);
+  memory::desc amd(a.dims, dt, a.strides), bmd(b.dims, dt, b.strides),
+      cmd(c.dims, Dt::f32, c.strides);
+  memory am(amd, Engine(), const_cast<void*>(ap));
+  memory bm(bmd, Engine(), const_cast<void*>(bp));
+  memory cm(cmd, Engine(), cp);
+  mm.prim.execute(Stream(), {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
+  Stream().wait();
+}
+
+static Dt ParseDtype(const Napi::Value& v) {
+  return v.As<Napi::String>().Utf8Value() == "bf16" ? Dt::bf16 : Dt::f32;
+}
+
+static int64_t Prop(const Napi::Object& o, const char* name) {
+  return o.Get(name).As<Napi::Number>().Int64Value();
+}
+static bool PropBool(const Napi::Object& o, const char* name) {
+  return o.Get(name).ToBoolean().Value();
+}
+
+// ------------------------------------------------------------------------------------ matmul
+
+// matmul(a, b, c, spec)
+static Napi::Value Matmul(const Napi::CallbackInfo& info) {
+  if (info.Length() < 4 || !IsF32(info[0]) || !IsF32(info[1]) || !IsF32(info[2]) ||
+      !info[3].IsObject()) {
+    ArgError(info, "matmul(a, b, c, spec): a, b, c must be Float32Array and spec an object");
+    return info.Env().Undefined();
+  }
+  auto A = info[0].As<Napi::Float32Array>();
+  auto B = info[1].As<Napi::Float32Array>();
+  auto C = info[2].As<Napi::Float32Array>();
+  Napi::Object s = info[3].As<Napi::Object>();
+  const int64_t batch = Prop(s, "batch"), m = Prop(s, "m"), n = Prop(s, "n"), k = Prop(s, "k");
+  const bool transA = PropBool(s, "transA"), transB = PropBool(s, "transB");
+  const bool bcast = PropBool(s, "broadcastB"), acc = PropBool(s, "accumulate");
+  const Dt dt = ParseDtype(s.Get("dtype"));
+  if (batch <= 0 || m <= 0 || n <= 0 || k <= 0) {
+    ArgError(info, "matmul: sizes must be positive");
+    return info.Env().Undefined();
+  }
+  const size_t needA = batch * m * k, needB = (bcast ? 1 : batch) * k * n, needC = batch * m * n;
+  if (A.ElementLength() < needA || B.ElementLength() < needB || C.ElementLength() < needC) {
+    ArgError(info, "matmul: an operand is shorter than batch/m/n/k imply");
+    return info.Env().Undefined();
+  }
+  Operand a{{batch, m, k}, transA ? Dims{m * k, 1, m} : Dims{m * k, k, 1}};
+  Operand b{{bcast ? 1 : batch, k, n}, transB ? Dims{k * n, 1, k} : Dims{k * n, n, 1}};
+  Operand c{{batch, m, n}, {m * n, n, 1}};
+  if (dt == Dt::bf16) {
+    auto& a16 = Scratch16(0, needA);
+    auto& b16 = Scratch16(1, needB);
+    ConvertToBf16(A.Data(), a16.data(), needA);
+    ConvertToBf16(B.Data(), b16.data(), needB);
+    RunMatmul(a, a16.data(), b, b16.data(), c, C.Data(), dt, acc);
+  } else {
+    RunMatmul(a, A.Data(), b, B.Data(), c, C.Data(), dt, acc);
+  }
+  return info.Env().Undefined();
+}
+
+// ------------------------------------------------------------------------------------ attention
+//
+// qkv [B, T, 3, H, D] is read in place through strides: q, k and v of head h of token t of
+// sequence b start at ((b*T + t)*3 + which)*H*D + h*D. Products run as 4-D batched matmuls
+// over (B, H).
+
+struct AttnShape {
+  int64_t B, T, H, D;
+  bool causal;
+  const int32_t* keyStart;
+  Dt dt;
+};
+
+static AttnShape ParseAttn(const Napi::Object& s) {
+  AttnShape a{};
+  a.B = Prop(s, "batch");
+  a.T = Prop(s, "seq");
+  a.H = Prop(s, "heads");
+  a.D = Prop(s, "headDim");
+  a.causal = PropBool(s, "causal");
+  Napi::Value ks = s.Get("keyStart");
+  a.keyStart = ks.IsTypedArray() ? ks.As<Napi::Int32Array>().Data() : nullptr;
+  a.dt = ParseDtype(s.Get("dtype"));
+  return a;
+}
+
+// Operand views of the fused projection (which: 0 = q, 1 = k, 2 = v).
+static Operand QkvRows(const AttnShape& a) {  // [B, H, T, D]
+  return {{a.B, a.H, a.T, a.D}, {a.T * 3 * a.H * a.D, a.D, 3 * a.H * a.D, 1}};
+}
+static Operand QkvCols(const AttnShape& a) {  // [B, H, D, T]: the transpose, read in place
+  return {{a.B, a.H, a.D, a.T}, {a.T * 3 * a.H * a.D, a.D, 1, 3 * a.H * a.D}};
+}
+static Operand TokenMajor(const AttnShape& a) {  // [B, H, T, D] over a [B, T, H, D] buffer
+  return {{a.B, a.H, a.T, a.D}, {a.T * a.H * a.D, a.D, a.H * a.D, 1}};
+}
+static Operand Scores(const AttnShape& a) {  // [B, H, T, T] dense
+  return {{a.B, a.H, a.T, a.T}, {a.H * a.T * a.T, a.T * a.T, a.T, 1}};
+}
+static Operand ScoresT(const AttnShape& a) {  // its transpose, read in place
+  return {{a.B, a.H, a.T, a.T}, {a.H * a.T * a.T, a.T * a.T, 1, a.T}};
+}
+
+static bool CheckAttn(const Napi::CallbackInfo& info, const AttnShape& a, size_t qkvLen,
+                      size_t probsLen, size_t outLen, const char* what) {
+  if (a.B <= 0 || a.T <= 0 || a.H <= 0 || a.D <= 0) {
+    ArgError(info, std::string(what) + ": sizes must be positive");
+    return false;
+  }
+  const size_t nq = a.B * a.T * 3 * a.H * a.D, np = a.B * a.H * a.T * a.T,
+               no = a.B * a.T * a.H * a.D;
+  if (qkvLen < nq || probsLen < np || outLen < no) {
+    ArgError(info, std::string(what) + ": an operand is shorter than the attention shape implies");
+    return false;
+  }
+  return true;
+}
+
+// Masked, scaled softmax of each score row in place; masked entries become exactly 0.
+static void MaskedSoftmax(float* s, const AttnShape& a, float scale) {
+  const int64_t rows = a.B * a.H * a.T;
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const int64_t i = r % a.T, b = r / (a.H * a.T);
+    const int64_t lo = a.keyStart ? a.keyStart[b] : 0;
+    const int64_t hi = a.causal ? i + 1 : a.T;  // visible keys: [lo, hi)
+    float* row = s + r * a.T;
+    if (lo >= hi) {
+      for (int64_t j = 0; j < a.T; j++) row[j] = 0.f;
+      continue;
+    }
+    float mx = -std::numeric_limits<float>::infinity();
+    for (int64_t j = lo; j < hi; j++) mx = std::max(mx, row[j] * scale);
+    float sum = 0.f;
+    for (int64_t j = lo; j < hi; j++) {
+      const float e = std::exp(row[j] * scale - mx);
+      row[j] = e;
+      sum += e;
+    }
+    const float inv = 1.f / sum;
+    for (int64_t j = 0; j < lo; j++) row[j] = 0.f;
+    for (int64_t j = lo; j < hi; j++) row[j] *= inv;
+    for (int64_t j = hi; j < a.T; j++) row[j] = 0.f;
+  }
+}
+
+// attentionForward(qkv, out, probs, spec)
+static Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
+  if (info.Length() < 4 || !IsF32(info[0]) || !IsF32(info[1]) || !IsF32(info[2]) ||
+      !info[3].IsObject()) {
+    ArgError(info, "attentionForward(qkv, out, probs, spec): Float32Array operands expected");
+    return info.Env().Undefined();
+  }
+  auto QKV = info[0].As<Napi::Float32Array>();
+  auto OUT = info[1].As<Napi::Float32Array>();
+  auto P = info[2].As<Napi::Float32Array>();
+  AttnShape a = ParseAttn(info[3].As<Napi::Object>());
+  if (!CheckAttn(info, a, QKV.ElementLength(), P.ElementLength(), OUT.ElementLength(),
+                 "attentionForward"))
+    return info.Env().Undefined();
+  const int64_t HD = a.H * a.D;
+  const size_t nq = a.B * a.T * 3 * HD, np = a.B * a.H * a.T * a.T;
+  const float scale = 1.f / std::sqrt(static_cast<float>(a.D));
+  Operand q = QkvRows(a), kT = QkvCols(a), v = QkvRows(a);
+  if (a.dt == Dt::bf16) {
+    auto& qkv16 = Scratch16(0, nq);
+    ConvertToBf16(QKV.Data(), qkv16.data(), nq);
+    RunMatmul(q, qkv16.data(), kT, qkv16.data() + HD, Scores(a), P.Data(), a.dt, false);
+    MaskedSoftmax(P.Data(), a, scale);
+    auto& p16 = Scratch16(1, np);
+    ConvertToBf16(P.Data(), p16.data(), np);
+    RunMatmul(Scores(a), p16.data(), v, qkv16.data() + 2 * HD, TokenMajor(a), OUT.Data(), a.dt,
+              false);
+  } else {
+    const float* base = QKV.Data();
+    RunMatmul(q, base, kT, base + HD, Scores(a), P.Data(), a.dt, false);
+    MaskedSoftmax(P.Data(), a, scale);
+    RunMatmul(Scores(a), P.Data(), v, base + 2 * HD, TokenMajor(a), OUT.Data(), a.dt, false);
+  }
+  return info.Env().Undefined();
+}
+
+// attentionBackward(qkv, probs, dout, dqkv, spec): accumulates into dqkv.
+//   dP = dO V^T;  dS = P * (dP - rowsum(P * dP)) * scale
+//   dV += P^T dO;  dQ += dS K;  dK += dS^T Q
+static Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
+  if (info.Length() < 5 || !IsF32(info[0]) || !IsF32(info[1]) || !IsF32(info[2]) ||
+      !IsF32(info[3]) || !info[4].IsObject()) {
+    ArgError(info, "attentionBackward(qkv, probs, dout, dqkv, spec): Float32Array operands expected");
+    return info.Env().Undefined();
+  }
+  auto QKV = info[0].As<Napi::Float32Array>();
+  auto P = info[1].As<Napi::Float32Array>();
+  auto DOUT = info[2].As<Napi::Float32Array>();
+  auto DQKV = info[3].As<Napi::Float32Array>();
+  AttnShape a = ParseAttn(info[4].As<Napi::Object>());
+  if (!CheckAttn(info, a, std::min(QKV.ElementLength(), DQKV.ElementLength()), P.ElementLength(),
+                 DOUT.ElementLength(), "attentionBackward"))
+    return info.Env().Undefined();
+  const int64_t HD = a.H * a.D;
+  const size_t nq = a.B * a.T * 3 * HD, np = a.B * a.H * a.T * a.T, no = a.B * a.T * HD;
+  const float scale = 1.f / std::sqrt(static_cast<float>(a.D));
+  auto& dS = Scratch32(np);
+  Operand qRows = QkvRows(a), cols = QkvCols(a);
+  Operand dO = TokenMajor(a);
+  const bool bf = a.dt == Dt::bf16;
+  const void *qkvp, *dop, *pp;
+  if (bf) {
+    auto& qkv16 = Scratch16(0, nq);
+    auto& do16 = Scratch16(2, no);
+    auto& p16 = Scratch16(1, np);
+    ConvertToBf16(QKV.Data(), qkv16.data(), nq);
+    ConvertToBf16(DOUT.Data(), do16.data(), no);
+    ConvertToBf16(P.Data(), p16.data(), np);
+    qkvp = qkv16.data();
+    dop = do16.data();
+    pp = p16.data();
+  } else {
+    qkvp = QKV.Data();
+    dop = DOUT.Data();
+    pp = P.Data();
+  }
+  const size_t esz = bf ? 2 : 4;
+  auto at = [&](const void* base, int64_t off) {
+    return static_cast<const char*>(base) + off * esz;
+  };
+  float* dq = DQKV.Data();
+  // dP = dO · V^T  -> dS scratch
+  RunMatmul(dO, dop, cols, at(qkvp, 2 * HD), Scores(a), dS.data(), a.dt, false);
+  // dV += P^T · dO
+  RunMatmul(ScoresT(a), pp, dO, dop, qRows, dq + 2 * HD, a.dt, true);
+  // dS = P * (dP - rowsum(P*dP)) * scale
+  const float* p = P.Data();
+  const int64_t rows = a.B * a.H * a.T;
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    float* d = dS.data() + r * a.T;
+    const float* pr = p + r * a.T;
+    float dot = 0.f;
+    for (int64_t j = 0; j < a.T; j++) dot += pr[j] * d[j];
+    for (int64_t j = 0; j < a.T; j++) d[j] = pr[j] * (d[j] - dot) * scale;
+  }
+  const void* dsp = dS.data();
+  if (bf) {
+    auto& ds16 = Scratch16(1, np);  // P's bf16 copy is no longer needed
+    ConvertToBf16(dS.data(), ds16.data(), np);
+    dsp = ds16.data();
+  }
+  // dQ += dS · K ; dK += dS^T · Q
+  RunMatmul(Scores(a), dsp, qRows, at(qkvp, HD), qRows, dq, a.dt, true);
+  RunMatmul(ScoresT(a), dsp, qRows, qkvp, qRows, dq + HD, a.dt, true);
+  return info.Env().Undefined();
+}
+
+// attentionDecode(qkv, kCache, vCache, out, batch, heads, headDim, cap, lens)
+// One new query per sequence against its cached keys [0, lens[b]); f32, OpenMP over
+// (sequence, head) pairs.
+static Napi::Value AttentionDecode(const Napi::CallbackInfo& info) {
+  if (info.Length() < 9 || !IsF32(info[0]) || !IsF32(info[1]) || !IsF32(info[2]) ||
+      !IsF32(info[3]) || !info[8].IsTypedArray() ||
+      info[8].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    ArgError(info, "attentionDecode: Float32Array operands expected");
+    return info.Env().Undefined();
+  }
+  auto QKV = info[0].As<Napi::Float32Array>();
+  auto KC = info[1].As<Napi::Float32Array>();
+  auto VC = info[2].As<Napi::Float32Array>();
+  auto OUT = info[3].As<Napi::Float32Array>();
+  const int64_t B = Int(info, 4), H = Int(info, 5), D = Int(info, 6), cap = Int(info, 7);
+  auto LENS = info[8].As<Napi::Int32Array>();
+  const int32_t* lens = LENS.Data();
+  if (LENS.ElementLength() < size_t(B)) {
+    ArgError(info, "attentionDecode: lens shorter than batch");
+    return info.Env().Undefined();
+  }
+  for (int64_t b = 0; b < B; b++) {
+    if (lens[b] < 0 || lens[b] > cap) {
+      ArgError(info, "attentionDecode: lens[" + std::to_string(b) + "] outside [0, cap]");
+      return info.Env().Undefined();
+    }
+  }
+  const int64_t HD = H * D;
+  if (B <= 0 || H <= 0 || D <= 0 ||
+      QKV.ElementLength() < size_t(B * 3 * HD) || KC.ElementLength() < size_t(B * cap * HD) ||
+      VC.ElementLength() < size_t(B * cap * HD) || OUT.ElementLength() < size_t(B * HD)) {
+    ArgError(info, "attentionDecode: an operand is shorter than the sizes imply (or len > cap)");
+    return info.Env().Undefined();
+  }
+  const float* q = QKV.Data();
+  const float* kc = KC.Data();
+  const float* vc = VC.Data();
+  float* out = OUT.Data();
+  const float scale = 1.f / std::sqrt(static_cast<float>(D));
+#pragma omp parallel
+  {
+    std::vector<float> w(cap);
+#pragma omp for schedule(static)
+    for (int64_t bh = 0; bh < B * H; bh++) {
+      const int64_t b = bh / H, h = bh % H;
+      const int64_t lo = 0, len = lens[b];
+      const float* qv = q + b * 3 * HD + h * D;
+      float* o = out + b * HD + h * D;
+      for (int64_t d = 0; d < D; d++) o[d] = 0.f;
+      if (lo >= len) continue;
+      float mx = -std::numeric_limits<float>::infinity();
+      for (int64_t j = lo; j < len; j++) {
+        const float* kv = kc + (b * cap + j) * HD + h * D;
+        float dot = 0.f;
+        for (int64_t d = 0; d < D; d++) dot += qv[d] * kv[d];
+        w[j] = dot * scale;
+        mx = std::max(mx, w[j]);
+      }
+      float sum = 0.f;
+      for (int64_t j = lo; j < len; j++) {
+        w[j] = std::exp(w[j] - mx);
+        sum += w[j];
+      }
+      const float inv = 1.f / sum;
+      for (int64_t j = lo; j < len; j++) {
+        const float* vv = vc + (b * cap + j) * HD + h * D;
+        const float p = w[j] * inv;
+        for (int64_t d = 0; d < D; d++) o[d] += p * vv[d];
+      }
+    }
+  }
+  return info.Env().Undefined();
+}
+
+// matmulImpl(spec): the oneDNN implementation chosen for a product (for the profiler/bench).
+static Napi::Value MatmulImpl(const Napi::CallbackInfo& info) {
+  Napi::Object s = info[0].As<Napi::Object>();
+  const int64_t batch = Prop(s, "batch"), m = Prop(s, "m"), n = Prop(s, "n"), k = Prop(s, "k");
+  const bool transA = PropBool(s, "transA"), transB = PropBool(s, "transB");
+  const bool bcast = PropBool(s, "broadcastB"), acc = PropBool(s, "accumulate");
+  Operand a{{batch, m, k}, transA ? Dims{m * k, 1, m} : Dims{m * k, k, 1}};
+  Operand b{{bcast ? 1 : batch, k, n}, transB ? Dims{k * n, 1, k} : Dims{k * n, n, 1}};
+  Operand c{{batch, m, n}, {m * n, n, 1}};
+  return Napi::String::New(info.Env(),
+                           GetMatmul(a, b, c, ParseDtype(s.Get("dtype")), acc).impl);
+}
+
+static Napi::Value AttentionImpl(const Napi::CallbackInfo& info) {
+  AttnShape a = ParseAttn(info[0].As<Napi::Object>());
+  return Napi::String::New(
+      info.Env(), GetMatmul(QkvRows(a), QkvCols(a), Scores(a), a.dt, false).impl + " / " +
+                      GetMatmul(ScoresT(a), TokenMajor(a), QkvRows(a), a.dt, true).impl);
+}
+
+void RegisterLinalg(Napi::Env env, Napi::Object exports) {
+  exports.Set("matmul", Napi::Function::New(env, Guarded<Matmul>));
+  exports.Set("attentionForward", Napi::Function::New(env, Guarded<AttentionForward>));
+  exports.Set("attentionBackward", Napi::Function::New(env, Guarded<AttentionBackward>));
+  exports.Set("attentionDecode", Napi::Function::New(env, Guarded<AttentionDecode>));
+  exports.Set("matmulImpl", Napi::Function::New(env, Guarded<MatmulImpl>));
+  exports.Set("attentionImpl", Napi::Function::New(env, Guarded<AttentionImpl>));
+}
+
+}  // namespace visurf

@@ -12,6 +12,7 @@ export const KERNEL_METHODS: ReadonlyArray<Exclude<keyof Kernels, 'name'>> = [
   'matmul',
   'attentionForward',
   'attentionBackward',
+  'attentionDecode',
   'rmsnormForward',
   'rmsnormBackward',
   'rope',

@@ -82,6 +82,27 @@ export interface Kernels {
     spec: AttentionSpec,
   ): void;
 
+  /**
+   * One decoding step against a KV cache: sequence b's single new query attends to its cached
+   * keys j in [0, lens[b]) (the cache already holds the new token's key/value at lens[b]-1).
+   * Sequences may have different lengths (prompts of different lengths, no padding needed).
+   * qkv:    [batch, 3, heads, headDim]  (the new token's fused projection; only q is read)
+   * kCache, vCache: [batch, cap, heads, headDim]
+   * out:    [batch, heads, headDim] (overwritten)
+   * Computed in f32 (the work is tiny: one query per sequence).
+   */
+  attentionDecode(
+    qkv: Float32Array,
+    kCache: Float32Array,
+    vCache: Float32Array,
+    out: Float32Array,
+    batch: number,
+    heads: number,
+    headDim: number,
+    cap: number,
+    lens: Int32Array,
+  ): void;
+
   // ---------------------------------------------------------------- normalisation and friends
   /**
    * RMSNorm over the last dim: y = x * rstd * w, rstd = 1/sqrt(mean(x^2) + eps).

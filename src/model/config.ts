@@ -1,0 +1,108 @@
+/**
+ * Model configuration: a typed, validated description of the vision-language model's sizes.
+ * Two named configs ship: `bench` (exactly ../shared/BENCH.md) and `small` (the default, which
+ * trains quickly on a 2-core CPU).
+ */
+import { z } from 'zod';
+
+export const ModelConfigSchema = z
+  .object({
+    name: z.string().min(1),
+    image: z.object({
+      size: z.number().int().positive(),
+      patch: z.number().int().positive(),
+      channels: z.literal(3),
+    }).strict(),
+    vision: z.object({
+      width: z.number().int().positive(),
+      layers: z.number().int().positive(),
+      heads: z.number().int().positive(),
+      hidden: z.number().int().positive(),
+    }).strict(),
+    decoder: z.object({
+      width: z.number().int().positive(),
+      layers: z.number().int().positive(),
+      heads: z.number().int().positive(),
+      hidden: z.number().int().positive(),
+      ropeBase: z.number().positive(),
+    }).strict(),
+    vocab: z.number().int().min(264),
+    maxPromptTokens: z.number().int().positive(),
+    maxResponseTokens: z.number().int().positive(),
+    normEps: z.number().positive(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.image.size % c.image.patch !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['image', 'patch'], message: `patch ${c.image.patch} does not divide image size ${c.image.size}` });
+    }
+    for (const part of ['vision', 'decoder'] as const) {
+      const p = c[part];
+      if (p.width % p.heads !== 0 || (p.width / p.heads) % 2 !== 0) {
+        ctx.addIssue({ code: 'custom', path: [part, 'heads'], message: `width ${p.width} must split into ${p.heads} heads of even size` });
+      }
+    }
+  });
+
+export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+
+/** ../shared/BENCH.md: ≈5.96 M parameters, 64 image + 32 prompt + 64 response tokens. */
+export const BENCH_CONFIG: ModelConfig = {
+  name: 'bench',
+  image: { size: 64, patch: 8, channels: 3 },
+  vision: { width: 192, layers: 2, heads: 4, hidden: 512 },
+  decoder: { width: 256, layers: 6, heads: 8, hidden: 704, ropeBase: 10000 },
+  vocab: 320,
+  maxPromptTokens: 32,
+  maxResponseTokens: 64,
+  normEps: 1e-6,
+};
+
+/** The default: small enough to pre-train and post-train in minutes on 2 cores. */
+export const SMALL_CONFIG: ModelConfig = {
+  name: 'small',
+  image: { size: 64, patch: 8, channels: 3 },
+  vision: { width: 96, layers: 2, heads: 4, hidden: 256 },
+  decoder: { width: 128, layers: 4, heads: 4, hidden: 352, ropeBase: 10000 },
+  vocab: 320,
+  maxPromptTokens: 32,
+  maxResponseTokens: 96,
+  normEps: 1e-6,
+};
+
+/** A tiny config for tests. */
+export const TINY_CONFIG: ModelConfig = {
+  name: 'tiny',
+  image: { size: 16, patch: 4, channels: 3 },
+  vision: { width: 32, layers: 1, heads: 2, hidden: 64 },
+  decoder: { width: 48, layers: 2, heads: 4, hidden: 96, ropeBase: 10000 },
+  vocab: 320,
+  maxPromptTokens: 16,
+  maxResponseTokens: 24,
+  normEps: 1e-6,
+};
+
+export const NAMED_CONFIGS: Readonly<Record<string, ModelConfig>> = {
+  bench: BENCH_CONFIG,
+  small: SMALL_CONFIG,
+  tiny: TINY_CONFIG,
+};
+
+/** Validate an untrusted config (e.g. a checkpoint's config.json), with readable errors. */
+export function parseModelConfig(raw: unknown, source: string): ModelConfig {
+  const r = ModelConfigSchema.safeParse(raw);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`${source}: invalid model config: ${issues}`);
+  }
+  return r.data;
+}
+
+export function imageTokens(c: ModelConfig): number {
+  return (c.image.size / c.image.patch) ** 2;
+}
+
+/** Longest sequence the model handles: image tokens + prompt + response. */
+export function maxSequence(c: ModelConfig): number {
+  return imageTokens(c) + c.maxPromptTokens + c.maxResponseTokens;
+}

@@ -1,0 +1,255 @@
+/**
+ * Batched generation with a KV cache: one prefill over [image][prompt] for every sequence, then
+ * one decoder step per new token, each sequence appending at its own position (prompts may have
+ * different lengths; no padding enters the cache that a sequence can see).
+ */
+import {
+  Rng,
+  ShapeError,
+  Tensor,
+  add,
+  embedding,
+  kernels,
+  linear,
+  noGrad,
+  rmsnorm,
+  rope,
+  swiglu,
+} from '../engine/index.js';
+import { imageTokens } from './config.js';
+import { ANSWER_CLOSE, EOS, PAD } from './tokenizer.js';
+import type { ImageBatch, VisionLanguageModel } from './vlm.js';
+
+export interface SamplingOptions {
+  maxNewTokens: number;
+  /** 0 or greedy = argmax */
+  temperature?: number;
+  /** nucleus sampling mass (1 = off) */
+  topP?: number;
+  /** keep the k most likely tokens (0 = off) */
+  topK?: number;
+  greedy?: boolean;
+  /** tokens that end a response (kept as its last token); default <eos> and </answer> */
+  stopTokens?: readonly number[];
+  rng: Rng;
+}
+
+export interface GenerationRequest {
+  images: ImageBatch;
+  /** image of each sequence */
+  imageOf: Int32Array;
+  /** prompt token ids of each sequence (starting with <bos>) */
+  prompts: readonly (readonly number[])[];
+}
+
+export type FinishReason = 'stop' | 'length';
+
+export interface Generation {
+  /** response token ids per sequence (including the stop token, if any) */
+  tokens: number[][];
+  /** log-probability of each sampled token under the temperature-scaled distribution */
+  logprobs: Float32Array[];
+  finish: FinishReason[];
+}
+
+/** Log-softmax of logits/temperature into out (f64), returns nothing. */
+function logSoftmax(logits: Float32Array, temperature: number, out: Float64Array): void {
+  let max = -Infinity;
+  for (let j = 0; j < logits.length; j++) max = Math.max(max, logits[j]! / temperature);
+  let sum = 0;
+  for (let j = 0; j < logits.length; j++) sum += Math.exp(logits[j]! / temperature - max);
+  const lse = max + Math.log(sum);
+  for (let j = 0; j < logits.length; j++) out[j] = logits[j]! / temperature - lse;
+}
+
+/** Pick a token from one row of logits; returns [token, logprob]. */
+export function sampleToken(
+  logits: Float32Array,
+  opts: Pick<SamplingOptions, 'temperature' | 'topP' | 'topK' | 'greedy'>,
+  rng: Rng,
+  scratch: Float64Array = new Float64Array(logits.length),
+): [number, number] {
+  const temperature = opts.temperature ?? 1;
+  const greedy = opts.greedy || temperature <= 0;
+  logSoftmax(logits, greedy ? 1 : temperature, scratch);
+  if (greedy) {
+    let best = 0;
+    for (let j = 1; j < logits.length; j++) if (scratch[j]! > scratch[best]!) best = j;
+    return [best, scratch[best]!];
+  }
+  const topK = opts.topK ?? 0;
+  const topP = opts.topP ?? 1;
+  let candidates: number[] | null = null;
+  if ((topK > 0 && topK < logits.length) || topP < 1) {
+    const order = Array.from({ length: logits.length }, (_, j) => j).sort((a, b) => scratch[b]! - scratch[a]!);
+    let keep = topK > 0 ? Math.min(topK, order.length) : order.length;
+    if (topP < 1) {
+      let mass = 0;
+      for (let i = 0; i < keep; i++) {
+        mass += Math.exp(scratch[order[i]!]!);
+        if (mass >= topP) {
+          keep = i + 1;
+          break;
+        }
+      }
+    }
+    candidates = order.slice(0, keep);
+  }
+  if (!candidates) {
+    let u = rng.next();
+    for (let j = 0; j < logits.length; j++) {
+      u -= Math.exp(scratch[j]!);
+      if (u <= 0) return [j, scratch[j]!];
+    }
+    // Rounding left a sliver of mass: take the most likely token.
+    let best = 0;
+    for (let j = 1; j < logits.length; j++) if (scratch[j]! > scratch[best]!) best = j;
+    return [best, scratch[best]!];
+  }
+  let total = 0;
+  for (const j of candidates) total += Math.exp(scratch[j]!);
+  let u = rng.next() * total;
+  for (const j of candidates) {
+    u -= Math.exp(scratch[j]!);
+    if (u <= 0) return [j, scratch[j]!];
+  }
+  const last = candidates[candidates.length - 1]!;
+  return [last, scratch[last]!];
+}
+
+/** Per-layer KV cache laid out [batch, cap, heads, headDim]. */
+class KvCache {
+  readonly k: Float32Array[];
+  readonly v: Float32Array[];
+  constructor(
+    layers: number,
+    readonly batch: number,
+    readonly cap: number,
+    readonly width: number,
+  ) {
+    this.k = Array.from({ length: layers }, () => new Float32Array(batch * cap * width));
+    this.v = Array.from({ length: layers }, () => new Float32Array(batch * cap * width));
+  }
+
+  /** Store positions [0, seq) of a prefill's roped qkv [batch, seq, 3*width]. */
+  storePrefill(layer: number, qkv: Tensor): void {
+    const [B, T] = qkv.shape as [number, number, number];
+    const W = this.width;
+    for (let b = 0; b < B; b++)
+      for (let t = 0; t < T; t++) {
+        const src = (b * T + t) * 3 * W;
+        const dst = (b * this.cap + t) * W;
+        this.k[layer]!.set(qkv.data.subarray(src + W, src + 2 * W), dst);
+        this.v[layer]!.set(qkv.data.subarray(src + 2 * W, src + 3 * W), dst);
+      }
+  }
+
+  /** Store one new token per sequence at positions pos[b]; qkv: [batch, 3*width]. */
+  storeStep(layer: number, qkv: Float32Array, pos: Int32Array): void {
+    const W = this.width;
+    for (let b = 0; b < this.batch; b++) {
+      const src = b * 3 * W;
+      const dst = (b * this.cap + pos[b]!) * W;
+      this.k[layer]!.set(qkv.subarray(src + W, src + 2 * W), dst);
+      this.v[layer]!.set(qkv.subarray(src + 2 * W, src + 3 * W), dst);
+    }
+  }
+}
+
+/**
+ * Sample responses for a batch of (image, prompt) pairs. Runs without recording gradients.
+ */
+export function generate(model: VisionLanguageModel, req: GenerationRequest, opts: SamplingOptions): Generation {
+  return noGrad(() => generateNoGrad(model, req, opts));
+}
+
+function generateNoGrad(model: VisionLanguageModel, req: GenerationRequest, opts: SamplingOptions): Generation {
+  const c = model.config;
+  const B = req.prompts.length;
+  if (req.imageOf.length !== B) throw new ShapeError(`generate: ${req.imageOf.length} image indices for ${B} prompts`);
+  const nImg = imageTokens(c);
+  const promptLens = req.prompts.map((p) => p.length);
+  const maxPrompt = Math.max(...promptLens);
+  if (Math.min(...promptLens) < 1) throw new ShapeError('generate: every prompt needs at least one token (<bos>)');
+  if (maxPrompt > c.maxPromptTokens) {
+    throw new ShapeError(`generate: a prompt has ${maxPrompt} tokens; the model's budget is ${c.maxPromptTokens}`);
+  }
+  const maxNew = opts.maxNewTokens;
+  const cap = nImg + maxPrompt + maxNew;
+  const W = c.decoder.width;
+  const H = c.decoder.heads;
+  const cache = new KvCache(c.decoder.layers, B, cap, W);
+  const K = kernels();
+  const stop = new Set(opts.stopTokens ?? [EOS, ANSWER_CLOSE]);
+
+  // Prefill: [image][prompt, right-padded]; the logits at each prompt's last token give its
+  // first response token.
+  const tokens = new Int32Array(B * maxPrompt).fill(PAD);
+  req.prompts.forEach((p, b) => tokens.set(p, b * maxPrompt));
+  const features = model.encodeImages(req.images);
+  const hidden = model.decode(
+    features,
+    { imageOf: req.imageOf, tokens, textLen: maxPrompt },
+    model.decoderBlocks.map((_, l) => (qkv: Tensor) => cache.storePrefill(l, qkv)),
+  );
+  const T0 = nImg + maxPrompt;
+  const last = new Float32Array(B * W);
+  for (let b = 0; b < B; b++) {
+    const row = b * T0 + nImg + promptLens[b]! - 1;
+    last.set(hidden.data.subarray(row * W, (row + 1) * W), b * W);
+  }
+  let logits = model.head(new Tensor(last, [B, W])).data;
+
+  const out: Generation = {
+    tokens: Array.from({ length: B }, () => []),
+    logprobs: Array.from({ length: B }, () => new Float32Array(maxNew)),
+    finish: new Array<FinishReason>(B).fill('length'),
+  };
+  const done = new Uint8Array(B);
+  const pos = Int32Array.from(promptLens, (l) => nImg + l); // where the next token goes
+  const lens = new Int32Array(B);
+  const next = new Int32Array(B);
+  const V = c.vocab;
+  const scratch = new Float64Array(V);
+  const embed = model.params.get('embed')!;
+  const attnOut = new Float32Array(B * W);
+
+  for (let step = 0; step < maxNew; step++) {
+    let active = 0;
+    for (let b = 0; b < B; b++) {
+      if (done[b]) {
+        next[b] = PAD;
+        continue;
+      }
+      const [tok, lp] = sampleToken(logits.subarray(b * V, (b + 1) * V), opts, opts.rng, scratch);
+      next[b] = tok;
+      out.tokens[b]!.push(tok);
+      out.logprobs[b]![step] = lp;
+      if (stop.has(tok)) {
+        done[b] = 1;
+        out.finish[b] = 'stop';
+      } else active++;
+    }
+    if (active === 0 || step === maxNew - 1) break;
+    // One decoder step for every sequence (finished ones compute on <pad>; their output is unused).
+    let x = embedding(embed, next, [B, 1]);
+    for (let l = 0; l < model.decoderBlocks.length; l++) {
+      const blk = model.decoderBlocks[l]!;
+      const qkv = rope(linear(rmsnorm(x, blk.norm1, c.normEps), blk.qkv), pos, {
+        vecsPerRow: 3 * H,
+        rotated: 2 * H,
+        headDim: W / H,
+        base: c.decoder.ropeBase,
+      });
+      cache.storeStep(l, qkv.data, pos);
+      for (let b = 0; b < B; b++) lens[b] = pos[b]! + 1;
+      K.attentionDecode(qkv.data, cache.k[l]!, cache.v[l]!, attnOut, B, H, W / H, cap, lens);
+      x = add(x, linear(new Tensor(attnOut, [B, 1, W]), blk.out));
+      x = add(x, linear(swiglu(linear(rmsnorm(x, blk.norm2, c.normEps), blk.w13)), blk.w2));
+    }
+    logits = model.head(x).data;
+    for (let b = 0; b < B; b++) pos[b]!++;
+  }
+  out.logprobs = out.logprobs.map((lp, b) => lp.slice(0, out.tokens[b]!.length));
+  return out;
+}

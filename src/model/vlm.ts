@@ -1,0 +1,265 @@
+/**
+ * The vision-language model: a ViT-style patch encoder (bidirectional pre-norm blocks, RoPE over
+ * the patch index), an RMSNorm + linear projector into the decoder width, and a decoder LM
+ * (pre-norm RMSNorm, fused QKV with RoPE, causal attention, SwiGLU, untied head).
+ *
+ * A sequence is [image tokens][text tokens]: the text starts with <bos>, then the prompt, then
+ * the response; batches are right-padded with <pad>, so no attention mask beyond causality is
+ * needed (a padded position only ever sees earlier, real tokens, and is excluded from losses).
+ */
+import {
+  Rng,
+  ShapeError,
+  Tensor,
+  add,
+  attention,
+  concat,
+  embedding,
+  gatherRows,
+  linear,
+  noGrad,
+  rmsnorm,
+  rope,
+  slice,
+  swiglu,
+} from '../engine/index.js';
+import { type ModelConfig, imageTokens } from './config.js';
+
+/** The parameters of one transformer block. */
+export interface BlockParams {
+  norm1: Tensor;
+  qkv: Tensor;
+  out: Tensor;
+  norm2: Tensor;
+  w13: Tensor;
+  w2: Tensor;
+}
+
+/** RGB images as model input: patchified pixels scaled to [-1, 1]. */
+export interface ImageBatch {
+  /** [count, patches, patch*patch*3] */
+  patches: Float32Array;
+  count: number;
+}
+
+/** Image as the renderer and loaders produce it: interleaved RGB bytes. */
+export interface RgbImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+export interface TextBatch {
+  /** which image each sequence shows: [batch] (images may be shared, e.g. by a rollout group) */
+  imageOf: Int32Array;
+  /** text token ids after the image, right-padded: [batch, textLen] */
+  tokens: Int32Array;
+  textLen: number;
+}
+
+export type WeightRecord = Record<string, { shape: number[]; data: Float32Array }>;
+
+function blockNames(prefix: string): Array<[keyof BlockParams, string]> {
+  return (['norm1', 'qkv', 'out', 'norm2', 'w13', 'w2'] as const).map((k) => [k, `${prefix}.${k}`]);
+}
+
+export class VisionLanguageModel {
+  readonly config: ModelConfig;
+  /** every parameter by name, in a fixed order (checkpoints and the optimizer rely on it) */
+  readonly params: Map<string, Tensor>;
+  readonly visionBlocks: BlockParams[] = [];
+  readonly decoderBlocks: BlockParams[] = [];
+
+  private constructor(config: ModelConfig, make: (name: string, shape: number[], init: Init) => Tensor) {
+    this.config = config;
+    this.params = new Map();
+    const c = config;
+    const patchDim = c.image.patch * c.image.patch * 3;
+    const add = (name: string, shape: number[], init: Init) => {
+      const t = make(name, shape, init);
+      t.name = name;
+      this.params.set(name, t);
+      return t;
+    };
+    const block = (prefix: string, w: number, hidden: number, layers: number): BlockParams => {
+      const resid = 1 / Math.sqrt(2 * layers);
+      const b = {} as BlockParams;
+      const shapes: Record<keyof BlockParams, [number[], Init]> = {
+        norm1: [[w], { kind: 'ones' }],
+        qkv: [[3 * w, w], { kind: 'normal', std: 1 / Math.sqrt(w) }],
+        out: [[w, w], { kind: 'normal', std: resid / Math.sqrt(w) }],
+        norm2: [[w], { kind: 'ones' }],
+        w13: [[2 * hidden, w], { kind: 'normal', std: 1 / Math.sqrt(w) }],
+        w2: [[w, hidden], { kind: 'normal', std: resid / Math.sqrt(hidden) }],
+      };
+      for (const [key, name] of blockNames(prefix)) b[key] = add(name, ...shapes[key]);
+      return b;
+    };
+    add('vision.patch_embed', [c.vision.width, patchDim], { kind: 'normal', std: 1 / Math.sqrt(patchDim) });
+    for (let l = 0; l < c.vision.layers; l++) {
+      this.visionBlocks.push(block(`vision.blocks.${l}`, c.vision.width, c.vision.hidden, c.vision.layers));
+    }
+    add('projector.norm', [c.vision.width], { kind: 'ones' });
+    add('projector.linear', [c.decoder.width, c.vision.width], { kind: 'normal', std: 1 / Math.sqrt(c.vision.width) });
+    add('embed', [c.vocab, c.decoder.width], { kind: 'normal', std: 1 });
+    for (let l = 0; l < c.decoder.layers; l++) {
+      this.decoderBlocks.push(block(`blocks.${l}`, c.decoder.width, c.decoder.hidden, c.decoder.layers));
+    }
+    add('norm', [c.decoder.width], { kind: 'ones' });
+    add('head', [c.vocab, c.decoder.width], { kind: 'normal', std: 0.02 });
+  }
+
+  /** A freshly initialised model, deterministic for a seed. */
+  static create(config: ModelConfig, seed: number): VisionLanguageModel {
+    const rng = new Rng(seed);
+    return new VisionLanguageModel(config, (_name, shape, init) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const data = new Float32Array(n);
+      if (init.kind === 'ones') data.fill(1);
+      else for (let i = 0; i < n; i++) data[i] = rng.normal() * init.std;
+      return Tensor.param(data, shape);
+    });
+  }
+
+  /** A model from saved weights; every expected tensor must be present with its exact shape. */
+  static fromWeights(config: ModelConfig, weights: WeightRecord, source = 'weights'): VisionLanguageModel {
+    const expected = new Set<string>();
+    const model = new VisionLanguageModel(config, (name, shape) => {
+      expected.add(name);
+      const w = weights[name];
+      if (!w) throw new ShapeError(`${source}: missing tensor "${name}" (shape [${shape.join(', ')}])`);
+      if (w.shape.length !== shape.length || w.shape.some((d, i) => d !== shape[i])) {
+        throw new ShapeError(`${source}: tensor "${name}" has shape [${w.shape.join(', ')}], the config needs [${shape.join(', ')}]`);
+      }
+      return Tensor.param(w.data.slice(), shape);
+    });
+    const extra = Object.keys(weights).filter((k) => !expected.has(k));
+    if (extra.length > 0) throw new ShapeError(`${source}: unexpected tensors ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''}`);
+    return model;
+  }
+
+  /** Weights as a plain record (for checkpoints). */
+  weights(): WeightRecord {
+    const out: WeightRecord = {};
+    for (const [name, t] of this.params) out[name] = { shape: [...t.shape], data: t.data };
+    return out;
+  }
+
+  parameterList(): Tensor[] {
+    return [...this.params.values()];
+  }
+
+  parameterCount(): number {
+    let n = 0;
+    for (const t of this.params.values()) n += t.size;
+    return n;
+  }
+
+  private p(name: string): Tensor {
+    return this.params.get(name)!;
+  }
+
+  /** Turn RGB images (all of the configured size) into the encoder's patch input. */
+  patchify(images: readonly RgbImage[]): ImageBatch {
+    const { size, patch } = this.config.image;
+    const grid = size / patch;
+    const patchDim = patch * patch * 3;
+    const out = new Float32Array(images.length * grid * grid * patchDim);
+    images.forEach((img, n) => {
+      if (img.width !== size || img.height !== size || img.data.length !== size * size * 3) {
+        throw new ShapeError(`patchify: image ${n} is ${img.width}x${img.height} (${img.data.length} bytes); the model expects ${size}x${size} RGB`);
+      }
+      for (let gy = 0; gy < grid; gy++)
+        for (let gx = 0; gx < grid; gx++) {
+          let o = ((n * grid + gy) * grid + gx) * patchDim;
+          for (let y = 0; y < patch; y++)
+            for (let x = 0; x < patch; x++) {
+              const src = ((gy * patch + y) * size + gx * patch + x) * 3;
+              for (let ch = 0; ch < 3; ch++) out[o++] = (img.data[src + ch]! / 255) * 2 - 1;
+            }
+        }
+    });
+    return { patches: out, count: images.length };
+  }
+
+  /** Image features in the decoder's width: [count, imageTokens, decoder.width]. */
+  encodeImages(images: ImageBatch): Tensor {
+    const c = this.config;
+    const n = imageTokens(c);
+    const patchDim = c.image.patch * c.image.patch * 3;
+    const x0 = new Tensor(images.patches, [images.count, n, patchDim]);
+    let x = linear(x0, this.p('vision.patch_embed'));
+    const positions = new Int32Array(images.count * n).map((_, i) => i % n);
+    for (const b of this.visionBlocks) {
+      x = this.block(x, b, c.vision.heads, positions, false);
+    }
+    return linear(rmsnorm(x, this.p('projector.norm'), c.normEps), this.p('projector.linear'));
+  }
+
+  /** One pre-norm transformer block. x: [batch, seq, width]. */
+  block(x: Tensor, b: BlockParams, heads: number, positions: Int32Array, causal: boolean, kv?: KvSink): Tensor {
+    const width = x.dim(-1);
+    const headDim = width / heads;
+    const qkv = rope(linear(rmsnorm(x, b.norm1, this.config.normEps), b.qkv), positions, {
+      vecsPerRow: 3 * heads,
+      rotated: 2 * heads,
+      headDim,
+      base: this.config.decoder.ropeBase,
+    });
+    kv?.(qkv);
+    x = add(x, linear(attention(qkv, { heads, causal }), b.out));
+    return add(x, linear(swiglu(linear(rmsnorm(x, b.norm2, this.config.normEps), b.w13)), b.w2));
+  }
+
+  /**
+   * Decoder hidden states of [image][text] for each sequence: [batch, imageTokens + textLen, width].
+   * imageFeatures: encodeImages() output; kvSinks (generation) receive each layer's roped qkv.
+   */
+  decode(imageFeatures: Tensor, batch: TextBatch, kvSinks?: KvSink[]): Tensor {
+    const c = this.config;
+    const B = batch.imageOf.length;
+    const nImg = imageTokens(c);
+    if (batch.tokens.length !== B * batch.textLen) {
+      throw new ShapeError(`decode: ${batch.tokens.length} tokens for ${B} sequences of ${batch.textLen}`);
+    }
+    const T = nImg + batch.textLen;
+    const img = gatherRows(imageFeatures, batch.imageOf);
+    const txt = embedding(this.p('embed'), batch.tokens, [B, batch.textLen]);
+    let x = concat([img, txt], 1);
+    const positions = new Int32Array(B * T).map((_, i) => i % T);
+    this.decoderBlocks.forEach((b, l) => {
+      x = this.block(x, b, c.decoder.heads, positions, true, kvSinks?.[l]);
+    });
+    return x;
+  }
+
+  /** Final norm and head over hidden states [..., width] -> logits [..., vocab]. */
+  head(hidden: Tensor): Tensor {
+    return linear(rmsnorm(hidden, this.p('norm'), this.config.normEps), this.p('head'));
+  }
+
+  /**
+   * Logits predicting each text token: logits[b, i] is the distribution of tokens[b, i] given
+   * the image and tokens[b, < i]. Shape [batch, textLen, vocab].
+   */
+  textLogits(images: ImageBatch, batch: TextBatch): Tensor {
+    const nImg = imageTokens(this.config);
+    const hidden = this.decode(this.encodeImages(images), batch);
+    // Position nImg-1+i (the token before text token i) predicts text token i.
+    return this.head(slice(hidden, 1, nImg - 1, nImg - 1 + batch.textLen));
+  }
+
+  /** Copy of the weights into a frozen model (the reference / old policy). */
+  frozenCopy(): VisionLanguageModel {
+    return noGrad(() => {
+      const w = this.weights();
+      const copy = VisionLanguageModel.fromWeights(this.config, w);
+      return copy;
+    });
+  }
+}
+
+type Init = { kind: 'ones' } | { kind: 'normal'; std: number };
+
+/** Receives one layer's roped fused qkv [batch, seq, 3*width] during a prefill. */
+export type KvSink = (qkv: Tensor) => void;

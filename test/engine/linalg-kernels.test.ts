@@ -1,0 +1,156 @@
+/**
+ * Native matmul and attention (oneDNN) against the TypeScript reference.
+ * Tolerances: f32 rtol 1e-4 / atol 1e-5 (summation order differs); bf16 compares against the
+ * reference run in bf16 mode (same input rounding), rtol 2e-2 / atol 2e-2, since intermediate
+ * bf16 roundings (P, dS) can land on different sides of a tie.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { referenceKernels } from '../../src/engine/kernels/reference.js';
+import type { AttentionSpec, MatmulDtype, MatmulSpec } from '../../src/engine/kernels/types.js';
+import { assertClose, randArray, rawAddon } from '../helpers.js';
+
+const addon = rawAddon();
+const tol = (dtype: MatmulDtype): [number, number] => (dtype === 'f32' ? [1e-4, 1e-5] : [2e-2, 2e-2]);
+
+test('native addon is built', () => {
+  assert.ok(addon, 'build/Release/visurf_native.node missing: run make build');
+});
+
+test('matmul: every transpose / broadcast / accumulate combination matches the reference', () => {
+  if (!addon) return;
+  let seed = 1;
+  for (const dtype of ['f32', 'bf16'] as const)
+    for (const transA of [false, true])
+      for (const transB of [false, true])
+        for (const broadcastB of [false, true])
+          for (const accumulate of [false, true]) {
+            const spec: MatmulSpec = {
+              batch: 3, m: 7, n: 19, k: 33, transA, transB, broadcastB, accumulate, dtype,
+            };
+            const a = randArray(spec.batch * spec.m * spec.k, seed++);
+            const b = randArray((broadcastB ? 1 : spec.batch) * spec.k * spec.n, seed++);
+            const c0 = randArray(spec.batch * spec.m * spec.n, seed++);
+            const cRef = c0.slice();
+            const cNat = c0.slice();
+            referenceKernels.matmul(a, b, cRef, spec);
+            addon.matmul(a, b, cNat, spec);
+            const [rtol, atol] = tol(dtype);
+            assertClose(cNat, cRef, rtol, atol, `matmul ${JSON.stringify(spec)}`);
+          }
+});
+
+test('matmul: a larger product that takes the blocked oneDNN path', () => {
+  if (!addon) return;
+  const spec: MatmulSpec = {
+    batch: 1, m: 130, n: 96, k: 200, transA: false, transB: true, broadcastB: true,
+    accumulate: false, dtype: 'f32',
+  };
+  const a = randArray(130 * 200, 5);
+  const b = randArray(96 * 200, 6);
+  const cRef = new Float32Array(130 * 96);
+  const cNat = new Float32Array(130 * 96);
+  referenceKernels.matmul(a, b, cRef, spec);
+  addon.matmul(a, b, cNat, spec);
+  assertClose(cNat, cRef, 1e-4, 1e-4, 'matmul 130x96x200');
+});
+
+test('matmul: bad arguments raise a clear TypeError, not a crash', () => {
+  if (!addon) return;
+  const spec: MatmulSpec = {
+    batch: 1, m: 4, n: 4, k: 4, transA: false, transB: false, broadcastB: false,
+    accumulate: false, dtype: 'f32',
+  };
+  assert.throws(
+    () => addon.matmul(new Float32Array(15), new Float32Array(16), new Float32Array(16), spec),
+    /shorter than/,
+  );
+  assert.throws(
+    () => addon.matmul([1, 2] as unknown as Float32Array, new Float32Array(16), new Float32Array(16), spec),
+    /Float32Array/,
+  );
+});
+
+function attentionCase(spec: AttentionSpec, seed: number): void {
+  if (!addon) return;
+  const { batch: B, seq: T, heads: H, headDim: D } = spec;
+  const qkv = randArray(B * T * 3 * H * D, seed, 1.5);
+  const dout = randArray(B * T * H * D, seed + 1);
+  const outRef = new Float32Array(B * T * H * D);
+  const outNat = new Float32Array(B * T * H * D);
+  const pRef = new Float32Array(B * H * T * T);
+  const pNat = new Float32Array(B * H * T * T);
+  referenceKernels.attentionForward(qkv, outRef, pRef, spec);
+  addon.attentionForward(qkv, outNat, pNat, spec);
+  const [rtol, atol] = tol(spec.dtype);
+  const what = `attention causal=${spec.causal} keyStart=${spec.keyStart} ${spec.dtype}`;
+  assertClose(pNat, pRef, rtol, spec.dtype === 'f32' ? 1e-6 : 1e-2, `${what} probs`);
+  assertClose(outNat, outRef, rtol, atol, `${what} out`);
+  const d0 = randArray(qkv.length, seed + 2);
+  const dRef = d0.slice();
+  const dNat = d0.slice();
+  referenceKernels.attentionBackward(qkv, pRef, dout, dRef, spec);
+  addon.attentionBackward(qkv, pRef, dout, dNat, spec);
+  assertClose(dNat, dRef, rtol, spec.dtype === 'f32' ? 1e-4 : 5e-2, `${what} dqkv`);
+}
+
+test('attention forward/backward match the reference (causal, bidirectional, padded keys)', () => {
+  let seed = 100;
+  for (const dtype of ['f32', 'bf16'] as const)
+    for (const causal of [true, false])
+      for (const keyStart of [null, new Int32Array([0, 3, 9])]) {
+        attentionCase({ batch: 3, seq: 9, heads: 2, headDim: 8, causal, keyStart, dtype }, seed);
+        seed += 10;
+      }
+});
+
+test('attention: a fully masked query row outputs zeros', () => {
+  if (!addon) return;
+  const spec: AttentionSpec = {
+    batch: 1, seq: 4, heads: 1, headDim: 4, causal: true, keyStart: new Int32Array([2]),
+    dtype: 'f32',
+  };
+  const qkv = randArray(4 * 3 * 4, 7);
+  const out = new Float32Array(16).fill(9);
+  const p = new Float32Array(16).fill(9);
+  addon.attentionForward(qkv, out, p, spec);
+  assert.deepEqual([...out.subarray(0, 8)], new Array(8).fill(0));
+  assert.deepEqual([...p.subarray(0, 8)], new Array(8).fill(0));
+});
+
+test('attentionDecode equals the last row of full causal attention, per-sequence lengths', () => {
+  if (!addon) return;
+  const B = 3, H = 2, D = 8, cap = 12;
+  const lens = new Int32Array([5, 12, 1]);
+  const HD = H * D;
+  // Build full sequences, fill the caches with their keys/values, and compare the new query's
+  // output with full attention at the same position.
+  for (const impl of [referenceKernels, addon]) {
+    const kCache = new Float32Array(B * cap * HD);
+    const vCache = new Float32Array(B * cap * HD);
+    const q = new Float32Array(B * 3 * HD);
+    const out = new Float32Array(B * HD);
+    const expected = new Float32Array(B * HD);
+    for (let b = 0; b < B; b++) {
+      const T = lens[b]!;
+      const qkv = randArray(T * 3 * HD, 300 + b);
+      const full = new Float32Array(T * HD);
+      referenceKernels.attentionForward(qkv, full, new Float32Array(H * T * T), {
+        batch: 1, seq: T, heads: H, headDim: D, causal: true, keyStart: null, dtype: 'f32',
+      });
+      expected.set(full.subarray((T - 1) * HD, T * HD), b * HD);
+      for (let t = 0; t < T; t++) {
+        kCache.set(qkv.subarray(t * 3 * HD + HD, t * 3 * HD + 2 * HD), (b * cap + t) * HD);
+        vCache.set(qkv.subarray(t * 3 * HD + 2 * HD, t * 3 * HD + 3 * HD), (b * cap + t) * HD);
+      }
+      q.set(qkv.subarray((T - 1) * 3 * HD, T * 3 * HD), b * 3 * HD);
+    }
+    impl.attentionDecode(q, kCache, vCache, out, B, H, D, cap, lens);
+    assertClose(out, expected, 1e-5, 1e-6, 'decode vs full attention');
+  }
+  assert.throws(
+    () => addon.attentionDecode(new Float32Array(B * 3 * HD), new Float32Array(B * cap * HD),
+      new Float32Array(B * cap * HD), new Float32Array(B * HD), B, H, D, cap, new Int32Array([1, 13, 1])),
+    /outside/,
+  );
+});
