@@ -254,6 +254,8 @@ function logprobBackward(
     const b = dentropy ? dentropy[r]! : 0;
     const h = entropy ? entropy[r]! : 0;
     const l = lse[r]!;
+    // A row with no incoming gradient contributes nothing (even if its logits are not finite).
+    if (a === 0 && b === 0) continue;
     for (let j = 0; j < vocab; j++) {
       const lp = logits[o + j]! - l;
       const p = Math.exp(lp);
@@ -361,14 +363,17 @@ function adamw(
 
 // ------------------------------------------------------------------------------------ bf16 casts
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
+// The casts work on bit patterns through Uint32Array views: reading a NaN out of a Float32Array
+// into a JS number (a double) may quieten or canonicalise it, changing its bits.
+function bitsOf(x: Float32Array): Uint32Array {
+  return new Uint32Array(x.buffer, x.byteOffset, x.length);
+}
 
 /** bf16 is the top half of an f32: round the low 16 bits to nearest, ties to even. */
 function toBf16(x: Float32Array, out: Uint16Array, n: number): void {
+  const xb = bitsOf(x);
   for (let i = 0; i < n; i++) {
-    f32[0] = x[i]!;
-    const bits = u32[0]!;
+    const bits = xb[i]!;
     if ((bits & 0x7fffffff) > 0x7f800000) {
       // NaN: truncate and force a quiet-NaN mantissa bit, since truncation alone could turn a
       // NaN with only low mantissa bits into Inf.
@@ -382,10 +387,8 @@ function toBf16(x: Float32Array, out: Uint16Array, n: number): void {
 }
 
 function fromBf16(x: Uint16Array, out: Float32Array, n: number): void {
-  for (let i = 0; i < n; i++) {
-    u32[0] = x[i]! << 16;
-    out[i] = f32[0]!;
-  }
+  const ob = bitsOf(out);
+  for (let i = 0; i < n; i++) ob[i] = x[i]! << 16;
 }
 
 export const pointwiseReference: PointwiseKernels = {
