@@ -10,7 +10,7 @@ import type { Kernels } from '../types.js';
 
 export type PointwiseKernels = Omit<
   Kernels,
-  'name' | 'matmul' | 'attentionForward' | 'attentionBackward'
+  'name' | 'matmul' | 'attentionForward' | 'attentionBackward' | 'attentionDecode'
 >;
 
 // ------------------------------------------------------------------------------------ rmsnorm
