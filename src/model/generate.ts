@@ -32,6 +32,8 @@ export interface SamplingOptions {
   /** tokens that end a response (kept as its last token); default <eos> and </answer> */
   stopTokens?: readonly number[];
   rng: Rng;
+  /** observe each step's logits [batch, vocab] before sampling (tests, debugging) */
+  onStepLogits?: (step: number, logits: Float32Array) => void;
 }
 
 export interface GenerationRequest {
@@ -215,6 +217,7 @@ function generateNoGrad(model: VisionLanguageModel, req: GenerationRequest, opts
   const attnOut = new Float32Array(B * W);
 
   for (let step = 0; step < maxNew; step++) {
+    opts.onStepLogits?.(step, logits);
     let active = 0;
     for (let b = 0; b < B; b++) {
       if (done[b]) {
