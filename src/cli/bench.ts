@@ -1,45 +1,94 @@
-/** `visurf bench`: the fixed BENCH.md measurements, as a table or JSON lines. */
-import type { Command } from 'commander';
+/**
+ * `visurf bench`: the fixed BENCH.md measurements, as a table or JSON lines.
+ * Each (benchmark, dtype) runs in a fresh child process so that its peak resident memory is its
+ * own, not the high-water mark of whatever ran before it.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Option, type Command } from 'commander';
 import { getAddon, kernels } from '../engine/kernels/index.js';
+import type { MatmulDtype } from '../engine/kernels/types.js';
 import { benchMatmul } from '../bench/matmul.js';
+import { benchRollout, benchTrainStep } from '../bench/model-bench.js';
 
-const ALL = ['matmul'] as const;
+const ALL = ['matmul', 'train_step', 'rollout'] as const;
+type BenchName = (typeof ALL)[number];
+const DTYPES: MatmulDtype[] = ['f32', 'bf16'];
 
 interface BenchOptions {
   json?: boolean;
   only?: string;
+  dtype?: string;
   threads: string;
+  child?: boolean;
 }
 
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('measure speed on the BENCH.md configuration (matmul GFLOP/s; train step and rollout arrive with the model)')
+    .description('measure speed on the BENCH.md configuration: matmul GFLOP/s, train-step tokens/s, rollout new tokens/s, peak memory')
     .option('--json', 'print one JSON object per line instead of a table')
     .option('--only <names>', `comma-separated subset of: ${ALL.join(', ')}`)
+    .option('--dtype <dtypes>', 'comma-separated subset of: f32, bf16', 'f32,bf16')
     .option('--threads <n>', 'compute threads', '2')
+    // Internal: run in this process and print JSON lines (the parent spawns one per benchmark).
+    .addOption(new Option('--child').hideHelp())
     .action((opts: BenchOptions) => runBench(opts));
 }
 
-function runBench(opts: BenchOptions): void {
-  const only = opts.only ? opts.only.split(',').map((s) => s.trim()) : [...ALL];
-  for (const name of only) {
-    if (!(ALL as readonly string[]).includes(name)) throw new Error(`bench: unknown benchmark "${name}" (choose from ${ALL.join(', ')})`);
+function parseList<T extends string>(raw: string, allowed: readonly T[], what: string): T[] {
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const i of items) {
+    if (!(allowed as readonly string[]).includes(i)) throw new Error(`bench: unknown ${what} "${i}" (choose from ${allowed.join(', ')})`);
   }
+  return items as T[];
+}
+
+function runOne(name: BenchName, dtype: MatmulDtype): Array<Record<string, unknown>> {
+  if (name === 'matmul') return [256, 512, 1024].map((n) => ({ ...benchMatmul(n, dtype) }));
+  if (name === 'train_step') return [{ ...benchTrainStep(dtype) }];
+  return [{ ...benchRollout(dtype) }];
+}
+
+function runBench(opts: BenchOptions): void {
+  const names = parseList(opts.only ?? ALL.join(','), ALL, 'benchmark');
+  const dtypes = parseList(opts.dtype ?? 'f32,bf16', DTYPES, 'dtype');
   const threads = Number(opts.threads);
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`bench: --threads must be a positive integer, got "${opts.threads}"`);
-  kernels();
+  const k = kernels();
   getAddon()?.setThreads(threads);
+  if (opts.child) {
+    for (const name of names) for (const dtype of dtypes) {
+      for (const row of runOne(name, dtype)) process.stdout.write(`${JSON.stringify({ ...row, threads, kernels: k.name })}\n`);
+    }
+    return;
+  }
   const rows: Array<Record<string, unknown>> = [];
-  const emit = (r: Record<string, unknown>) => {
-    rows.push(r);
-    if (opts.json) process.stdout.write(`${JSON.stringify({ ...r, threads, kernels: kernels().name })}\n`);
-  };
-  if (only.includes('matmul')) {
-    for (const dtype of ['f32', 'bf16'] as const) for (const size of [256, 512, 1024]) emit({ ...benchMatmul(size, dtype) });
+  const main = fileURLToPath(new URL('./main.js', import.meta.url));
+  for (const name of names) {
+    for (const dtype of dtypes) {
+      if (!opts.json) process.stderr.write(`bench: ${name} ${dtype} ...\n`);
+      const child = spawnSync(process.execPath, [main, 'bench', '--child', '--only', name, '--dtype', dtype, '--threads', String(threads)], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: process.env,
+      });
+      if (child.status !== 0) throw new Error(`bench: ${name} ${dtype} failed (exit ${child.status ?? child.signal})`);
+      for (const line of child.stdout.split('\n').filter(Boolean)) {
+        const row = JSON.parse(line) as Record<string, unknown>;
+        rows.push(row);
+        if (opts.json) process.stdout.write(`${line}\n`);
+      }
+    }
   }
   if (!opts.json) {
-    process.stdout.write(`kernels: ${kernels().name}, threads: ${threads}\n`);
-    console.table(rows);
+    process.stdout.write(`kernels: ${k.name}, threads: ${threads}\n`);
+    console.table(rows.map((r) => ({
+      name: r.name,
+      dtype: r.dtype,
+      size: r.size ?? '',
+      figure: r.gflops !== undefined ? `${r.gflops} GFLOP/s` : r.tokens_per_s !== undefined ? `${r.tokens_per_s} tokens/s` : `${r.new_tokens_per_s} new tokens/s`,
+      peak_rss_mb: r.peak_rss_mb,
+    })));
   }
 }

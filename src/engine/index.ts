@@ -11,3 +11,4 @@ export * from './ops/nn.js';
 export * from './ops/loss.js';
 export * from './gradcheck.js';
 export * from './random.js';
+export * from './memory.js';

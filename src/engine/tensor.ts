@@ -7,6 +7,7 @@
  * twice just receives two contributions). `backward()` in ./autograd.ts walks the graph.
  */
 import { kernels } from './kernels/index.js';
+import { allocF32 } from './memory.js';
 
 /** A shape mismatch or invalid argument, named after the op that found it. */
 export class ShapeError extends Error {
@@ -131,7 +132,8 @@ export class Tensor {
 
   /** The gradient buffer, allocated zeroed if absent. */
   gradBuffer(): Float32Array {
-    if (!this.grad) this.grad = new Float32Array(this.data.length);
+    // Parameters keep ordinary buffers; intermediate gradients may come from a step arena.
+    if (!this.grad) this.grad = this.isLeaf ? new Float32Array(this.data.length) : allocF32(this.data.length);
     return this.grad;
   }
 

@@ -69,7 +69,28 @@ export function scoreResponses(
   return { logp, entropy, batch };
 }
 
-/** Pack per-sequence response values out of a [batch*textLen] array. */
+/** Per-sequence response values out of a [batch*textLen] array. */
 export function responseValues(values: Float32Array, batch: ScoringBatch): Float32Array[] {
   return Array.from(batch.responseStart, (s, b) => values.slice(s, s + batch.responseLength[b]!));
+}
+
+/** Response values packed end to end ([Σ responseLength]), the layout of the loss functions. */
+export function packResponses(values: Float32Array, batch: ScoringBatch): Float64Array {
+  const total = batch.responseLength.reduce((a, b) => a + b, 0);
+  const out = new Float64Array(total);
+  let o = 0;
+  batch.responseStart.forEach((s, b) => {
+    for (let i = 0; i < batch.responseLength[b]!; i++) out[o++] = values[s + i]!;
+  });
+  return out;
+}
+
+/** The inverse of packResponses: packed values placed at their text positions (0 elsewhere). */
+export function unpackResponses(packed: ArrayLike<number>, batch: ScoringBatch): Float32Array {
+  const out = new Float32Array(batch.targets.length);
+  let o = 0;
+  batch.responseStart.forEach((s, b) => {
+    for (let i = 0; i < batch.responseLength[b]!; i++) out[s + i] = packed[o++]!;
+  });
+  return out;
 }

@@ -1,5 +1,6 @@
 /** Elementwise arithmetic: add (with broadcast over leading dims), mul, scale, silu. */
 import { kernels } from '../kernels/index.js';
+import { allocF32 } from '../memory.js';
 import { Tensor, expectShape, formatShape, opResult } from '../tensor.js';
 
 function trailingMatch(a: readonly number[], b: readonly number[]): boolean {
@@ -17,7 +18,7 @@ export function add(a: Tensor, b: Tensor): Tensor {
     `cannot add ${formatShape(b.shape)} to ${formatShape(a.shape)}`,
   );
   const K = kernels();
-  const out = new Float32Array(a.size);
+  const out = allocF32(a.size, false);
   const n = b.size;
   if (n === a.size) K.add(a.data, b.data, out, n);
   else for (let o = 0; o < a.size; o += n) K.add(a.data.subarray(o, o + n), b.data, out.subarray(o, o + n), n);
@@ -36,11 +37,11 @@ export function mul(a: Tensor, b: Tensor): Tensor {
   expectShape(a.size === b.size && a.rank === b.rank && a.shape.every((d, i) => d === b.shape[i]),
     'mul', () => `shapes differ: ${formatShape(a.shape)} vs ${formatShape(b.shape)}`);
   const K = kernels();
-  const out = new Float32Array(a.size);
+  const out = allocF32(a.size, false);
   K.mul(a.data, b.data, out, a.size);
   return opResult('mul', out, a.shape, [a, b], (y) => {
     const dy = y.grad!;
-    const tmp = new Float32Array(a.size);
+    const tmp = allocF32(a.size, false);
     if (a.requiresGrad) {
       K.mul(dy, b.data, tmp, a.size);
       K.axpy(1, tmp, a.gradBuffer(), a.size);
@@ -64,7 +65,7 @@ export function scale(a: Tensor, s: number): Tensor {
 
 /** silu(x) = x * sigmoid(x). (The model uses the fused swiglu; this is the plain activation.) */
 export function silu(x: Tensor): Tensor {
-  const out = new Float32Array(x.size);
+  const out = allocF32(x.size, false);
   for (let i = 0; i < x.size; i++) {
     const v = x.data[i]!;
     out[i] = v / (1 + Math.exp(-v));

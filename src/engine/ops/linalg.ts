@@ -3,6 +3,7 @@
  * PyTorch). Forward and backward side by side; every product goes through kernels().matmul.
  */
 import { kernels } from '../kernels/index.js';
+import { allocF32 } from '../memory.js';
 import type { MatmulSpec } from '../kernels/types.js';
 import { getMatmulDtype } from '../config.js';
 import { Tensor, expectShape, formatShape, opResult, shapeSize } from '../tensor.js';
@@ -51,7 +52,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       `cannot multiply ${formatShape(a.shape)}${transA ? 'ᵀ' : ''} by ${formatShape(b.shape)}${transB ? 'ᵀ' : ''}`,
   );
   const K = kernels();
-  const out = new Float32Array(batch * m * n);
+  const out = allocF32(batch * m * n, false);
   K.matmul(a.data, b.data, out, spec(batch, m, n, k, transA, transB, broadcastB, false));
   return opResult('matmul', out, [...batchShape, m, n], [a, b], (c) => {
     const dc = c.grad!;
@@ -111,7 +112,7 @@ export function linear(x: Tensor, w: Tensor): Tensor {
   const outF = w.dim(0);
   const rows = x.size / inF;
   const K = kernels();
-  const y = new Float32Array(rows * outF);
+  const y = allocF32(rows * outF, false);
   K.matmul(x.data, w.data, y, spec(1, rows, outF, inF, false, true, false, false));
   return opResult('linear', y, [...x.shape.slice(0, -1), outF], [x, w], (out) => {
     const dy = out.grad!;

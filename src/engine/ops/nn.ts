@@ -3,6 +3,7 @@
  * embedding, RMSNorm, RoPE, SwiGLU, softmax, multi-head attention.
  */
 import { kernels } from '../kernels/index.js';
+import { allocF32 } from '../memory.js';
 import { getMatmulDtype } from '../config.js';
 import type { AttentionSpec } from '../kernels/types.js';
 import { ShapeError, Tensor, expectShape, formatShape, opResult } from '../tensor.js';
@@ -17,7 +18,7 @@ export function embedding(table: Tensor, ids: Int32Array, idsShape: readonly num
     if (id < 0 || id >= vocab) throw new ShapeError(`embedding: id ${id} at position ${i} is outside [0, ${vocab})`);
   }
   const K = kernels();
-  const out = new Float32Array(ids.length * dim);
+  const out = allocF32(ids.length * dim, false);
   K.embeddingForward(table.data, ids, out, ids.length, dim);
   return opResult('embedding', out, [...idsShape, dim], [table], (y) => {
     K.embeddingBackward(ids, y.grad!, table.gradBuffer(), ids.length, dim);
@@ -31,12 +32,12 @@ export function rmsnorm(x: Tensor, w: Tensor, eps = 1e-6): Tensor {
     `gain ${formatShape(w.shape)} does not match input ${formatShape(x.shape)}`);
   const rows = x.size / dim;
   const K = kernels();
-  const y = new Float32Array(x.size);
+  const y = allocF32(x.size, false);
   const rstd = new Float32Array(rows);
   K.rmsnormForward(x.data, w.data, y, rstd, rows, dim, eps);
   return opResult('rmsnorm', y, x.shape, [x, w], (out) => {
     // The kernel writes dx and dw together; give it a scratch buffer for whichever is not needed.
-    const dx = x.requiresGrad ? x.gradBuffer() : new Float32Array(x.size);
+    const dx = x.requiresGrad ? x.gradBuffer() : allocF32(x.size);
     const dw = w.requiresGrad ? w.gradBuffer() : new Float32Array(dim);
     K.rmsnormBackward(x.data, w.data, rstd, out.grad!, dx, dw, rows, dim);
   });
@@ -60,7 +61,7 @@ export function rope(x: Tensor, positions: Int32Array, opts: RopeOptions): Tenso
   const rows = x.size / x.dim(-1);
   expectShape(positions.length === rows, 'rope', () => `${positions.length} positions for ${rows} rows`);
   const K = kernels();
-  const y = new Float32Array(x.size);
+  const y = allocF32(x.size, false);
   K.rope(x.data, y, positions, rows, vecsPerRow, rotated, headDim, base, false);
   return opResult('rope', y, x.shape, [x], (out) => {
     K.rope(out.grad!, x.gradBuffer(), positions, rows, vecsPerRow, rotated, headDim, base, true);
@@ -74,7 +75,7 @@ export function swiglu(h: Tensor): Tensor {
   const hidden = two / 2;
   const rows = h.size / two;
   const K = kernels();
-  const out = new Float32Array(rows * hidden);
+  const out = allocF32(rows * hidden, false);
   K.swigluForward(h.data, out, rows, hidden);
   return opResult('swiglu', out, [...h.shape.slice(0, -1), hidden], [h], (y) => {
     K.swigluBackward(h.data, y.grad!, h.gradBuffer(), rows, hidden);
@@ -86,7 +87,7 @@ export function softmax(x: Tensor): Tensor {
   const dim = x.dim(-1);
   const rows = x.size / dim;
   const K = kernels();
-  const y = new Float32Array(x.size);
+  const y = allocF32(x.size, false);
   K.softmaxForward(x.data, y, rows, dim);
   return opResult('softmax', y, x.shape, [x], (out) => {
     K.softmaxBackward(y, out.grad!, x.gradBuffer(), rows, dim);
@@ -117,8 +118,8 @@ export function attention(qkv: Tensor, opts: AttentionOptions): Tensor {
     batch, seq, heads: opts.heads, headDim, causal: opts.causal, keyStart, dtype: getMatmulDtype(),
   };
   const K = kernels();
-  const out = new Float32Array(batch * seq * opts.heads * headDim);
-  const probs = new Float32Array(batch * opts.heads * seq * seq);
+  const out = allocF32(batch * seq * opts.heads * headDim, false);
+  const probs = allocF32(batch * opts.heads * seq * seq, false);
   K.attentionForward(qkv.data, out, probs, spec);
   return opResult('attention', out, [batch, seq, opts.heads * headDim], [qkv], (y) => {
     K.attentionBackward(qkv.data, probs, y.grad!, qkv.gradBuffer(), spec);

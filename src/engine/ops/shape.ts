@@ -1,5 +1,6 @@
 /** Shape ops: reshape, transpose, concat, slice. Data is copied into dense row-major outputs. */
 import { kernels } from '../kernels/index.js';
+import { allocF32 } from '../memory.js';
 import { Tensor, expectShape, formatShape, opResult, shapeSize } from '../tensor.js';
 
 function normAxis(axis: number, rank: number, op: string): number {
@@ -67,7 +68,7 @@ export function transpose(x: Tensor, axis0: number, axis1: number): Tensor {
   perm[a0] = a1;
   perm[a1] = a0;
   const outShape = perm.map((p) => x.shape[p]!);
-  const out = new Float32Array(x.size);
+  const out = allocF32(x.size, false);
   permuteCopy(x.data, x.shape, perm, out, false);
   return opResult('transpose', out, outShape, [x], (y) => {
     // The inverse of a swap is the same swap.
@@ -92,7 +93,7 @@ export function concat(xs: Tensor[], axis: number): Tensor {
   const total = xs.reduce((s, t) => s + t.shape[ax]!, 0);
   const outShape = [...first.shape];
   outShape[ax] = total;
-  const out = new Float32Array(outer * total * inner);
+  const out = allocF32(outer * total * inner, false);
   let offset = 0;
   for (const t of xs) {
     const w = t.shape[ax]! * inner;
@@ -125,7 +126,7 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
   const outer = shapeSize(x.shape.slice(0, ax));
   const inner = shapeSize(x.shape.slice(ax + 1));
   const w = (end - start) * inner;
-  const out = new Float32Array(outer * w);
+  const out = allocF32(outer * w, false);
   for (let o = 0; o < outer; o++) {
     const src = o * len * inner + start * inner;
     out.set(x.data.subarray(src, src + w), o * w);
@@ -151,7 +152,7 @@ export function gatherRows(x: Tensor, idx: Int32Array): Tensor {
   for (let i = 0; i < idx.length; i++) {
     expectShape(idx[i]! >= 0 && idx[i]! < n, 'gatherRows', () => `index ${idx[i]} at ${i} outside [0, ${n})`);
   }
-  const out = new Float32Array(idx.length * row);
+  const out = allocF32(idx.length * row, false);
   for (let i = 0; i < idx.length; i++) out.set(x.data.subarray(idx[i]! * row, (idx[i]! + 1) * row), i * row);
   const K = kernels();
   return opResult('gatherRows', out, [idx.length, ...x.shape.slice(1)], [x], (y) => {

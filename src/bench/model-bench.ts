@@ -1,0 +1,109 @@
+/**
+ * The BENCH.md model measurements on the `bench` config:
+ * - train_step: forward, backward and AdamW (global grad-norm clip 1.0) over 144 sequences of
+ *   160 tokens (16 prompts x (8 rollouts + 1 label)), loss = clipped surrogate on the response
+ *   tokens' log-probs; tokens/s = 144*160 / step seconds, median of >= 3 steps after a warm-up.
+ * - rollout: 128 sequences, prefill image + prompt, then 64 new tokens each at temperature 1
+ *   with the KV cache; new tokens/s.
+ * Every sequence's image is encoded (no sharing of the 16 distinct images), as a plain
+ * implementation would do, so the work matches the PyTorch reference. Run each in its own
+ * process (`visurf bench` does) so peak_rss_mb is that benchmark's own high-water mark.
+ */
+import { AdamW, BufferArena, Rng, backward, withArena, withMatmulDtype, type MatmulDtype } from '../engine/index.js';
+import { policyLoss } from '../algorithms/index.js';
+import {
+  BENCH_CONFIG,
+  BOS,
+  VisionLanguageModel,
+  buildScoringBatch,
+  generate,
+  packResponses,
+  scoreResponses,
+  unpackResponses,
+  type RgbImage,
+} from '../model/index.js';
+import { median, peakRssMb } from './measure.js';
+
+function randomImage(size: number, r: Rng): RgbImage {
+  return { width: size, height: size, data: Uint8Array.from({ length: size * size * 3 }, () => r.int(256)) };
+}
+
+export interface ModelBenchResult {
+  name: 'train_step' | 'rollout';
+  dtype: MatmulDtype;
+  tokens_per_s?: number;
+  new_tokens_per_s?: number;
+  step_seconds?: number[];
+  seconds?: number;
+  peak_rss_mb: number;
+}
+
+
+export function benchTrainStep(dtype: MatmulDtype, steps = 3, onStep?: (i: number, s: number) => void): ModelBenchResult {
+  return withMatmulDtype(dtype, () => {
+    const c = BENCH_CONFIG;
+    const r = new Rng(1);
+    const model = VisionLanguageModel.create(c, 0);
+    const opt = new AdamW(model.parameterList(), { lr: 1e-5, weightDecay: 0.01, maxGradNorm: 1.0 });
+    const prompts = 16;
+    const group = 9;
+    const B = prompts * group;
+    const distinct = Array.from({ length: prompts }, () => randomImage(c.image.size, r));
+    const images = model.patchify(Array.from({ length: B }, (_, i) => distinct[Math.floor(i / group)]!));
+    const promptTokens = Array.from({ length: prompts }, () => [BOS, ...Array.from({ length: c.maxPromptTokens - 1 }, () => 32 + r.int(90))]);
+    const responses = Array.from({ length: B }, () => Array.from({ length: c.maxResponseTokens }, () => 32 + r.int(90)));
+    const batch = buildScoringBatch(Int32Array.from({ length: B }, (_, i) => i), Array.from({ length: B }, (_, i) => promptTokens[Math.floor(i / group)]!), responses);
+    const seqLengths = Array.from(batch.responseLength);
+    const advantages = Float64Array.from({ length: B }, () => r.normal());
+    const times: number[] = [];
+    const arena = new BufferArena();
+    for (let i = 0; i < steps + 1; i++) {
+      const t0 = performance.now();
+      withArena(arena, () => {
+        const { logp } = scoreResponses(model, images, batch);
+        const packed = packResponses(logp.data, batch);
+        const oldLogp = packed.map((v) => v + 0.01 * r.normal());
+        const { dLossDLogp } = policyLoss({ logp: packed, oldLogp, advantages, seqLengths });
+        opt.zeroGrad();
+        backward(logp, unpackResponses(dLossDLogp, batch));
+        opt.step();
+      });
+      const s = (performance.now() - t0) / 1000;
+      if (i > 0) times.push(s); // the first step is the warm-up
+      onStep?.(i, s);
+    }
+    const step = median(times);
+    return {
+      name: 'train_step',
+      dtype,
+      tokens_per_s: Math.round((B * (c.maxPromptTokens + c.maxResponseTokens + 64)) / step),
+      step_seconds: times.map((t) => Math.round(t * 1000) / 1000),
+      peak_rss_mb: peakRssMb(),
+    };
+  });
+}
+
+export function benchRollout(dtype: MatmulDtype): ModelBenchResult {
+  return withMatmulDtype(dtype, () => {
+    const c = BENCH_CONFIG;
+    const r = new Rng(2);
+    const model = VisionLanguageModel.create(c, 0);
+    const B = 128;
+    const newTokens = 64;
+    const images = model.patchify(Array.from({ length: B }, () => randomImage(c.image.size, r)));
+    const prompts = Array.from({ length: B }, () => [BOS, ...Array.from({ length: c.maxPromptTokens - 1 }, () => 32 + r.int(90))]);
+    const run = () =>
+      generate(model, { images, imageOf: Int32Array.from({ length: B }, (_, i) => i), prompts }, {
+        maxNewTokens: newTokens, temperature: 1, rng: new Rng(3), stopTokens: [],
+      });
+    run(); // warm-up
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      run();
+      times.push((performance.now() - t0) / 1000);
+    }
+    const s = median(times);
+    return { name: 'rollout', dtype, new_tokens_per_s: Math.round((B * newTokens) / s), seconds: Math.round(s * 1000) / 1000, peak_rss_mb: peakRssMb() };
+  });
+}

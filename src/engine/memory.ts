@@ -1,0 +1,76 @@
+/**
+ * Buffer reuse across training steps.
+ *
+ * A step allocates hundreds of MB of activations and gradients. Fresh memory costs a page fault
+ * per 4 KiB on first touch, and on this kind of VM the faults cost more than the arithmetic
+ * (measured: a 130 MB SwiGLU gradient takes 240 ms on fresh memory, 10 ms on reused memory).
+ * Inside `withArena(arena, fn)`, large op buffers come from the arena and all return to it when
+ * fn ends, so the next step reuses already-mapped memory.
+ *
+ * The contract: nothing allocated inside the scope may be used after it ends (copy out what
+ * you keep — e.g. log-prob values). Parameters and their gradients are never arena buffers.
+ */
+
+/** Buffers smaller than this are ordinary allocations (pooling them buys nothing). */
+const MIN_POOLED = 1 << 16;
+
+export class BufferArena {
+  private readonly free = new Map<number, Float32Array[]>();
+  private used: Float32Array[] = [];
+  /** bytes currently held (free + in use) */
+  bytes = 0;
+
+  take(n: number, zero: boolean): Float32Array {
+    const list = this.free.get(n);
+    const buf = list?.pop();
+    if (buf) {
+      if (zero) buf.fill(0);
+      this.used.push(buf);
+      return buf;
+    }
+    const fresh = new Float32Array(n);
+    this.bytes += n * 4;
+    this.used.push(fresh);
+    return fresh;
+  }
+
+  /** Return every buffer taken since the last release to the free lists. */
+  release(): void {
+    for (const b of this.used) {
+      const list = this.free.get(b.length);
+      if (list) list.push(b);
+      else this.free.set(b.length, [b]);
+    }
+    this.used = [];
+  }
+
+  /** Drop everything (lets the memory be collected). */
+  clear(): void {
+    this.free.clear();
+    this.used = [];
+    this.bytes = 0;
+  }
+}
+
+let current: BufferArena | null = null;
+
+/** Run fn with large op buffers drawn from arena; they all return to it when fn ends. */
+export function withArena<T>(arena: BufferArena, fn: () => T): T {
+  const prev = current;
+  current = arena;
+  try {
+    return fn();
+  } finally {
+    current = prev;
+    arena.release();
+  }
+}
+
+/**
+ * A Float32Array of n elements for an op's output or an intermediate gradient. zero=false may
+ * return stale contents: use it only when the caller overwrites every element.
+ */
+export function allocF32(n: number, zero = true): Float32Array {
+  if (current && n >= MIN_POOLED) return current.take(n, zero);
+  return new Float32Array(n);
+}
