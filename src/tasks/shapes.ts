@@ -11,7 +11,8 @@ export type ShapeName = (typeof SHAPES)[number];
 function inside(shape: ShapeName, dx: number, dy: number, r: number): boolean {
   switch (shape) {
     case 'circle':
-      return dx * dx + dy * dy <= r * r;
+      // r² + 0.6r rather than r² avoids single-pixel nubs at the four extremes.
+      return dx * dx + dy * dy <= r * r + 0.6 * r;
     case 'square':
       return Math.abs(dx) <= r * 0.85 && Math.abs(dy) <= r * 0.85;
     case 'diamond':
@@ -29,7 +30,7 @@ function inside(shape: ShapeName, dx: number, dy: number, r: number): boolean {
     case 'ring': {
       const d = dx * dx + dy * dy;
       const inner = r * 0.5;
-      return d <= r * r && d >= inner * inner;
+      return d <= r * r + 0.6 * r && d >= inner * inner;
     }
   }
 }

@@ -62,15 +62,16 @@ function explain(q: Query, t: SceneObject): string {
 
 export function generateReason(rng: Rng, o: TaskOptions): SampleBody {
   const d = dimsOf(o);
+  // The query is drawn once, outside the retry, so hard-to-place queries are not under-sampled.
+  const q = rng.pick(QUERIES);
   return retry(() => {
-    const q = rng.pick(QUERIES);
     const scene = composeScene(rng, specsFor(rng, q, d.unit), d);
     if (!scene) return null;
     const target = pickTarget(q, scene.objects);
     if (!target) return null;
     const truths = sceneTruths([target]);
     return {
-      image: scene.image, prompt: `${q} one`, solution: objectsAnswer(truths), answer: objectsAnswer(truths),
+      image: scene.image, prompt: q.startsWith('odd') ? `${q} out` : `${q} one`, solution: objectsAnswer(truths), answer: objectsAnswer(truths),
       objects: truths, think: explain(q, target),
     };
   });
