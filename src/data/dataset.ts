@@ -80,10 +80,10 @@ async function rawRows(path: string): Promise<{ rows: (Record<string, unknown> |
 /** Read a dataset into samples; throws DatasetError on the first bad row unless skipBad. */
 export async function readDataset(path: string, options: ReadOptions = {}): Promise<ReadResult> {
   const { rows, errors: parseErrors } = await rawRows(path);
-  const first = rows.find((r) => r !== null);
-  const layout = options.layout ?? (first ? detectLayout(Object.keys(first)) : 'train');
+  const columns = [...new Set(rows.flatMap((r) => (r ? Object.keys(r) : [])))];
+  const layout = options.layout ?? (rows.length === 0 ? 'train' : detectLayout(columns));
   if (!layout) {
-    throw new DatasetError({ file: path, row: 0, field: '(columns)', message: `columns ${Object.keys(first ?? {}).join(', ')} match neither layout (train: image, problem, solution; eval: image, text, mask, bbox, img_height, img_width)` });
+    throw new DatasetError({ file: path, row: 0, field: '(columns)', message: `columns ${columns.join(', ')} match neither layout (train: image, problem, solution; eval: image, text, mask, bbox, img_height, img_width)` });
   }
   const errors: RowError[] = [];
   const samples: Sample[] = [];

@@ -76,11 +76,15 @@ export function normalizeCell(v: unknown): unknown {
   return v;
 }
 
-/** Which layout a row's columns describe, or null when neither fits. */
+/**
+ * Which layout a dataset's columns describe (the union of all rows' columns), or null when
+ * neither fits. Training wins when `problem` or `solution` appears; evaluation when `text`,
+ * `mask` or `bbox` does. Rows missing a column of their layout are then reported individually.
+ */
 export function detectLayout(columns: readonly string[]): Layout | null {
   const has = (c: string) => columns.includes(c);
-  if (has('image') && has('problem') && has('solution')) return 'train';
-  if (has('image') && has('text') && has('mask') && has('bbox')) return 'eval';
+  if (has('problem') || has('solution')) return 'train';
+  if (has('text') || has('mask') || has('bbox')) return 'eval';
   return null;
 }
 
