@@ -24,9 +24,19 @@ export async function encodeJpeg(img: RgbImage, quality = 90): Promise<Uint8Arra
 
 /** Decode PNG/JPEG/WebP/... bytes into RGB (alpha flattened onto black, greyscale expanded). */
 export async function decodeImage(bytes: Uint8Array): Promise<RgbImage> {
-  const { data, info } = await sharp(bytes).flatten({ background: { r: 0, g: 0, b: 0 } }).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  if (info.channels !== 3) throw new Error(`decoded image has ${info.channels} channels, expected 3`);
-  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  const { data, info } = await sharp(bytes)
+    .flatten({ background: { r: 0, g: 0, b: 0 } })
+    .toColourspace('srgb')
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3)
+    throw new Error(`decoded image has ${info.channels} channels, expected 3`);
+  return {
+    width: info.width,
+    height: info.height,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
 }
 
 /** Decode an image file from disk. */
@@ -36,12 +46,24 @@ export async function readImageFile(path: string): Promise<RgbImage> {
 }
 
 /** Resize to exactly width×height (aspect not kept, like VisionReasoner's square 840 resize). */
-export async function resizeImage(img: RgbImage, width: number, height: number, kernel: 'nearest' | 'lanczos3' = 'lanczos3'): Promise<RgbImage> {
-  const { data, info } = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), {
-    raw: { width: img.width, height: img.height, channels: 3 },
-  })
+export async function resizeImage(
+  img: RgbImage,
+  width: number,
+  height: number,
+  kernel: 'nearest' | 'lanczos3' = 'lanczos3',
+): Promise<RgbImage> {
+  const { data, info } = await sharp(
+    Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength),
+    {
+      raw: { width: img.width, height: img.height, channels: 3 },
+    },
+  )
     .resize(width, height, { fit: 'fill', kernel })
     .raw()
     .toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  return {
+    width: info.width,
+    height: info.height,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
 }

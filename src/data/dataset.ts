@@ -8,7 +8,16 @@ import type { Sample, TaskName } from '../tasks/types.js';
 import { encodePng } from './codec.js';
 import { evalRowToSample, sampleToEvalRow, sampleToTrainRow, trainRowToSample } from './convert.js';
 import { readJsonlRows, writeJsonlRows } from './jsonl.js';
-import { detectLayout, formatRowError, normalizeCell, validateRow, type EvalRow, type Layout, type RowError, type TrainRow } from './layout.js';
+import {
+  detectLayout,
+  formatRowError,
+  normalizeCell,
+  validateRow,
+  type EvalRow,
+  type Layout,
+  type RowError,
+  type TrainRow,
+} from './layout.js';
 import { readParquetRows, writeParquetRows } from './parquet.js';
 
 export type DatasetFormat = 'parquet' | 'jsonl';
@@ -36,11 +45,21 @@ export interface WriteOptions {
  * Write samples to `path` (.parquet or .jsonl) in a layout (default training). Parquet embeds PNGs
  * as HF image structs; JSONL writes PNG files to `images/` beside it and stores relative paths.
  */
-export async function writeDataset(path: string, samples: readonly Sample[], options: WriteOptions = {}): Promise<void> {
+export async function writeDataset(
+  path: string,
+  samples: readonly Sample[],
+  options: WriteOptions = {},
+): Promise<void> {
   const layout = options.layout ?? 'train';
   await mkdir(dirname(path), { recursive: true });
   const rows: Record<string, unknown>[] = [];
-  for (const s of samples) rows.push((layout === 'train' ? await sampleToTrainRow(s) : await sampleToEvalRow(s)) as Record<string, unknown>);
+  for (const s of samples)
+    rows.push(
+      (layout === 'train' ? await sampleToTrainRow(s) : await sampleToEvalRow(s)) as Record<
+        string,
+        unknown
+      >,
+    );
   if (formatOf(path) === 'parquet') return writeParquetRows(path, layout, rows);
   const imgDir = join(dirname(path), 'images');
   await mkdir(imgDir, { recursive: true });
@@ -72,7 +91,9 @@ export interface ReadResult {
   errors: RowError[];
 }
 
-async function rawRows(path: string): Promise<{ rows: (Record<string, unknown> | null)[]; errors: RowError[] }> {
+async function rawRows(
+  path: string,
+): Promise<{ rows: (Record<string, unknown> | null)[]; errors: RowError[] }> {
   if (formatOf(path) === 'parquet') return { rows: await readParquetRows(path), errors: [] };
   return readJsonlRows(path);
 }
@@ -83,12 +104,21 @@ export async function readDataset(path: string, options: ReadOptions = {}): Prom
   const columns = [...new Set(rows.flatMap((r) => (r ? Object.keys(r) : [])))];
   const layout = options.layout ?? (rows.length === 0 ? 'train' : detectLayout(columns));
   if (!layout) {
-    throw new DatasetError({ file: path, row: 0, field: '(columns)', message: `columns ${columns.join(', ')} match neither layout (train: image, problem, solution; eval: image, text, mask, bbox, img_height, img_width)` });
+    throw new DatasetError({
+      file: path,
+      row: 0,
+      field: '(columns)',
+      message: `columns ${columns.join(', ')} match neither layout (train: image, problem, solution; eval: image, text, mask, bbox, img_height, img_width)`,
+    });
   }
   const errors: RowError[] = [];
   const samples: Sample[] = [];
   const parseErrorAt = new Map(parseErrors.map((e) => [e.row, e]));
-  const ctxBase = { baseDir: dirname(path), defaultTask: options.task ?? 'refer', idPrefix: basename(path, extname(path)) } as const;
+  const ctxBase = {
+    baseDir: dirname(path),
+    defaultTask: options.task ?? 'refer',
+    idPrefix: basename(path, extname(path)),
+  } as const;
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
     let err: RowError | null = parseErrorAt.get(i) ?? null;
@@ -97,7 +127,11 @@ export async function readDataset(path: string, options: ReadOptions = {}): Prom
       try {
         const norm = normalizeCell(row);
         const ctx = { ...ctxBase, index: i };
-        samples.push(layout === 'train' ? await trainRowToSample(norm as TrainRow, ctx) : await evalRowToSample(norm as EvalRow, ctx));
+        samples.push(
+          layout === 'train'
+            ? await trainRowToSample(norm as TrainRow, ctx)
+            : await evalRowToSample(norm as EvalRow, ctx),
+        );
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
         const field = /mask/.test(message) ? 'mask' : /objects/.test(message) ? 'objects' : 'image';
@@ -122,12 +156,29 @@ export interface CheckReport {
 }
 
 /** Validate every row of a dataset (decoding images too) without stopping at the first bad one. */
-export async function checkDataset(path: string, options: Omit<ReadOptions, 'skipBad'> = {}): Promise<CheckReport> {
+export async function checkDataset(
+  path: string,
+  options: Omit<ReadOptions, 'skipBad'> = {},
+): Promise<CheckReport> {
   try {
     const r = await readDataset(path, { ...options, skipBad: true });
-    return { file: path, layout: r.layout, rows: r.rows, bad: r.bad, firstError: r.errors[0] ?? null };
+    return {
+      file: path,
+      layout: r.layout,
+      rows: r.rows,
+      bad: r.bad,
+      firstError: r.errors[0] ?? null,
+    };
   } catch (e) {
-    const detail: RowError = e instanceof DatasetError ? e.detail : { file: path, row: 0, field: '(file)', message: e instanceof Error ? e.message : String(e) };
+    const detail: RowError =
+      e instanceof DatasetError
+        ? e.detail
+        : {
+            file: path,
+            row: 0,
+            field: '(file)',
+            message: e instanceof Error ? e.message : String(e),
+          };
     return { file: path, layout: null, rows: 0, bad: 1, firstError: detail };
   }
 }

@@ -12,19 +12,32 @@ export type Layout = 'train' | 'eval';
 /** An image cell: HF struct (bytes and/or path) or a bare path. */
 export type ImageCell = { bytes?: Uint8Array | null; path?: string | null } | string;
 
-const bytesLike = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'image bytes must be binary');
+const bytesLike = z.custom<Uint8Array>(
+  (v) => v instanceof Uint8Array,
+  'image bytes must be binary',
+);
 export const imageCellSchema = z.union([
   z.string().min(1, 'empty image path'),
   z
     .object({ bytes: bytesLike.nullish(), path: z.string().nullish() })
-    .refine((v) => (v.bytes && v.bytes.length > 0) || (typeof v.path === 'string' && v.path.length > 0), 'image struct has neither bytes nor path'),
+    .refine(
+      (v) => (v.bytes && v.bytes.length > 0) || (typeof v.path === 'string' && v.path.length > 0),
+      'image struct has neither bytes nor path',
+    ),
 ]);
 
 const finite = z.number().finite();
 /** A mask: 2-D rows of 0/1 (or booleans), a flat list, or an image struct of a greyscale PNG. */
-export const maskCellSchema = z.union([z.array(z.array(z.union([finite, z.boolean()]))), z.array(z.union([finite, z.boolean()])), imageCellSchema]);
+export const maskCellSchema = z.union([
+  z.array(z.array(z.union([finite, z.boolean()]))),
+  z.array(z.union([finite, z.boolean()])),
+  imageCellSchema,
+]);
 /** One box `[x1, y1, x2, y2]` or a list of them. */
-export const bboxCellSchema = z.union([z.array(finite).length(4), z.array(z.array(finite).length(4))]);
+export const bboxCellSchema = z.union([
+  z.array(finite).length(4),
+  z.array(z.array(finite).length(4)),
+]);
 
 export const trainRowSchema = z.object({
   image: imageCellSchema,
@@ -89,10 +102,20 @@ export function detectLayout(columns: readonly string[]): Layout | null {
 }
 
 /** Validate one row against a layout; the first problem found, or null when the row is fine. */
-export function validateRow(row: unknown, layout: Layout, file: string, index: number): RowError | null {
+export function validateRow(
+  row: unknown,
+  layout: Layout,
+  file: string,
+  index: number,
+): RowError | null {
   const schema = layout === 'train' ? trainRowSchema : evalRowSchema;
   const r = schema.safeParse(normalizeCell(row));
   if (r.success) return null;
   const issue = r.error.issues[0]!;
-  return { file, row: index, field: issue.path.length ? issue.path.map(String).join('.') : '(row)', message: issue.message };
+  return {
+    file,
+    row: index,
+    field: issue.path.length ? issue.path.map(String).join('.') : '(row)',
+    message: issue.message,
+  };
 }

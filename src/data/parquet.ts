@@ -12,7 +12,12 @@ export async function readParquetRows(path: string): Promise<Record<string, unkn
   return rows.map((r) => normalizeCell(r) as Record<string, unknown>);
 }
 
-const str = (name: string): SchemaElement => ({ name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' });
+const str = (name: string): SchemaElement => ({
+  name,
+  type: 'BYTE_ARRAY',
+  converted_type: 'UTF8',
+  repetition_type: 'OPTIONAL',
+});
 const int = (name: string): SchemaElement => ({ name, type: 'INT32', repetition_type: 'OPTIONAL' });
 /** The HF `datasets` Image feature: struct<bytes: binary, path: string>. */
 const imageStruct = (name: string): SchemaElement[] => [
@@ -26,7 +31,8 @@ const list = (name: string, inner: SchemaElement[]): SchemaElement[] => [
   { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
   ...inner,
 ];
-const intList = (name: string) => list(name, [{ name: 'element', type: 'INT32', repetition_type: 'OPTIONAL' }]);
+const intList = (name: string) =>
+  list(name, [{ name: 'element', type: 'INT32', repetition_type: 'OPTIONAL' }]);
 
 /** Column order and schema per layout; extra visurf columns are optional. */
 const TRAIN_COLUMNS: [string, SchemaElement[]][] = [
@@ -56,10 +62,19 @@ const EVAL_COLUMNS: [string, SchemaElement[]][] = [
  * Write rows of a layout to Parquet. Eval `mask` is written as 2-D rows of 0/1 and `bbox` as a
  * list of boxes. Columns absent from every row are left out.
  */
-export async function writeParquetRows(path: string, layout: Layout, rows: readonly Record<string, unknown>[]): Promise<void> {
+export async function writeParquetRows(
+  path: string,
+  layout: Layout,
+  rows: readonly Record<string, unknown>[],
+): Promise<void> {
   const spec = layout === 'train' ? TRAIN_COLUMNS : EVAL_COLUMNS;
-  const present = spec.filter(([name]) => rows.some((r) => r[name] !== undefined && r[name] !== null));
-  const schema: SchemaElement[] = [{ name: 'root', num_children: present.length }, ...present.flatMap(([, s]) => s)];
+  const present = spec.filter(([name]) =>
+    rows.some((r) => r[name] !== undefined && r[name] !== null),
+  );
+  const schema: SchemaElement[] = [
+    { name: 'root', num_children: present.length },
+    ...present.flatMap(([, s]) => s),
+  ];
   const columnData = present.map(([name]) => ({ name, data: rows.map((r) => r[name] ?? null) }));
   const buf = parquetWriteBuffer({ columnData, schema });
   await writeFile(path, new Uint8Array(buf));

@@ -34,7 +34,11 @@ export interface GroundingReport {
  * Segment a response's predicted objects: each object with a proper box is segmented from its
  * point (or the box centre when it has none); the masks are unioned. Unparseable → empty.
  */
-export function predictedMask(image: RgbImage, predicted: readonly AnswerObject[], options: SegmentOptions = {}) {
+export function predictedMask(
+  image: RgbImage,
+  predicted: readonly AnswerObject[],
+  options: SegmentOptions = {},
+) {
   const masks = predicted.slice(0, MAX_MATCHED_OBJECTS).flatMap((o) => {
     if (!o.bbox || !isProperBox(o.bbox)) return [];
     const p = o.point ?? [(o.bbox[0] + o.bbox[2]) / 2, (o.bbox[1] + o.bbox[3]) / 2];
@@ -55,7 +59,10 @@ export function boxesCorrect(predicted: readonly Box[], truth: readonly Box[]): 
   return assign.every((j, i) => j >= 0 && cost[i]![j] === -1);
 }
 
-export function evaluateGrounding(cases: readonly GroundingCase[], options: SegmentOptions = {}): GroundingReport {
+export function evaluateGrounding(
+  cases: readonly GroundingCase[],
+  options: SegmentOptions = {},
+): GroundingReport {
   const overlaps: Overlap[] = [];
   const boxOk: boolean[] = [];
   const truthEmpty: boolean[] = [];
@@ -64,13 +71,33 @@ export function evaluateGrounding(cases: readonly GroundingCase[], options: Segm
     const parsed = parseResponseObjects(c.response);
     const predicted = parsed.ok ? parsed.objects : [];
     const size = c.image.width * c.image.height;
-    const truthMask = unionMasks(c.objects.map((o) => o.mask), size);
+    const truthMask = unionMasks(
+      c.objects.map((o) => o.mask),
+      size,
+    );
     // An unparseable answer is a wrong answer, never an empty one: give it an impossible mask.
-    overlaps.push(parsed.ok ? maskOverlap(predictedMask(c.image, predicted, options), truthMask) : { intersection: 0, union: Math.max(1, maskOverlap(truthMask, null).union) });
+    overlaps.push(
+      parsed.ok
+        ? maskOverlap(predictedMask(c.image, predicted, options), truthMask)
+        : { intersection: 0, union: Math.max(1, maskOverlap(truthMask, null).union) },
+    );
     const boxes = predicted.map((o) => o.bbox).filter((b): b is Box => b !== null);
-    boxOk.push(parsed.ok && boxes.length === predicted.length && boxesCorrect(boxes, c.objects.map((o) => o.box)));
+    boxOk.push(
+      parsed.ok &&
+        boxes.length === predicted.length &&
+        boxesCorrect(
+          boxes,
+          c.objects.map((o) => o.box),
+        ),
+    );
     truthEmpty.push(c.objects.length === 0);
     predEmpty.push(parsed.ok && predicted.length === 0);
   }
-  return { gIoU: gIoU(overlaps), cIoU: cIoU(overlaps), bboxAcc: accuracy(boxOk), nAcc: nAcc(truthEmpty, predEmpty), count: cases.length };
+  return {
+    gIoU: gIoU(overlaps),
+    cIoU: cIoU(overlaps),
+    bboxAcc: accuracy(boxOk),
+    nAcc: nAcc(truthEmpty, predEmpty),
+    count: cases.length,
+  };
 }

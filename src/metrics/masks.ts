@@ -8,10 +8,12 @@ export interface Overlap {
 
 /** Pixel intersection and union of two equal-sized binary masks (null = empty). */
 export function maskOverlap(a: Mask | null, b: Mask | null): Overlap {
-  let inter = 0, union = 0;
+  let inter = 0,
+    union = 0;
   const n = Math.max(a?.length ?? 0, b?.length ?? 0);
   for (let p = 0; p < n; p++) {
-    const x = a ? a[p] ?? 0 : 0, y = b ? b[p] ?? 0 : 0;
+    const x = a ? (a[p] ?? 0) : 0,
+      y = b ? (b[p] ?? 0) : 0;
     if (x && y) inter++;
     if (x || y) union++;
   }

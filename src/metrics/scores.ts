@@ -11,7 +11,8 @@ export function gIoU(perSample: readonly Overlap[]): number {
 
 /** cIoU: total intersection over total union across samples; 1 when every union is empty. */
 export function cIoU(perSample: readonly Overlap[]): number {
-  let i = 0, u = 0;
+  let i = 0,
+    u = 0;
   for (const o of perSample) {
     i += o.intersection;
     u += o.union;
@@ -32,7 +33,8 @@ export function accuracy(correct: readonly boolean[]): number {
  * Returns null when there are no such samples (the metric is undefined, not 0).
  */
 export function nAcc(truthEmpty: readonly boolean[], predEmpty: readonly boolean[]): number | null {
-  let n = 0, ok = 0;
+  let n = 0,
+    ok = 0;
   truthEmpty.forEach((t, i) => {
     if (!t) return;
     n++;
@@ -48,8 +50,10 @@ export function nAcc(truthEmpty: readonly boolean[], predEmpty: readonly boolean
  */
 export function rocAuc(scores: readonly number[], labels: readonly boolean[]): number | null {
   const idx = scores.map((_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
-  let pos = 0, neg = 0, rankSumPos = 0;
-  for (let i = 0; i < idx.length; ) {
+  let pos = 0,
+    neg = 0,
+    rankSumPos = 0;
+  for (let i = 0; i < idx.length;) {
     let j = i;
     while (j < idx.length && scores[idx[j]!] === scores[idx[i]!]) j++;
     const avgRank = (i + 1 + j) / 2; // ranks i+1..j share their average
@@ -66,7 +70,8 @@ export function rocAuc(scores: readonly number[], labels: readonly boolean[]): n
  * 1 − Π_{i=n−c+1}^{n} (1 − k/i) so no large binomials are formed.
  */
 export function passAtK(n: number, c: number, k: number): number {
-  if (!(n >= 1) || !(k >= 1) || k > n || c < 0 || c > n) throw new RangeError(`pass@k needs 1 <= k <= n and 0 <= c <= n (n=${n}, c=${c}, k=${k})`);
+  if (!(n >= 1) || !(k >= 1) || k > n || c < 0 || c > n)
+    throw new RangeError(`pass@k needs 1 <= k <= n and 0 <= c <= n (n=${n}, c=${c}, k=${k})`);
   if (n - c < k) return 1;
   let prod = 1;
   for (let i = n - c + 1; i <= n; i++) prod *= 1 - k / i;

@@ -50,8 +50,10 @@ export function accuracyReward(
   options: ImageScaleOptions = {},
 ): AccuracyResult {
   const none: PairHits = { iou: 0, l1: 0, point: 0 };
-  if (predicted.length === 0 && truth.length === 0) return { score: 3, truthToPred: [], hits: { iou: 0, l1: 0, point: 0 } };
-  if (predicted.length === 0 || truth.length === 0) return { score: 0, truthToPred: truth.map(() => -1), hits: none };
+  if (predicted.length === 0 && truth.length === 0)
+    return { score: 3, truthToPred: [], hits: { iou: 0, l1: 0, point: 0 } };
+  if (predicted.length === 0 || truth.length === 0)
+    return { score: 0, truthToPred: truth.map(() => -1), hits: none };
   const t = thresholdsFor(options);
   const preds = predicted.slice(0, MAX_MATCHED_OBJECTS);
   const truths = truth.slice(0, MAX_MATCHED_OBJECTS);

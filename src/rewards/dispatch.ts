@@ -18,11 +18,26 @@ import { answerFormatReward, answerOnlyFormatReward, thinkingFormatReward } from
 import { MAX_ANSWER_CHARS } from './limits.js';
 import { nonRepeatReward } from './nonrepeat.js';
 import { parseAnswerObjects, splitResponse, type AnswerObject } from './parse.js';
-import { clickHit, normalizeText, numbersAgree, parseClick, parseCount, parseNumber, wordF1 } from './scalar.js';
+import {
+  clickHit,
+  normalizeText,
+  numbersAgree,
+  parseClick,
+  parseCount,
+  parseNumber,
+  wordF1,
+} from './scalar.js';
 import type { ImageScaleOptions } from './scale.js';
 
 export type AnswerKind = 'objects' | 'click' | 'count' | 'number' | 'text' | 'caption';
-export const ANSWER_KINDS: readonly AnswerKind[] = ['objects', 'click', 'count', 'number', 'text', 'caption'];
+export const ANSWER_KINDS: readonly AnswerKind[] = [
+  'objects',
+  'click',
+  'count',
+  'number',
+  'text',
+  'caption',
+];
 
 export interface RewardOptions extends ImageScaleOptions {
   /**
@@ -46,8 +61,22 @@ export interface RewardBreakdown {
   error?: string;
 }
 
-const MAX_FORMAT: Record<AnswerKind, number> = { objects: 2, click: 1, count: 1, number: 1, text: 1, caption: 1 };
-const MAX_ACCURACY: Record<AnswerKind, number> = { objects: 3, click: 1, count: 1, number: 1, text: 1, caption: 1 };
+const MAX_FORMAT: Record<AnswerKind, number> = {
+  objects: 2,
+  click: 1,
+  count: 1,
+  number: 1,
+  text: 1,
+  caption: 1,
+};
+const MAX_ACCURACY: Record<AnswerKind, number> = {
+  objects: 3,
+  click: 1,
+  count: 1,
+  number: 1,
+  text: 1,
+  caption: 1,
+};
 
 /** The answer text of a solution: the body of its `<answer>` block if it has one, else the whole string. */
 export function solutionAnswer(solution: string): string {
@@ -68,21 +97,30 @@ interface Scored {
   error?: string;
 }
 
-function scoreAnswer(kind: AnswerKind, response: string, answer: string | null, solution: string, options: RewardOptions): Scored {
+function scoreAnswer(
+  kind: AnswerKind,
+  response: string,
+  answer: string | null,
+  solution: string,
+  options: RewardOptions,
+): Scored {
   const truthText = solutionAnswer(solution);
   switch (kind) {
     case 'objects': {
       const truth = solutionObjects(solution);
-      if (truth === null) return { answerFormat: 0, accuracy: 0, error: 'solution is not a JSON list of objects' };
+      if (truth === null)
+        return { answerFormat: 0, accuracy: 0, error: 'solution is not a JSON list of objects' };
       const answerFormat = answerFormatReward(response);
       const parsed = answer === null ? null : parseAnswerObjects(answer);
-      const accuracy = parsed && parsed.ok ? accuracyReward(parsed.objects, truth, options).score : 0;
+      const accuracy =
+        parsed && parsed.ok ? accuracyReward(parsed.objects, truth, options).score : 0;
       return { answerFormat, accuracy };
     }
     case 'click': {
       const truth = solutionObjects(solution);
       const target = truth && truth.length > 0 ? truth[0]!.bbox : null;
-      if (target === null) return { answerFormat: 0, accuracy: 0, error: 'solution has no target bbox_2d' };
+      if (target === null)
+        return { answerFormat: 0, accuracy: 0, error: 'solution has no target bbox_2d' };
       const point = parseClick(answer);
       return { answerFormat: point ? 1 : 0, accuracy: clickHit(point, target) };
     }
@@ -96,26 +134,48 @@ function scoreAnswer(kind: AnswerKind, response: string, answer: string | null, 
       const want = parseNumber(truthText);
       if (want === null) return { answerFormat: 0, accuracy: 0, error: 'solution is not a number' };
       const got = parseNumber(answer);
-      return { answerFormat: got === null ? 0 : 1, accuracy: got !== null && numbersAgree(got, want) ? 1 : 0 };
+      return {
+        answerFormat: got === null ? 0 : 1,
+        accuracy: got !== null && numbersAgree(got, want) ? 1 : 0,
+      };
     }
     case 'text':
     case 'caption': {
       const ok = answer !== null && answer.trim().length > 0 && answer.length <= MAX_ANSWER_CHARS;
       if (!ok) return { answerFormat: 0, accuracy: 0 };
-      const accuracy = kind === 'text' ? (normalizeText(answer) === normalizeText(truthText) ? 1 : 0) : wordF1(answer, truthText);
+      const accuracy =
+        kind === 'text'
+          ? normalizeText(answer) === normalizeText(truthText)
+            ? 1
+            : 0
+          : wordF1(answer, truthText);
       return { answerFormat: 1, accuracy };
     }
   }
 }
 
 /** Score a response of the given answer kind against a solution. Never throws. */
-export function rewardForKind(kind: AnswerKind, response: unknown, solution: unknown, options: RewardOptions = {}): RewardBreakdown {
+export function rewardForKind(
+  kind: AnswerKind,
+  response: unknown,
+  solution: unknown,
+  options: RewardOptions = {},
+): RewardBreakdown {
   const thinking = options.thinking !== false;
   const k: AnswerKind = ANSWER_KINDS.includes(kind) ? kind : 'objects';
   const maxTotal = (thinking ? 1 : 0) + MAX_FORMAT[k] + MAX_ACCURACY[k] + 1;
-  const zero: RewardBreakdown = { kind: k, thinkFormat: thinking ? 0 : null, answerFormat: 0, accuracy: 0, nonRepeat: 0, total: 0, maxTotal };
+  const zero: RewardBreakdown = {
+    kind: k,
+    thinkFormat: thinking ? 0 : null,
+    answerFormat: 0,
+    accuracy: 0,
+    nonRepeat: 0,
+    total: 0,
+    maxTotal,
+  };
   try {
-    if (!ANSWER_KINDS.includes(kind)) return { ...zero, error: `unknown answer kind ${String(kind)}` };
+    if (!ANSWER_KINDS.includes(kind))
+      return { ...zero, error: `unknown answer kind ${String(kind)}` };
     if (typeof solution !== 'string') return { ...zero, error: 'solution is not a string' };
     const text = typeof response === 'string' ? response : '';
     const { answer } = splitResponse(text);

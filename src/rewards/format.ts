@@ -30,7 +30,9 @@ export function thinkingFormatReward(response: unknown): number {
 /** 1 when the whole response is `<answer>.*?</answer>` (the no-thinking form), else 0. */
 export function answerOnlyFormatReward(response: unknown): number {
   if (typeof response !== 'string' || response.length > MAX_RESPONSE_CHARS) return 0;
-  return response.startsWith('<answer>') && response.endsWith('</answer>') && response.length >= 17 ? 1 : 0;
+  return response.startsWith('<answer>') && response.endsWith('</answer>') && response.length >= 17
+    ? 1
+    : 0;
 }
 
 /**

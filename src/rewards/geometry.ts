@@ -29,7 +29,13 @@ export function boxIoU(a: Box, b: Box): number {
 
 /** Mean absolute difference of the four coordinates. */
 export function boxMeanL1(a: Box, b: Box): number {
-  return (Math.abs(a[0] - b[0]) + Math.abs(a[1] - b[1]) + Math.abs(a[2] - b[2]) + Math.abs(a[3] - b[3])) / 4;
+  return (
+    (Math.abs(a[0] - b[0]) +
+      Math.abs(a[1] - b[1]) +
+      Math.abs(a[2] - b[2]) +
+      Math.abs(a[3] - b[3])) /
+    4
+  );
 }
 
 /** Euclidean distance between two points. */

@@ -83,10 +83,15 @@ export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
 export type SafeJson = { ok: true; value: unknown } | { ok: false; error: string };
 
 /** JSON.parse behind length and depth limits; never throws. */
-export function safeJsonParse(text: unknown, maxChars = MAX_ANSWER_CHARS, maxDepth = MAX_JSON_DEPTH): SafeJson {
+export function safeJsonParse(
+  text: unknown,
+  maxChars = MAX_ANSWER_CHARS,
+  maxDepth = MAX_JSON_DEPTH,
+): SafeJson {
   if (typeof text !== 'string') return { ok: false, error: 'not a string' };
   if (text.length > maxChars) return { ok: false, error: `longer than ${maxChars} chars` };
-  if (jsonDepth(text, maxDepth) > maxDepth) return { ok: false, error: `nested deeper than ${maxDepth}` };
+  if (jsonDepth(text, maxDepth) > maxDepth)
+    return { ok: false, error: `nested deeper than ${maxDepth}` };
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (err) {
@@ -111,9 +116,7 @@ export function asPoint(v: unknown): Point | null {
   return [v[0], v[1]];
 }
 
-export type ParsedAnswer =
-  | { ok: true; objects: AnswerObject[] }
-  | { ok: false; error: string };
+export type ParsedAnswer = { ok: true; objects: AnswerObject[] } | { ok: false; error: string };
 
 /**
  * Parse a VisionReasoner answer body (a JSON list of `{bbox_2d, point_2d}`) into objects.
@@ -125,7 +128,8 @@ export function parseAnswerObjects(answer: unknown): ParsedAnswer {
   if (!parsed.ok) return parsed;
   if (!Array.isArray(parsed.value)) return { ok: false, error: 'answer is not a JSON list' };
   const objects = parsed.value.map((item): AnswerObject => {
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) return { bbox: null, point: null };
+    if (item === null || typeof item !== 'object' || Array.isArray(item))
+      return { bbox: null, point: null };
     const rec = item as Record<string, unknown>;
     return { bbox: asBox(rec['bbox_2d']), point: asPoint(rec['point_2d']) };
   });
@@ -152,5 +156,7 @@ export function formatAnswerObjects(objects: readonly AnswerObject[]): string {
 
 /** Wrap think and answer text into a full response; `think === null` gives the no-thinking form. */
 export function formatResponse(think: string | null, answer: string): string {
-  return think === null ? `<answer>${answer}</answer>` : `<think>${think}</think><answer>${answer}</answer>`;
+  return think === null
+    ? `<answer>${answer}</answer>`
+    : `<think>${think}</think><answer>${answer}</answer>`;
 }

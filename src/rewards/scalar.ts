@@ -50,8 +50,12 @@ export function normalizeText(s: string): string {
 
 /** Word-level F1 between a prediction and a reference (bag of words), 0..1. */
 export function wordF1(pred: string, ref: string): number {
-  const p = normalizeText(pred).split(/[\s,]+/).filter(Boolean);
-  const r = normalizeText(ref).split(/[\s,]+/).filter(Boolean);
+  const p = normalizeText(pred)
+    .split(/[\s,]+/)
+    .filter(Boolean);
+  const r = normalizeText(ref)
+    .split(/[\s,]+/)
+    .filter(Boolean);
   if (p.length === 0 && r.length === 0) return 1;
   if (p.length === 0 || r.length === 0) return 0;
   const counts = new Map<string, number>();

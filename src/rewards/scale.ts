@@ -40,5 +40,9 @@ export function thresholdsFor(options: ImageScaleOptions = {}): Thresholds {
   const h = positive(options.height, DEFAULT_IMAGE_SIZE);
   const ref = positive(options.referenceSize, REFERENCE_SIZE);
   const s = Math.max(w, h) / ref;
-  return { iou: IOU_THRESHOLD, boxL1: BOX_L1_THRESHOLD * s, pointDistance: POINT_DISTANCE_THRESHOLD * s };
+  return {
+    iou: IOU_THRESHOLD,
+    boxL1: BOX_L1_THRESHOLD * s,
+    pointDistance: POINT_DISTANCE_THRESHOLD * s,
+  };
 }

@@ -10,11 +10,21 @@ const clamp = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
 /** A dull base colour: dark to mid grey with a slight tint. */
 export function dullColor(rng: Rng): Rgb {
   const base = rng.int(25, 95);
-  return [clamp(base + rng.int(-12, 12)), clamp(base + rng.int(-12, 12)), clamp(base + rng.int(-12, 12))];
+  return [
+    clamp(base + rng.int(-12, 12)),
+    clamp(base + rng.int(-12, 12)),
+    clamp(base + rng.int(-12, 12)),
+  ];
 }
 
 /** Render a background of the given kind around a base colour. */
-export function renderBackground(rng: Rng, width: number, height: number, kind: BackgroundKind, base: Rgb = dullColor(rng)): RgbImage {
+export function renderBackground(
+  rng: Rng,
+  width: number,
+  height: number,
+  kind: BackgroundKind,
+  base: Rgb = dullColor(rng),
+): RgbImage {
   const img = createImage(width, height, base);
   const d = img.data;
   const amp = rng.int(6, 14);

@@ -55,7 +55,10 @@ export function maskArea(mask: Mask): number {
 
 /** Inclusive bounding box of the mask's pixels, or null for an empty mask. */
 export function maskBox(mask: Mask, width: number): Box | null {
-  let x1 = Infinity, y1 = Infinity, x2 = -1, y2 = -1;
+  let x1 = Infinity,
+    y1 = Infinity,
+    x2 = -1,
+    y2 = -1;
   for (let p = 0; p < mask.length; p++) {
     if (!mask[p]) continue;
     const x = p % width;
@@ -73,7 +76,9 @@ export function maskBox(mask: Mask, width: number): Box | null {
  * centroid (ties to the first in row order). For convex shapes that is the centre.
  */
 export function maskPoint(mask: Mask, width: number): Point | null {
-  let sx = 0, sy = 0, n = 0;
+  let sx = 0,
+    sy = 0,
+    n = 0;
   for (let p = 0; p < mask.length; p++) {
     if (!mask[p]) continue;
     const x = p % width;
@@ -82,8 +87,10 @@ export function maskPoint(mask: Mask, width: number): Point | null {
     n++;
   }
   if (n === 0) return null;
-  const cx = sx / n, cy = sy / n;
-  let best = -1, bestD = Infinity;
+  const cx = sx / n,
+    cy = sy / n;
+  let best = -1,
+    bestD = Infinity;
   for (let p = 0; p < mask.length; p++) {
     if (!mask[p]) continue;
     const x = p % width;
@@ -100,8 +107,10 @@ export function maskPoint(mask: Mask, width: number): Point | null {
 /** Mask of the pixels inside an inclusive box (clipped to the image). */
 export function boxMask(box: Box, width: number, height: number): Mask {
   const m = new Uint8Array(width * height);
-  const x1 = Math.max(0, Math.ceil(box[0])), y1 = Math.max(0, Math.ceil(box[1]));
-  const x2 = Math.min(width - 1, Math.floor(box[2])), y2 = Math.min(height - 1, Math.floor(box[3]));
+  const x1 = Math.max(0, Math.ceil(box[0])),
+    y1 = Math.max(0, Math.ceil(box[1]));
+  const x2 = Math.min(width - 1, Math.floor(box[2])),
+    y2 = Math.min(height - 1, Math.floor(box[3]));
   for (let y = y1; y <= y2; y++) for (let x = x1; x <= x2; x++) m[y * width + x] = 1;
   return m;
 }
@@ -122,5 +131,6 @@ export function strokeBox(img: RgbImage, box: Box, c: Rgb): void {
 /** Fill an inclusive box with a colour. */
 export function fillBox(img: RgbImage, box: Box, c: Rgb): void {
   for (let y = Math.max(0, box[1]); y <= Math.min(img.height - 1, box[3]); y++)
-    for (let x = Math.max(0, box[0]); x <= Math.min(img.width - 1, box[2]); x++) setPixel(img, x, y, c);
+    for (let x = Math.max(0, box[0]); x <= Math.min(img.width - 1, box[2]); x++)
+      setPixel(img, x, y, c);
 }

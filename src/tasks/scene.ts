@@ -46,7 +46,11 @@ export function unitOf(width: number, height: number): number {
  * Choose non-overlapping centres for the specs (rejection sampling on bounding squares).
  * Returns null when some object cannot be placed; callers redraw.
  */
-export function placeObjects(rng: Rng, specs: readonly ObjectSpec[], o: SceneOptions): { cx: number; cy: number }[] | null {
+export function placeObjects(
+  rng: Rng,
+  specs: readonly ObjectSpec[],
+  o: SceneOptions,
+): { cx: number; cy: number }[] | null {
   const gap = o.gap ?? 2;
   const placed: { cx: number; cy: number; r: number }[] = [];
   for (const s of specs) {
@@ -57,7 +61,9 @@ export function placeObjects(rng: Rng, specs: readonly ObjectSpec[], o: SceneOpt
       const cx = rng.int(lo, o.width - 1 - lo);
       const cy = rng.int(lo, o.height - 1 - lo);
       if (cx < lo || cy < lo) break; // object larger than the canvas
-      ok = placed.every((p) => Math.abs(p.cx - cx) > p.r + r + gap || Math.abs(p.cy - cy) > p.r + r + gap);
+      ok = placed.every(
+        (p) => Math.abs(p.cx - cx) > p.r + r + gap || Math.abs(p.cy - cy) > p.r + r + gap,
+      );
       if (ok) placed.push({ cx, cy, r });
     }
     if (!ok) return null;
@@ -66,17 +72,32 @@ export function placeObjects(rng: Rng, specs: readonly ObjectSpec[], o: SceneOpt
 }
 
 /** Rasterise specs at given centres onto an image; returns the scene objects in spec order. */
-export function drawObjects(image: RgbImage, specs: readonly ObjectSpec[], centres: readonly { cx: number; cy: number }[]): SceneObject[] {
+export function drawObjects(
+  image: RgbImage,
+  specs: readonly ObjectSpec[],
+  centres: readonly { cx: number; cy: number }[],
+): SceneObject[] {
   return specs.map((s, i) => {
     const { cx, cy } = centres[i]!;
     const mask = rasterizeShape(s.shape, cx, cy, s.radius, image.width, image.height);
     paintMask(image, mask, COLORS[s.color]);
-    return { ...s, cx, cy, mask, box: maskBox(mask, image.width)!, point: maskPoint(mask, image.width)! };
+    return {
+      ...s,
+      cx,
+      cy,
+      mask,
+      box: maskBox(mask, image.width)!,
+      point: maskPoint(mask, image.width)!,
+    };
   });
 }
 
 /** Background + non-overlapping objects, or null when placement fails. */
-export function composeScene(rng: Rng, specs: readonly ObjectSpec[], o: SceneOptions): Scene | null {
+export function composeScene(
+  rng: Rng,
+  specs: readonly ObjectSpec[],
+  o: SceneOptions,
+): Scene | null {
   const centres = placeObjects(rng, specs, o);
   if (!centres) return null;
   const image = renderBackground(rng, o.width, o.height, o.background ?? rng.pick(BACKGROUNDS));

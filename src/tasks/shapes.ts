@@ -25,7 +25,9 @@ function inside(shape: ShapeName, dx: number, dy: number, r: number): boolean {
     }
     case 'cross': {
       const arm = Math.max(1, r * 0.35);
-      return (Math.abs(dx) <= arm && Math.abs(dy) <= r) || (Math.abs(dy) <= arm && Math.abs(dx) <= r);
+      return (
+        (Math.abs(dx) <= arm && Math.abs(dy) <= r) || (Math.abs(dy) <= arm && Math.abs(dx) <= r)
+      );
     }
     case 'ring': {
       const d = dx * dx + dy * dy;
@@ -36,11 +38,21 @@ function inside(shape: ShapeName, dx: number, dy: number, r: number): boolean {
 }
 
 /** Mask of a shape centred at (cx, cy) with radius r on a width×height canvas. */
-export function rasterizeShape(shape: ShapeName, cx: number, cy: number, r: number, width: number, height: number): Mask {
+export function rasterizeShape(
+  shape: ShapeName,
+  cx: number,
+  cy: number,
+  r: number,
+  width: number,
+  height: number,
+): Mask {
   const m = new Uint8Array(width * height);
-  const x0 = Math.max(0, Math.floor(cx - r - 1)), x1 = Math.min(width - 1, Math.ceil(cx + r + 1));
-  const y0 = Math.max(0, Math.floor(cy - r - 1)), y1 = Math.min(height - 1, Math.ceil(cy + r + 1));
-  for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) if (inside(shape, x - cx, y - cy, r)) m[y * width + x] = 1;
+  const x0 = Math.max(0, Math.floor(cx - r - 1)),
+    x1 = Math.min(width - 1, Math.ceil(cx + r + 1));
+  const y0 = Math.max(0, Math.floor(cy - r - 1)),
+    y1 = Math.min(height - 1, Math.ceil(cy + r + 1));
+  for (let y = y0; y <= y1; y++)
+    for (let x = x0; x <= x1; x++) if (inside(shape, x - cx, y - cy, r)) m[y * width + x] = 1;
   return m;
 }
 
@@ -49,15 +61,23 @@ export function rasterizeShape(shape: ShapeName, cx: number, cy: number, r: numb
  * with the harmonics given by the caller's random draws.
  */
 export function rasterizeBlob(
-  cx: number, cy: number, r: number, harmonics: readonly { k: number; a: number; phase: number }[], width: number, height: number,
+  cx: number,
+  cy: number,
+  r: number,
+  harmonics: readonly { k: number; a: number; phase: number }[],
+  width: number,
+  height: number,
 ): Mask {
   const m = new Uint8Array(width * height);
   const reach = r * (1 + harmonics.reduce((s, h) => s + Math.abs(h.a), 0)) + 1;
-  const x0 = Math.max(0, Math.floor(cx - reach)), x1 = Math.min(width - 1, Math.ceil(cx + reach));
-  const y0 = Math.max(0, Math.floor(cy - reach)), y1 = Math.min(height - 1, Math.ceil(cy + reach));
+  const x0 = Math.max(0, Math.floor(cx - reach)),
+    x1 = Math.min(width - 1, Math.ceil(cx + reach));
+  const y0 = Math.max(0, Math.floor(cy - reach)),
+    y1 = Math.min(height - 1, Math.ceil(cy + reach));
   for (let y = y0; y <= y1; y++)
     for (let x = x0; x <= x1; x++) {
-      const dx = x - cx, dy = y - cy;
+      const dx = x - cx,
+        dy = y - cy;
       const th = Math.atan2(dy, dx);
       let rr = r;
       for (const h of harmonics) rr += r * h.a * Math.sin(h.k * th + h.phase);

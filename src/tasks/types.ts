@@ -4,7 +4,17 @@ import type { Box, Point } from '../rewards/parse.js';
 import type { Mask, RgbImage } from './image.js';
 
 export const TASK_NAMES = [
-  'refer', 'nonobj', 'reason', 'gui', 'anomaly', 'lesion', 'count', 'chart', 'caption', 'colorqa', 'shapeqa',
+  'refer',
+  'nonobj',
+  'reason',
+  'gui',
+  'anomaly',
+  'lesion',
+  'count',
+  'chart',
+  'caption',
+  'colorqa',
+  'shapeqa',
 ] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 

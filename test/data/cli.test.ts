@@ -14,11 +14,25 @@ const run = (args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { e
 test('visurf data generate writes Parquet + contact sheet; data check accepts it and rejects a bad file', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'visurf-cli-'));
   try {
-    const g = run(['data', 'generate', '--task', 'refer,count', '--n', '12', '--seed', '5', '--out', dir]);
+    const g = run([
+      'data',
+      'generate',
+      '--task',
+      'refer,count',
+      '--n',
+      '12',
+      '--seed',
+      '5',
+      '--out',
+      dir,
+    ]);
     assert.equal(g.status, 0, g.stderr);
     const ds = await readDataset(join(dir, 'refer.parquet'));
     const expected = generateSamples('refer', 12, 5);
-    assert.deepEqual(ds.samples.map((s) => s.id), expected.map((s) => s.id));
+    assert.deepEqual(
+      ds.samples.map((s) => s.id),
+      expected.map((s) => s.id),
+    );
     assert.deepEqual(ds.samples[3]!.image.data, expected[3]!.image.data);
     const sheet = await decodeImage(new Uint8Array(await readFile(join(dir, 'count-sheet.png'))));
     assert.ok(sheet.width > 64 && sheet.height > 64);

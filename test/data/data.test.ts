@@ -18,7 +18,13 @@ import {
   resizeImage,
   writeDataset,
 } from '../../src/data/index.js';
-import { generateSample, generateSamples, TASK_NAMES, Rng, type Sample } from '../../src/tasks/index.js';
+import {
+  generateSample,
+  generateSamples,
+  TASK_NAMES,
+  Rng,
+  type Sample,
+} from '../../src/tasks/index.js';
 
 async function withTmp(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'visurf-data-'));
@@ -80,7 +86,10 @@ test('round trip: generate -> Parquet (train layout) -> read gives identical sam
     samples.forEach((s, i) => assertSameSample(s, back.samples[i]!));
     const raw = await readParquetRows(path);
     assert.deepEqual(Object.keys(raw[0]!).slice(0, 3), ['image', 'problem', 'solution']);
-    assert.ok((raw[0]!['image'] as { bytes: Uint8Array }).bytes instanceof Uint8Array, 'image is an HF {bytes, path} struct');
+    assert.ok(
+      (raw[0]!['image'] as { bytes: Uint8Array }).bytes instanceof Uint8Array,
+      'image is an HF {bytes, path} struct',
+    );
   });
 });
 
@@ -98,7 +107,11 @@ test('round trip: JSONL with image files', async () => {
 
 test('round trip: evaluation layout keeps image, boxes and masks', async () => {
   await withTmp(async (dir) => {
-    const samples = [...generateSamples('refer', 6, 3), ...generateSamples('nonobj', 6, 3), ...generateSamples('lesion', 3, 3)];
+    const samples = [
+      ...generateSamples('refer', 6, 3),
+      ...generateSamples('nonobj', 6, 3),
+      ...generateSamples('lesion', 3, 3),
+    ];
     for (const ext of ['parquet', 'jsonl']) {
       const path = join(dir, `eval.${ext}`);
       await writeDataset(path, samples, { layout: 'eval' });
@@ -108,8 +121,13 @@ test('round trip: evaluation layout keeps image, boxes and masks', async () => {
         const b = back.samples[i]!;
         assert.deepEqual(b.image.data, s.image.data);
         assert.equal(b.prompt, s.prompt);
-        assert.deepEqual(b.objects.map((o) => o.box), s.objects.map((o) => o.box));
-        s.objects.forEach((o, k) => assert.deepEqual(b.objects[k]!.mask, o.mask, `${s.id} object ${k} mask`));
+        assert.deepEqual(
+          b.objects.map((o) => o.box),
+          s.objects.map((o) => o.box),
+        );
+        s.objects.forEach((o, k) =>
+          assert.deepEqual(b.objects[k]!.mask, o.mask, `${s.id} object ${k} mask`),
+        );
         assert.equal(b.solution === '[]', s.solution === '[]');
       });
     }
@@ -134,7 +152,13 @@ test('a Parquet written in the HF image-struct layout (pyarrow-like, INT64 sizes
     const buf = parquetWriteBuffer({
       schema: schema as never,
       columnData: [
-        { name: 'image', data: [{ bytes: png, path: null }, { bytes: null, path: 'side.png' }] },
+        {
+          name: 'image',
+          data: [
+            { bytes: png, path: null },
+            { bytes: null, path: 'side.png' },
+          ],
+        },
         { name: 'problem', data: ['Please find "the red circle" with bboxs and points.', 'q2'] },
         { name: 'solution', data: [solution, '[]'] },
         { name: 'img_height', data: [64n, 64n] },
@@ -157,7 +181,7 @@ test('a Parquet written in the HF image-struct layout (pyarrow-like, INT64 sizes
 test('validation names file, row and field; skipBad counts bad rows', async () => {
   await withTmp(async (dir) => {
     const path = join(dir, 'bad.jsonl');
-    const good = (await generateSamples('count', 1, 0)[0]!);
+    const good = await generateSamples('count', 1, 0)[0]!;
     await writeDataset(path, [good, good, good, good]);
     const lines = (await readFile(path, 'utf8')).trim().split('\n');
     lines[1] = JSON.stringify({ ...JSON.parse(lines[1]!), solution: 7 });
@@ -175,7 +199,14 @@ test('validation names file, row and field; skipBad counts bad rows', async () =
     assert.equal(r.rows, 5);
     assert.equal(r.samples.length, 2);
     assert.equal(r.bad, 3);
-    assert.deepEqual(r.errors.map((e) => [e.row, e.field]), [[1, 'solution'], [2, 'image'], [4, '(row)']]);
+    assert.deepEqual(
+      r.errors.map((e) => [e.row, e.field]),
+      [
+        [1, 'solution'],
+        [2, 'image'],
+        [4, '(row)'],
+      ],
+    );
     const report = await checkDataset(path);
     assert.equal(report.bad, 3);
     assert.equal(report.firstError?.field, 'solution');
@@ -190,6 +221,8 @@ test('contact sheet draws a grid with boxes', () => {
   assert.equal(sheet.width, 3 * (64 * 2 + 4));
   assert.equal(sheet.height, 2 * (64 * 2 + 4));
   let green = 0;
-  for (let p = 0; p < sheet.width * sheet.height; p++) if (sheet.data[p * 3] === 0 && sheet.data[p * 3 + 1] === 255 && sheet.data[p * 3 + 2] === 0) green++;
+  for (let p = 0; p < sheet.width * sheet.height; p++)
+    if (sheet.data[p * 3] === 0 && sheet.data[p * 3 + 1] === 255 && sheet.data[p * 3 + 2] === 0)
+      green++;
   assert.ok(green > 50);
 });

@@ -14,7 +14,13 @@ import {
   rocAuc,
   segmentFromPrompt,
 } from '../../src/metrics/index.js';
-import { createImage, fillBox, generateSamples, maskBox, referenceResponse } from '../../src/tasks/index.js';
+import {
+  createImage,
+  fillBox,
+  generateSamples,
+  maskBox,
+  referenceResponse,
+} from '../../src/tasks/index.js';
 import type { Box } from '../../src/rewards/index.js';
 
 test('gIoU and cIoU worked example', () => {
@@ -30,7 +36,8 @@ test('gIoU and cIoU worked example', () => {
 });
 
 test('mask IoU: empty/empty is 1, empty/non-empty is 0', () => {
-  const a = new Uint8Array([1, 1, 0, 0]), b = new Uint8Array([0, 1, 1, 0]);
+  const a = new Uint8Array([1, 1, 0, 0]),
+    b = new Uint8Array([0, 1, 1, 0]);
   assert.equal(maskIoU(a, b), 1 / 3);
   assert.equal(maskIoU(null, null), 1);
   assert.equal(maskIoU(new Uint8Array(4), new Uint8Array(4)), 1);
@@ -52,13 +59,19 @@ test('ROC AUC: worked examples, ties, and agreement with the pairwise definition
   assert.equal(rocAuc([3, 2, 1], [false, true, true]), 0);
   assert.equal(rocAuc([1, 2], [true, true]), null);
   let seed = 5;
-  const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const rnd = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   for (let t = 0; t < 200; t++) {
     const n = 2 + Math.floor(rnd() * 30);
     const s = Array.from({ length: n }, () => Math.floor(rnd() * 5));
     const l = Array.from({ length: n }, () => rnd() < 0.5);
-    let num = 0, den = 0;
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (l[i] && !l[j]) { den++; num += s[i]! > s[j]! ? 1 : s[i] === s[j] ? 0.5 : 0; }
+    let num = 0,
+      den = 0;
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++)
+        if (l[i] && !l[j]) {
+          den++;
+          num += s[i]! > s[j]! ? 1 : s[i] === s[j] ? 0.5 : 0;
+        }
     const auc = rocAuc(s, l);
     if (den === 0) assert.equal(auc, null);
     else assert.ok(Math.abs(auc! - num / den) < 1e-12);
@@ -76,7 +89,16 @@ test('pass@k: unbiased estimator, stable for large n', () => {
   assert.ok(Math.abs(big - 0.01) < 1e-12, `${big}`);
   assert.ok(Number.isFinite(passAtK(100000, 50000, 1000)));
   assert.throws(() => passAtK(3, 1, 4), RangeError);
-  assert.equal(meanPassAtK([{ n: 4, c: 4 }, { n: 4, c: 0 }], 2), 0.5);
+  assert.equal(
+    meanPassAtK(
+      [
+        { n: 4, c: 4 },
+        { n: 4, c: 0 },
+      ],
+      2,
+    ),
+    0.5,
+  );
 });
 
 test('segmenter: flood fills the prompted region inside the box only', () => {
@@ -89,21 +111,28 @@ test('segmenter: flood fills the prompted region inside the box only', () => {
   // A point outside its box is moved into the box.
   const moved = segmentFromPrompt(img, [3, 3, 6, 6], [0, 0]);
   assert.deepEqual(maskBox(moved, 10), [3, 3, 6, 6]);
-  assert.equal(maskBox(segmentFromPrompt(img, [7, 7, 2, 2], [4, 4]), 10), null, 'x2 < x1 gives an empty mask');
+  assert.equal(
+    maskBox(segmentFromPrompt(img, [7, 7, 2, 2], [4, 4]), 10),
+    null,
+    'x2 < x1 gives an empty mask',
+  );
   assert.equal(maskBox(segmentFromPrompt(img, [0, 0, NaN, 9], [4, 4]), 10), null);
   assert.ok(maskBox(segmentFromPrompt(img, [-100, -100, 1e9, 1e9], [1e9, -5]), 10) !== null);
 });
 
 test('segmenter recovers generated ground-truth masks from their boxes and points', () => {
   for (const task of ['refer', 'reason', 'lesion', 'anomaly'] as const) {
-    const per = generateSamples(task, 40, 1).flatMap((s) => s.objects.map((o) => maskIoU(segmentFromPrompt(s.image, o.box, o.point), o.mask)));
+    const per = generateSamples(task, 40, 1).flatMap((s) =>
+      s.objects.map((o) => maskIoU(segmentFromPrompt(s.image, o.box, o.point), o.mask)),
+    );
     const mean = per.reduce((a, b) => a + b, 0) / per.length;
     assert.ok(mean > 0.95, `${task} mean IoU ${mean}`);
   }
 });
 
 test('BboxAcc: one-to-one IoU>0.5 matches, no extras', () => {
-  const a: Box = [0, 0, 9, 9], b: Box = [20, 20, 29, 29];
+  const a: Box = [0, 0, 9, 9],
+    b: Box = [20, 20, 29, 29];
   assert.equal(boxesCorrect([], []), true);
   assert.equal(boxesCorrect([a], []), false);
   assert.equal(boxesCorrect([], [a]), false);
@@ -114,16 +143,22 @@ test('BboxAcc: one-to-one IoU>0.5 matches, no extras', () => {
 
 test('evaluateGrounding: reference responses are perfect; garbage is zero; empty truths feed N-Acc', () => {
   const samples = [...generateSamples('nonobj', 30, 1), ...generateSamples('refer', 10, 1)];
-  const perfect = evaluateGrounding(samples.map((s) => ({ image: s.image, objects: s.objects, response: referenceResponse(s) })));
+  const perfect = evaluateGrounding(
+    samples.map((s) => ({ image: s.image, objects: s.objects, response: referenceResponse(s) })),
+  );
   assert.ok(perfect.gIoU > 0.97, `gIoU ${perfect.gIoU}`);
   assert.ok(perfect.cIoU > 0.97);
   assert.equal(perfect.bboxAcc, 1);
   assert.equal(perfect.nAcc, 1);
-  const bad = evaluateGrounding(samples.map((s) => ({ image: s.image, objects: s.objects, response: 'no idea' })));
+  const bad = evaluateGrounding(
+    samples.map((s) => ({ image: s.image, objects: s.objects, response: 'no idea' })),
+  );
   assert.equal(bad.gIoU, 0);
   assert.equal(bad.bboxAcc, 0);
   assert.equal(bad.nAcc, 0);
-  const none = evaluateGrounding(samples.map((s) => ({ image: s.image, objects: s.objects, response: '<answer>[]</answer>' })));
+  const none = evaluateGrounding(
+    samples.map((s) => ({ image: s.image, objects: s.objects, response: '<answer>[]</answer>' })),
+  );
   assert.equal(none.nAcc, 1);
   assert.ok(none.bboxAcc > 0 && none.bboxAcc < 1);
 });

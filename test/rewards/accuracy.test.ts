@@ -31,19 +31,43 @@ test('thresholds scale with image size from the 840 px reference', () => {
   assert.ok(Math.abs(t.boxL1 - (10 * 64) / 840) < 1e-12);
   assert.ok(Math.abs(t.pointDistance - (30 * 64) / 840) < 1e-12);
   assert.equal(thresholdsFor(RAW).boxL1, 10);
-  assert.equal(thresholdsFor({ width: NaN, height: -1 }).boxL1, thresholdsFor({}).boxL1, 'bad sizes fall back to 64');
+  assert.equal(
+    thresholdsFor({ width: NaN, height: -1 }).boxL1,
+    thresholdsFor({}).boxL1,
+    'bad sizes fall back to 64',
+  );
 });
 
 test('pair hits: IoU, L1 and point (inside its own box)', () => {
   const t = thresholdsFor(RAW);
   const truth = obj([100, 100, 199, 199], [150, 150]);
-  assert.deepEqual(pairHits(obj([100, 100, 199, 199], [150, 150]), truth, t), { iou: 1, l1: 1, point: 1 });
-  assert.deepEqual(pairHits(obj([105, 105, 204, 204], [170, 170]), truth, t), { iou: 1, l1: 1, point: 1 });
-  assert.deepEqual(pairHits(obj([110, 110, 209, 209], [180, 181]), truth, t), { iou: 1, l1: 0, point: 0 });
+  assert.deepEqual(pairHits(obj([100, 100, 199, 199], [150, 150]), truth, t), {
+    iou: 1,
+    l1: 1,
+    point: 1,
+  });
+  assert.deepEqual(pairHits(obj([105, 105, 204, 204], [170, 170]), truth, t), {
+    iou: 1,
+    l1: 1,
+    point: 1,
+  });
+  assert.deepEqual(pairHits(obj([110, 110, 209, 209], [180, 181]), truth, t), {
+    iou: 1,
+    l1: 0,
+    point: 0,
+  });
   // Point near the true point but outside its own predicted box: no point hit.
-  assert.deepEqual(pairHits(obj([100, 100, 140, 140], [150, 150]), truth, t), { iou: 0, l1: 0, point: 0 });
+  assert.deepEqual(pairHits(obj([100, 100, 140, 140], [150, 150]), truth, t), {
+    iou: 0,
+    l1: 0,
+    point: 0,
+  });
   // x2 < x1: malformed box, no box or point hit even though coordinates are near.
-  assert.deepEqual(pairHits(obj([199, 199, 100, 100], [150, 150]), truth, t), { iou: 0, l1: 0, point: 0 });
+  assert.deepEqual(pairHits(obj([199, 199, 100, 100], [150, 150]), truth, t), {
+    iou: 0,
+    l1: 0,
+    point: 0,
+  });
   assert.deepEqual(pairHits(obj(null, [150, 150]), truth, t), { iou: 0, l1: 0, point: 0 });
 });
 
@@ -76,14 +100,25 @@ test('accuracy: predictions beyond the matching cap still count in the denominat
 
 test('hungarian finds the optimum on random matrices (vs brute force)', () => {
   let seed = 3;
-  const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const rnd = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   const perms = (n: number, m: number): number[][] => {
     // All injective maps from min(n,m) of the smaller side.
     const out: number[][] = [];
     const rec = (i: number, used: Set<number>, cur: number[]) => {
       if (i === n) return void out.push([...cur]);
-      for (let j = 0; j < m; j++) if (!used.has(j)) { used.add(j); cur.push(j); rec(i + 1, used, cur); cur.pop(); used.delete(j); }
-      if (n > m && n - i > m - used.size) { cur.push(-1); rec(i + 1, used, cur); cur.pop(); }
+      for (let j = 0; j < m; j++)
+        if (!used.has(j)) {
+          used.add(j);
+          cur.push(j);
+          rec(i + 1, used, cur);
+          cur.pop();
+          used.delete(j);
+        }
+      if (n > m && n - i > m - used.size) {
+        cur.push(-1);
+        rec(i + 1, used, cur);
+        cur.pop();
+      }
     };
     rec(0, new Set(), []);
     return out.filter((p) => p.filter((x) => x >= 0).length === Math.min(n, m));
@@ -91,7 +126,9 @@ test('hungarian finds the optimum on random matrices (vs brute force)', () => {
   for (let trial = 0; trial < 300; trial++) {
     const n = 1 + Math.floor(rnd() * 4);
     const m = 1 + Math.floor(rnd() * 4);
-    const c = Array.from({ length: n }, () => Array.from({ length: m }, () => -Math.floor(rnd() * 4)));
+    const c = Array.from({ length: n }, () =>
+      Array.from({ length: m }, () => -Math.floor(rnd() * 4)),
+    );
     const a = hungarian(c);
     const cost = (p: number[]) => p.reduce((s, j, i) => s + (j >= 0 ? c[i]![j]! : 0), 0);
     const best = Math.min(...perms(n, m).map(cost));
@@ -102,16 +139,18 @@ test('hungarian finds the optimum on random matrices (vs brute force)', () => {
 
 test('property: perfect prediction is max, permutation invariant, score in [0,3]', () => {
   let seed = 11;
-  const rnd = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const rnd = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   const ri = (n: number) => Math.floor(rnd() * n);
   const randObj = (): AnswerObject => {
-    const x1 = ri(60), y1 = ri(60);
+    const x1 = ri(60),
+      y1 = ri(60);
     const bbox: Box = [x1, y1, x1 + ri(20) - 3, y1 + ri(20) - 3];
     return obj(rnd() < 0.9 ? bbox : null, rnd() < 0.9 ? [x1 + ri(10), y1 + ri(10)] : null);
   };
   for (let n = 0; n < 2000; n++) {
     const truth = Array.from({ length: ri(5) }, () => {
-      const x1 = ri(50), y1 = ri(50);
+      const x1 = ri(50),
+        y1 = ri(50);
       return obj([x1, y1, x1 + 1 + ri(12), y1 + 1 + ri(12)], [x1 + 1, y1 + 1]);
     });
     const pred = Array.from({ length: ri(6) }, randObj);

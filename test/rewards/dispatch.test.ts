@@ -7,7 +7,15 @@ const SOL = '[{"bbox_2d": [100, 100, 199, 199], "point_2d": [150, 150]}]';
 
 test('objects: components and total of a perfect response', () => {
   const r = rewardForKind('objects', `<think>red one</think><answer>${SOL}</answer>`, SOL, RAW);
-  assert.deepEqual(r, { kind: 'objects', thinkFormat: 1, answerFormat: 2, accuracy: 3, nonRepeat: 1, total: 7, maxTotal: 7 });
+  assert.deepEqual(r, {
+    kind: 'objects',
+    thinkFormat: 1,
+    answerFormat: 2,
+    accuracy: 3,
+    nonRepeat: 1,
+    total: 7,
+    maxTotal: 7,
+  });
 });
 
 test('objects: empty truth, empty answer is full marks; non-empty answer scores no accuracy', () => {
@@ -22,23 +30,35 @@ test('no-thinking mode: thinkFormat is null and excluded from the total', () => 
   assert.equal(r.thinkFormat, null);
   assert.equal(r.total, 6);
   assert.equal(r.maxTotal, 6);
-  const wrapped = rewardForKind('objects', `<think>a</think><answer>${SOL}</answer>`, SOL, { ...RAW, thinking: false });
+  const wrapped = rewardForKind('objects', `<think>a</think><answer>${SOL}</answer>`, SOL, {
+    ...RAW,
+    thinking: false,
+  });
   assert.equal(wrapped.answerFormat, 0, 'a think block breaks the answer-only shape');
 });
 
 test('click: point inside the target control box', () => {
   const sol = '[{"bbox_2d": [10, 10, 20, 15], "point_2d": [15, 12]}]';
-  const hit = rewardForKind('click', '<think>t</think><answer>[{"point_2d": [20, 15]}]</answer>', sol);
+  const hit = rewardForKind(
+    'click',
+    '<think>t</think><answer>[{"point_2d": [20, 15]}]</answer>',
+    sol,
+  );
   assert.equal(hit.accuracy, 1);
   assert.equal(hit.answerFormat, 1);
-  const miss = rewardForKind('click', '<think>t</think><answer>[{"point_2d": [21, 15]}]</answer>', sol);
+  const miss = rewardForKind(
+    'click',
+    '<think>t</think><answer>[{"point_2d": [21, 15]}]</answer>',
+    sol,
+  );
   assert.equal(miss.accuracy, 0);
   assert.equal(miss.answerFormat, 1);
   assert.equal(rewardForKind('click', '<think>t</think><answer>[]</answer>', sol).answerFormat, 0);
 });
 
 test('count, number, text and caption answers', () => {
-  const r = (k: AnswerKind, a: string, s: string) => rewardForKind(k, `<think>t</think><answer>${a}</answer>`, s);
+  const r = (k: AnswerKind, a: string, s: string) =>
+    rewardForKind(k, `<think>t</think><answer>${a}</answer>`, s);
   assert.equal(r('count', '3', '3').accuracy, 1);
   assert.equal(r('count', ' 3 ', '3').accuracy, 1);
   assert.equal(r('count', '4', '3').accuracy, 0);
@@ -51,7 +71,10 @@ test('count, number, text and caption answers', () => {
   assert.equal(r('number', '-2', '-2').accuracy, 1);
   assert.equal(r('text', ' Red ', 'red').accuracy, 1);
   assert.equal(r('text', 'blue', 'red').accuracy, 0);
-  assert.equal(r('caption', 'red circle', 'red circle, blue square').accuracy, 2 * (1 * 0.5) / 1.5);
+  assert.equal(
+    r('caption', 'red circle', 'red circle, blue square').accuracy,
+    (2 * (1 * 0.5)) / 1.5,
+  );
   assert.equal(r('caption', '', 'red circle').answerFormat, 0);
 });
 

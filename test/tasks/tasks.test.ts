@@ -25,10 +25,18 @@ function sameSample(a: Sample, b: Sample): void {
 }
 
 test('rng is deterministic and covers its range', () => {
-  const a = new Rng(42), b = new Rng(42), c = new Rng(43);
+  const a = new Rng(42),
+    b = new Rng(42),
+    c = new Rng(43);
   const xs = Array.from({ length: 1000 }, () => a.next());
-  assert.deepEqual(xs, Array.from({ length: 1000 }, () => b.next()));
-  assert.notDeepEqual(xs.slice(0, 10), Array.from({ length: 10 }, () => c.next()));
+  assert.deepEqual(
+    xs,
+    Array.from({ length: 1000 }, () => b.next()),
+  );
+  assert.notDeepEqual(
+    xs.slice(0, 10),
+    Array.from({ length: 10 }, () => c.next()),
+  );
   assert.ok(xs.every((x) => x >= 0 && x < 1));
   const ints = new Set(Array.from({ length: 1000 }, () => a.int(1, 6)));
   assert.deepEqual([...ints].sort(), [1, 2, 3, 4, 5, 6]);
@@ -37,7 +45,9 @@ test('rng is deterministic and covers its range', () => {
 test('every task: deterministic by seed, different across seeds', () => {
   for (const task of TASK_NAMES) {
     sameSample(generateSample(task, 7), generateSample(task, 7));
-    const distinct = new Set(generateSamples(task, 10, 100).map((s) => Buffer.from(s.image.data).toString('base64')));
+    const distinct = new Set(
+      generateSamples(task, 10, 100).map((s) => Buffer.from(s.image.data).toString('base64')),
+    );
     assert.ok(distinct.size >= 9, `${task} images vary with the seed`);
   }
 });
@@ -52,13 +62,18 @@ test('every task: samples are well formed and the reference response earns the m
       assert.ok(s.think.length > 0 && s.think.length < 120, `${task} think is short: ${s.think}`);
       for (const o of s.objects) {
         assert.ok(maskArea(o.mask) > 0);
-        if (task !== 'gui') assert.deepEqual(maskBox(o.mask, 64), o.box, `${task} box is the mask's box`);
+        if (task !== 'gui')
+          assert.deepEqual(maskBox(o.mask, 64), o.box, `${task} box is the mask's box`);
         assert.equal(o.mask[o.point[1] * 64 + o.point[0]], 1, `${task} point lies on the mask`);
       }
       for (const thinking of [true, false]) {
         const r = rewardForSample(s, referenceResponse(s, thinking ? s.think : null), { thinking });
         assert.equal(r.error, undefined);
-        assert.equal(r.total, r.maxTotal, `${task} ${s.id} reference scores max: ${JSON.stringify(r)} for ${s.answer} / ${s.solution} think ${s.think}`);
+        assert.equal(
+          r.total,
+          r.maxTotal,
+          `${task} ${s.id} reference scores max: ${JSON.stringify(r)} for ${s.answer} / ${s.solution} think ${s.think}`,
+        );
       }
     }
   }
@@ -69,9 +84,15 @@ test('task-specific content: nonobj and anomaly produce both empty and non-empty
     const answers = generateSamples(task, 60, 0).map((s) => s.solution === '[]');
     assert.ok(answers.some(Boolean) && answers.some((x) => !x), task);
   }
-  assert.ok(generateSamples('nonobj', 60, 0, { allowEmpty: false }).every((s) => s.solution !== '[]'));
-  assert.ok(generateSamples('anomaly', 60, 0, { allowDefects: false }).every((s) => s.solution === '[]'));
-  assert.ok(generateSamples('count', 200, 0, { allowEmpty: false }).every((s) => s.solution !== '0'));
+  assert.ok(
+    generateSamples('nonobj', 60, 0, { allowEmpty: false }).every((s) => s.solution !== '[]'),
+  );
+  assert.ok(
+    generateSamples('anomaly', 60, 0, { allowDefects: false }).every((s) => s.solution === '[]'),
+  );
+  assert.ok(
+    generateSamples('count', 200, 0, { allowEmpty: false }).every((s) => s.solution !== '0'),
+  );
   const counts = generateSamples('count', 100, 0).map((s) => Number(s.solution));
   assert.ok(counts.every((c, i) => c === generateSample('count', i).objects.length));
   const refer = generateSamples('refer', 100, 0);
@@ -80,7 +101,10 @@ test('task-specific content: nonobj and anomaly produce both empty and non-empty
 
 test('a wrong answer scores below the maximum; unknown tasks give an error, not a throw', () => {
   const s = generateSample('refer', 3);
-  const r = rewardForSample(s, '<think>x</think><answer>[{"bbox_2d": [0, 0, 1, 1], "point_2d": [0, 0]}]</answer>');
+  const r = rewardForSample(
+    s,
+    '<think>x</think><answer>[{"bbox_2d": [0, 0, 1, 1], "point_2d": [0, 0]}]</answer>',
+  );
   assert.ok(r.total < r.maxTotal);
   assert.match(rewardFor('bogus', 'x', '[]').error ?? '', /unknown task/);
   assert.equal(TASKS.gui.answerKind, 'click');

@@ -36,7 +36,11 @@ export function generateAnomaly(rng: Rng, o: TaskOptions): SampleBody {
   const emptyRate = o.allowEmpty === false ? 0 : (o.emptyRate ?? 0.5);
   if (!allowDefects || rng.chance(emptyRate)) {
     return {
-      image, prompt: 'find defect', solution: '[]', answer: '[]', objects: [],
+      image,
+      prompt: 'find defect',
+      solution: '[]',
+      answer: '[]',
+      objects: [],
       think: `All ${rows * cols} ${shape}s look the same. No defect.`,
     };
   }
@@ -48,12 +52,17 @@ export function generateAnomaly(rng: Rng, o: TaskOptions): SampleBody {
   const x0 = item.cx - Math.floor(s / 2) + rng.int(-reach, reach);
   const y0 = item.cy - Math.floor(s / 2) + rng.int(-reach, reach);
   const mask = new Uint8Array(d.width * d.height);
-  for (let y = y0; y < y0 + s; y++) for (let x = x0; x < x0 + s; x++) if (item.mask[y * d.width + x]) mask[y * d.width + x] = 1;
+  for (let y = y0; y < y0 + s; y++)
+    for (let x = x0; x < x0 + s; x++) if (item.mask[y * d.width + x]) mask[y * d.width + x] = 1;
   const spot: Rgb = rng.chance(0.3) ? [15, 15, 15] : COLORS[spotColor!];
   paintMask(image, mask, spot);
   const truth = { box: maskBox(mask, d.width)!, point: maskPoint(mask, d.width)!, mask };
   return {
-    image, prompt: 'find defect', solution: objectsAnswer([truth]), answer: objectsAnswer([truth]), objects: [truth],
+    image,
+    prompt: 'find defect',
+    solution: objectsAnswer([truth]),
+    answer: objectsAnswer([truth]),
+    objects: [truth],
     think: `Item ${k + 1} of ${rows * cols} has a spot at ${at(truth)}.`,
   };
 }

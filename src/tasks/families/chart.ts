@@ -22,7 +22,8 @@ export function generateChart(rng: Rng, o: TaskOptions): SampleBody {
   const base = d.height - 1 - 7 * scale; // bars stand on this row; letters below
   const step = Math.max(1, Math.floor((base - 3) / 10)); // pixels per value unit
   // Grid lines at every unit so values can be read off.
-  for (let v = 1; v <= 10; v++) for (let x = 0; x < d.width; x++) setPixel(image, x, base - v * step, [205, 205, 205]);
+  for (let v = 1; v <= 10; v++)
+    for (let x = 0; x < d.width; x++) setPixel(image, x, base - v * step, [205, 205, 205]);
   for (let x = 0; x < d.width; x++) setPixel(image, x, base, [60, 60, 60]);
   const slot = Math.floor(d.width / k);
   const barW = Math.max(3, Math.floor(slot * 0.55));
@@ -30,7 +31,14 @@ export function generateChart(rng: Rng, o: TaskOptions): SampleBody {
   values.forEach((v, i) => {
     const x1 = i * slot + Math.floor((slot - barW) / 2);
     fillBox(image, [x1, base - v * step, x1 + barW - 1, base - 1], color);
-    drawText(image, LETTERS[i]!, x1 + Math.floor(barW / 2) - scale, base + 2 * scale, [30, 30, 30], scale);
+    drawText(
+      image,
+      LETTERS[i]!,
+      x1 + Math.floor(barW / 2) - scale,
+      base + 2 * scale,
+      [30, 30, 30],
+      scale,
+    );
   });
   const named = LETTERS.slice(0, k);
   const readout = named.map((l, i) => `${l}=${values[i]}`).join(', ');
@@ -38,11 +46,37 @@ export function generateChart(rng: Rng, o: TaskOptions): SampleBody {
   const [a, b] = rng.sample([...named.keys()], 2) as [number, number];
   let prompt: string, result: number, how: string;
   switch (kind) {
-    case 0: prompt = `${named[a]}+${named[b]}`; result = values[a]! + values[b]!; how = `${values[a]}+${values[b]}=${result}`; break;
-    case 1: prompt = `${named[a]}-${named[b]}`; result = values[a]! - values[b]!; how = `${values[a]}-${values[b]}=${result}`; break;
-    case 2: prompt = 'max value'; result = Math.max(...values); how = `max is ${result}`; break;
-    case 3: prompt = 'sum of bars'; result = values.reduce((s, v) => s + v, 0); how = `sum is ${result}`; break;
-    default: prompt = `value of ${named[a]}`; result = values[a]!; how = `${named[a]} is ${result}`;
+    case 0:
+      prompt = `${named[a]}+${named[b]}`;
+      result = values[a]! + values[b]!;
+      how = `${values[a]}+${values[b]}=${result}`;
+      break;
+    case 1:
+      prompt = `${named[a]}-${named[b]}`;
+      result = values[a]! - values[b]!;
+      how = `${values[a]}-${values[b]}=${result}`;
+      break;
+    case 2:
+      prompt = 'max value';
+      result = Math.max(...values);
+      how = `max is ${result}`;
+      break;
+    case 3:
+      prompt = 'sum of bars';
+      result = values.reduce((s, v) => s + v, 0);
+      how = `sum is ${result}`;
+      break;
+    default:
+      prompt = `value of ${named[a]}`;
+      result = values[a]!;
+      how = `${named[a]} is ${result}`;
   }
-  return { image, prompt, solution: String(result), answer: String(result), objects: [], think: `${readout}. ${how}.` };
+  return {
+    image,
+    prompt,
+    solution: String(result),
+    answer: String(result),
+    objects: [],
+    think: `${readout}. ${how}.`,
+  };
 }

@@ -23,7 +23,11 @@ export function dimsOf(o: TaskOptions): Dims {
   return { width, height, unit: Math.min(width, height) / 64 };
 }
 
-export function truthOf(o: { box: GroundTruthObject['box']; point: GroundTruthObject['point']; mask: GroundTruthObject['mask'] }): GroundTruthObject {
+export function truthOf(o: {
+  box: GroundTruthObject['box'];
+  point: GroundTruthObject['point'];
+  mask: GroundTruthObject['mask'];
+}): GroundTruthObject {
   return { box: o.box, point: o.point, mask: o.mask };
 }
 
@@ -50,8 +54,8 @@ export function at(o: { point: readonly number[] }): string {
 }
 
 /** All colour/shape combinations. */
-export const COMBOS: readonly { color: ColorName; shape: ShapeName }[] = COLOR_NAMES.flatMap((color) =>
-  SHAPES.map((shape) => ({ color, shape })),
+export const COMBOS: readonly { color: ColorName; shape: ShapeName }[] = COLOR_NAMES.flatMap(
+  (color) => SHAPES.map((shape) => ({ color, shape })),
 );
 
 /** Radius in pixels for a size drawn in design units. */

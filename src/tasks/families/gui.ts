@@ -11,9 +11,29 @@ import type { Rng } from '../rng.js';
 import type { TaskOptions } from '../types.js';
 import { dimsOf, retry, type SampleBody } from './common.js';
 
-export const GUI_LABELS = ['OK', 'NO', 'GO', 'SAVE', 'EXIT', 'MENU', 'HELP', 'BACK', 'NEXT', 'EDIT', 'FILE', 'VIEW', 'UNDO', 'COPY'];
+export const GUI_LABELS = [
+  'OK',
+  'NO',
+  'GO',
+  'SAVE',
+  'EXIT',
+  'MENU',
+  'HELP',
+  'BACK',
+  'NEXT',
+  'EDIT',
+  'FILE',
+  'VIEW',
+  'UNDO',
+  'COPY',
+];
 
-const FACES: readonly Rgb[] = [[205, 205, 205], [170, 200, 235], [235, 220, 160], [190, 230, 190]];
+const FACES: readonly Rgb[] = [
+  [205, 205, 205],
+  [170, 200, 235],
+  [235, 220, 160],
+  [190, 230, 190],
+];
 const INK: Rgb = [20, 20, 30];
 
 function overlaps(a: Box, b: Box, gap: number): boolean {
@@ -39,7 +59,12 @@ export function generateGui(rng: Rng, o: TaskOptions): SampleBody {
       if (!placed) return null;
       boxes.push(placed);
     }
-    const image = renderBackground(rng, d.width, d.height, rng.pick(['solid', 'gradient'] as const));
+    const image = renderBackground(
+      rng,
+      d.width,
+      d.height,
+      rng.pick(['solid', 'gradient'] as const),
+    );
     labels.forEach((label, i) => {
       const b = boxes[i]!;
       fillBox(image, b, rng.pick(FACES));
@@ -49,7 +74,8 @@ export function generateGui(rng: Rng, o: TaskOptions): SampleBody {
     const box = boxes[0]!;
     const point: Point = [Math.round((box[0] + box[2]) / 2), Math.round((box[1] + box[3]) / 2)];
     return {
-      image, prompt: `click ${labels[0]!}`,
+      image,
+      prompt: `click ${labels[0]!}`,
       solution: formatAnswerObjects([{ bbox: box, point }]),
       answer: formatAnswerObjects([{ bbox: null, point }]),
       objects: [{ box, point, mask: boxMask(box, d.width, d.height) }],

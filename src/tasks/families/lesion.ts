@@ -14,7 +14,11 @@ export function generateLesion(rng: Rng, o: TaskOptions): SampleBody {
   return retry(() => {
     const image = renderSkin(rng, d.width, d.height);
     const r = rng.float(7, 13) * d.unit;
-    const harmonics = Array.from({ length: rng.int(2, 3) }, () => ({ k: rng.int(2, 5), a: rng.float(0.05, 0.18), phase: rng.float(0, 2 * Math.PI) }));
+    const harmonics = Array.from({ length: rng.int(2, 3) }, () => ({
+      k: rng.int(2, 5),
+      a: rng.float(0.05, 0.18),
+      phase: rng.float(0, 2 * Math.PI),
+    }));
     const reach = Math.ceil(r * 1.6) + 1;
     if (2 * reach >= Math.min(d.width, d.height)) return null;
     const cx = rng.int(reach, d.width - 1 - reach);
@@ -34,7 +38,11 @@ export function generateLesion(rng: Rng, o: TaskOptions): SampleBody {
     const truth = { box, point: maskPoint(mask, d.width)!, mask };
     const size = (box[2] - box[0] + 1) * (box[3] - box[1] + 1);
     return {
-      image, prompt: 'lesion', solution: objectsAnswer([truth]), answer: objectsAnswer([truth]), objects: [truth],
+      image,
+      prompt: 'lesion',
+      solution: objectsAnswer([truth]),
+      answer: objectsAnswer([truth]),
+      objects: [truth],
       think: `A dark irregular patch, about ${Math.round(Math.sqrt(size))} px across, at ${at(truth)}.`,
     };
   });

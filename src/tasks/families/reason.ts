@@ -8,10 +8,36 @@ import type { Rng } from '../rng.js';
 import { composeScene, type ObjectSpec, type SceneObject } from '../scene.js';
 import { SHAPES } from '../shapes.js';
 import type { TaskOptions } from '../types.js';
-import { at, COMBOS, describe, dimsOf, objectsAnswer, retry, sceneTruths, type SampleBody } from './common.js';
+import {
+  at,
+  COMBOS,
+  describe,
+  dimsOf,
+  objectsAnswer,
+  retry,
+  sceneTruths,
+  type SampleBody,
+} from './common.js';
 
-type Query = 'largest' | 'smallest' | 'leftmost' | 'rightmost' | 'topmost' | 'lowest' | 'odd color' | 'odd shape';
-const QUERIES: readonly Query[] = ['largest', 'smallest', 'leftmost', 'rightmost', 'topmost', 'lowest', 'odd color', 'odd shape'];
+type Query =
+  | 'largest'
+  | 'smallest'
+  | 'leftmost'
+  | 'rightmost'
+  | 'topmost'
+  | 'lowest'
+  | 'odd color'
+  | 'odd shape';
+const QUERIES: readonly Query[] = [
+  'largest',
+  'smallest',
+  'leftmost',
+  'rightmost',
+  'topmost',
+  'lowest',
+  'odd color',
+  'odd shape',
+];
 
 /** Margin (pixels) by which the winner must beat the runner-up so the answer is unambiguous. */
 const MARGIN = 3;
@@ -26,11 +52,15 @@ function specsFor(rng: Rng, q: Query, unit: number): ObjectSpec[] {
   const r = () => Math.max(2, Math.round(rng.float(4, 7) * unit));
   if (q === 'odd color') {
     const [common, odd] = rng.sample(COLOR_NAMES, 2);
-    return rng.sample(SHAPES, n).map((shape, i) => ({ shape, color: i === 0 ? odd! : common!, radius: r() }));
+    return rng
+      .sample(SHAPES, n)
+      .map((shape, i) => ({ shape, color: i === 0 ? odd! : common!, radius: r() }));
   }
   if (q === 'odd shape') {
     const [common, odd] = rng.sample(SHAPES, 2);
-    return rng.sample(COLOR_NAMES, n).map((color, i) => ({ shape: i === 0 ? odd! : common!, color, radius: r() }));
+    return rng
+      .sample(COLOR_NAMES, n)
+      .map((color, i) => ({ shape: i === 0 ? odd! : common!, color, radius: r() }));
   }
   const combos = rng.sample(COMBOS, n);
   if (q === 'largest' || q === 'smallest') {
@@ -43,14 +73,21 @@ function specsFor(rng: Rng, q: Query, unit: number): ObjectSpec[] {
 
 function pickTarget(q: Query, objs: readonly SceneObject[]): SceneObject | null {
   switch (q) {
-    case 'largest': return winner(objs, (o) => o.radius);
-    case 'smallest': return winner(objs, (o) => -o.radius);
-    case 'leftmost': return winner(objs, (o) => -o.box[0]);
-    case 'rightmost': return winner(objs, (o) => o.box[2]);
-    case 'topmost': return winner(objs, (o) => -o.box[1]);
-    case 'lowest': return winner(objs, (o) => o.box[3]);
+    case 'largest':
+      return winner(objs, (o) => o.radius);
+    case 'smallest':
+      return winner(objs, (o) => -o.radius);
+    case 'leftmost':
+      return winner(objs, (o) => -o.box[0]);
+    case 'rightmost':
+      return winner(objs, (o) => o.box[2]);
+    case 'topmost':
+      return winner(objs, (o) => -o.box[1]);
+    case 'lowest':
+      return winner(objs, (o) => o.box[3]);
     case 'odd color':
-    case 'odd shape': return objs[0]!;
+    case 'odd shape':
+      return objs[0]!;
   }
 }
 
@@ -71,8 +108,12 @@ export function generateReason(rng: Rng, o: TaskOptions): SampleBody {
     if (!target) return null;
     const truths = sceneTruths([target]);
     return {
-      image: scene.image, prompt: q.startsWith('odd') ? `${q} out` : `${q} one`, solution: objectsAnswer(truths), answer: objectsAnswer(truths),
-      objects: truths, think: explain(q, target),
+      image: scene.image,
+      prompt: q.startsWith('odd') ? `${q} out` : `${q} one`,
+      solution: objectsAnswer(truths),
+      answer: objectsAnswer(truths),
+      objects: truths,
+      think: explain(q, target),
     };
   });
 }

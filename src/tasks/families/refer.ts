@@ -8,7 +8,18 @@ import type { Rng } from '../rng.js';
 import { composeScene, type ObjectSpec } from '../scene.js';
 import { SHAPES } from '../shapes.js';
 import type { TaskOptions } from '../types.js';
-import { at, COMBOS, describe, dimsOf, objectsAnswer, plural, radius, retry, sceneTruths, type SampleBody } from './common.js';
+import {
+  at,
+  COMBOS,
+  describe,
+  dimsOf,
+  objectsAnswer,
+  plural,
+  radius,
+  retry,
+  sceneTruths,
+  type SampleBody,
+} from './common.js';
 
 /** One uniquely described target among 1–3 distractors with other colour/shape combinations. */
 function single(rng: Rng, o: TaskOptions): SampleBody {
@@ -21,8 +32,12 @@ function single(rng: Rng, o: TaskOptions): SampleBody {
     const target = scene.objects[0]!;
     const truths = sceneTruths([target]);
     return {
-      image: scene.image, prompt: describe(target), solution: objectsAnswer(truths), answer: objectsAnswer(truths),
-      objects: truths, think: `The ${describe(target)} is at ${at(target)}.`,
+      image: scene.image,
+      prompt: describe(target),
+      solution: objectsAnswer(truths),
+      answer: objectsAnswer(truths),
+      objects: truths,
+      think: `The ${describe(target)} is at ${at(target)}.`,
     };
   });
 }
@@ -39,15 +54,22 @@ function multi(rng: Rng, o: TaskOptions): SampleBody {
       ? rng.sample(COLOR_NAMES, k).map((c) => ({ color: c, shape }))
       : rng.sample(SHAPES, k).map((s) => ({ color, shape: s }));
     const others = COMBOS.filter((c) => (byShape ? c.shape !== shape : c.color !== color));
-    const specs: ObjectSpec[] = [...targets, ...rng.sample(others, rng.int(1, 2))].map((c) => ({ ...c, radius: radius(rng, d.unit, 4, 7) }));
+    const specs: ObjectSpec[] = [...targets, ...rng.sample(others, rng.int(1, 2))].map((c) => ({
+      ...c,
+      radius: radius(rng, d.unit, 4, 7),
+    }));
     const scene = composeScene(rng, specs, d);
     if (!scene) return null;
     const found = scene.objects.slice(0, k);
     const truths = sceneTruths(found);
     const what = byShape ? plural(shape) : color;
     return {
-      image: scene.image, prompt: `all ${what}`, solution: objectsAnswer(truths), answer: objectsAnswer(truths),
-      objects: truths, think: `${k} ${byShape ? plural(shape) : `${color} shapes`}: ${truths.map(at).join(' ')}.`,
+      image: scene.image,
+      prompt: `all ${what}`,
+      solution: objectsAnswer(truths),
+      answer: objectsAnswer(truths),
+      objects: truths,
+      think: `${k} ${byShape ? plural(shape) : `${color} shapes`}: ${truths.map(at).join(' ')}.`,
     };
   });
 }
@@ -68,7 +90,11 @@ function absent(rng: Rng, o: TaskOptions): SampleBody {
     const scene = composeScene(rng, specs, d);
     if (!scene) return null;
     return {
-      image: scene.image, prompt: describe(query), solution: '[]', answer: '[]', objects: [],
+      image: scene.image,
+      prompt: describe(query),
+      solution: '[]',
+      answer: '[]',
+      objects: [],
       think: `There is no ${describe(query)}.`,
     };
   });
