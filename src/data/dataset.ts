@@ -19,6 +19,7 @@ import {
   type TrainRow,
 } from './layout.js';
 import { readParquetRows, writeParquetRows } from './parquet.js';
+import { resizeSample } from './resize.js';
 
 export type DatasetFormat = 'parquet' | 'jsonl';
 
@@ -78,6 +79,8 @@ export interface ReadOptions {
   skipBad?: boolean;
   /** Task of rows without a `task` column (default 'refer'). */
   task?: TaskName;
+  /** Resize every sample (image, boxes, points, masks) to this size, e.g. { width: 64, height: 64 }. */
+  resize?: { width: number; height: number };
 }
 
 export interface ReadResult {
@@ -127,10 +130,14 @@ export async function readDataset(path: string, options: ReadOptions = {}): Prom
       try {
         const norm = normalizeCell(row);
         const ctx = { ...ctxBase, index: i };
-        samples.push(
+        const sample =
           layout === 'train'
             ? await trainRowToSample(norm as TrainRow, ctx)
-            : await evalRowToSample(norm as EvalRow, ctx),
+            : await evalRowToSample(norm as EvalRow, ctx);
+        samples.push(
+          options.resize
+            ? await resizeSample(sample, options.resize.width, options.resize.height)
+            : sample,
         );
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);

@@ -7,3 +7,4 @@ export * from './parquet.js';
 export * from './jsonl.js';
 export * from './convert.js';
 export * from './dataset.js';
+export * from './resize.js';

@@ -160,3 +160,15 @@ export function formatResponse(think: string | null, answer: string): string {
     ? `<answer>${answer}</answer>`
     : `<think>${think}</think><answer>${answer}</answer>`;
 }
+
+/**
+ * The answer text in the policy's own style (reward control 1, "align the label with the rollout
+ * preference"): a VisionReasoner list is re-rendered by formatAnswerObjects (fixed key order,
+ * spacing, number format); any other answer is trimmed. Unparseable text is returned trimmed.
+ */
+export function alignAnswer(answer: string): string {
+  const text = answer.trim();
+  if (!text.startsWith('[')) return text;
+  const parsed = parseAnswerObjects(text);
+  return parsed.ok ? formatAnswerObjects(parsed.objects) : text;
+}

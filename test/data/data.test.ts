@@ -173,7 +173,11 @@ test('a Parquet written in the HF image-struct layout (pyarrow-like, INT64 sizes
     assert.equal(r.samples[0]!.task, 'nonobj');
     assert.deepEqual(r.samples[0]!.objects[0]!.box, [1, 2, 10, 12]);
     assert.deepEqual(r.samples[0]!.objects[0]!.point, [5, 6]);
-    assert.equal(r.samples[0]!.answer, solution);
+    assert.equal(
+      r.samples[0]!.answer,
+      '[{"bbox_2d": [1, 2, 10, 12], "point_2d": [5, 6]}]',
+      'label aligned to policy style',
+    );
     assert.equal(r.samples[1]!.objects.length, 0);
   });
 });
@@ -225,4 +229,33 @@ test('contact sheet draws a grid with boxes', () => {
     if (sheet.data[p * 3] === 0 && sheet.data[p * 3 + 1] === 255 && sheet.data[p * 3 + 2] === 0)
       green++;
   assert.ok(green > 50);
+});
+
+test('resizeSample scales image, boxes, points and masks together; grounding stays rewardable', async () => {
+  const { resizeSample, scaleBox } = await import('../../src/data/index.js');
+  const { rewardForSample, referenceResponse, maskBox } = await import('../../src/tasks/index.js');
+  assert.deepEqual(scaleBox([0, 0, 63, 63], 2, 2), [0, 0, 127, 127]);
+  assert.deepEqual(scaleBox([10, 20, 19, 29], 0.5, 0.5), [5, 10, 9, 14]);
+  for (const task of ['refer', 'gui', 'lesion', 'count'] as const) {
+    const s = generateSample(task, 2, { width: 128, height: 128 });
+    const r = await resizeSample(s, 64, 64);
+    assert.equal(r.image.width, 64);
+    assert.equal(r.image.data.length, 64 * 64 * 3);
+    r.objects.forEach((o, i) => {
+      assert.equal(o.mask.length, 64 * 64);
+      if (task !== 'gui') assert.deepEqual(maskBox(o.mask, 64), o.box);
+      assert.equal(o.mask[o.point[1] * 64 + o.point[0]], 1);
+      assert.ok(Math.abs(o.box[0] - s.objects[i]!.box[0] / 2) <= 1);
+    });
+    const score = rewardForSample(r, referenceResponse(r));
+    assert.equal(score.total, score.maxTotal, task);
+  }
+  await withTmp(async (dir) => {
+    const path = join(dir, 'big.parquet');
+    await writeDataset(path, generateSamples('refer', 3, 0, { width: 96, height: 96 }));
+    const back = await readDataset(path, { resize: { width: 48, height: 48 } });
+    assert.ok(
+      back.samples.every((s) => s.image.width === 48 && s.objects[0]!.mask.length === 48 * 48),
+    );
+  });
 });
