@@ -6,10 +6,18 @@ import { pointInBox } from './geometry.js';
 const INTEGER = /^[+]?\d{1,9}$/;
 const NUMBER = /^[+-]?(\d{1,15}(\.\d{0,15})?|\.\d{1,15})([eE][+-]?\d{1,3})?$/;
 
-/** A non-negative integer written plainly (`3`, `+3`), else null. */
+/**
+ * A count: a non-negative integer written plainly (`3`, `+3`), or — as VisionReasoner counts on
+ * CountBench — a JSON list of objects, counted by its length. Anything else: null.
+ */
 export function parseCount(answer: string | null): number | null {
-  if (answer === null || answer.length > 32) return null;
+  if (answer === null) return null;
   const s = answer.trim();
+  if (s.startsWith('[')) {
+    const parsed = parseAnswerObjects(s);
+    return parsed.ok ? parsed.objects.length : null;
+  }
+  if (s.length > 32) return null;
   return INTEGER.test(s) ? Number(s) : null;
 }
 

@@ -179,6 +179,20 @@ test('a Parquet written in the HF image-struct layout (pyarrow-like, INT64 sizes
       'label aligned to policy style',
     );
     assert.equal(r.samples[1]!.objects.length, 0);
+    // The same layout as JSONL: image struct with base64 bytes, or a bare path.
+    const jsonl = join(dir, 'hf.jsonl');
+    const b64 = Buffer.from(png).toString('base64');
+    await writeFile(
+      jsonl,
+      JSON.stringify({ image: { bytes: b64, path: null }, problem: 'p', solution }) +
+        '\n' +
+        JSON.stringify({ image: 'side.png', problem: 'q', solution: '[]' }) +
+        '\n',
+    );
+    const j = await readDataset(jsonl);
+    assert.deepEqual(j.samples[0]!.image.data, s.image.data);
+    assert.deepEqual(j.samples[1]!.image.data, s.image.data);
+    assert.deepEqual(j.samples[0]!.objects[0]!.box, [1, 2, 10, 12]);
   });
 });
 

@@ -65,6 +65,14 @@ test('count, number, text and caption answers', () => {
   assert.equal(r('count', '4', '3').answerFormat, 1);
   assert.equal(r('count', 'three', '3').answerFormat, 0);
   assert.equal(r('count', '-1', '3').answerFormat, 0);
+  // VisionReasoner-style counting: a list of objects counts by its length, on either side.
+  assert.equal(r('count', '[{"bbox_2d": [1, 1, 2, 2]}, {"point_2d": [5, 5]}]', '2').accuracy, 1);
+  assert.equal(r('count', '[]', '0').accuracy, 1);
+  assert.equal(
+    r('count', '2', '[{"bbox_2d": [1, 1, 2, 2]}, {"bbox_2d": [4, 4, 6, 6]}]').accuracy,
+    1,
+  );
+  assert.equal(r('count', '[{', '2').answerFormat, 0);
   assert.equal(r('number', '12.0', '12').accuracy, 1);
   assert.equal(r('number', '1e309', '12').answerFormat, 0);
   assert.equal(r('number', 'NaN', '12').answerFormat, 0);

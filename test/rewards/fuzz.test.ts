@@ -74,7 +74,12 @@ function mutate(s: string): string {
 }
 
 function huge(): string {
-  switch (ri(6)) {
+  switch (ri(7)) {
+    case 6: {
+      // ~800 valid objects inside the parse limit: exercises the matching cap, not the length cap.
+      const o = '{"point_2d":[1,2]}';
+      return `<think>t</think><answer>[${Array(800).fill(o).join(',')}]</answer>`;
+    }
     case 0:
       return '<think>' + 'x'.repeat(2_000_000) + '</think><answer>[]</answer>';
     case 1:
@@ -132,5 +137,5 @@ test('fuzz: random byte strings and huge adversarial inputs', () => {
     for (let i = 0; i < len; i++) s += String.fromCharCode(ri(128));
     check(s, mutate(SEEDS[0]!.slice(25, -9)));
   }
-  for (let n = 0; n < 12; n++) check(huge(), '[{"bbox_2d": [1, 2, 3, 4], "point_2d": [2, 3]}]');
+  for (let n = 0; n < 14; n++) check(huge(), '[{"bbox_2d": [1, 2, 3, 4], "point_2d": [2, 3]}]');
 });
