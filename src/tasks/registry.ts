@@ -145,6 +145,22 @@ export function generateSamples(
 }
 
 /**
+ * `n` samples cycling through `tasks`: sample i is task tasks[i mod k] with seed seed + i, so a
+ * mixed corpus is as reproducible as a single-task one.
+ */
+export function generateMixed(
+  tasks: readonly TaskName[],
+  n: number,
+  seed: number,
+  options: TaskOptions = {},
+): Sample[] {
+  if (tasks.length === 0) throw new Error('generateMixed needs at least one task');
+  return Array.from({ length: n }, (_, i) =>
+    generateSample(tasks[i % tasks.length]!, seed + i, options),
+  );
+}
+
+/**
  * Score a response to a task against its solution (every component and the total). Reward
  * options default the image size to 64×64. Never throws; an unknown task scores 0 with an error.
  */
