@@ -273,3 +273,30 @@ test('resizeSample scales image, boxes, points and masks together; grounding sta
     );
   });
 });
+
+test('corrupt files and mismatched masks are reported, not crashed on', async () => {
+  await withTmp(async (dir) => {
+    const junk = join(dir, 'junk.parquet');
+    await writeFile(junk, new Uint8Array(Array.from({ length: 500 }, (_, i) => (i * 37) % 256)));
+    const report = await checkDataset(junk);
+    assert.equal(report.firstError?.field, '(file)');
+    await assert.rejects(readDataset(junk));
+    const path = join(dir, 'eval.jsonl');
+    await writeDataset(path, generateSamples('refer', 2, 0), { layout: 'eval' });
+    const lines = (await readFile(path, 'utf8')).trim().split('\n');
+    const row = JSON.parse(lines[1]!) as Record<string, unknown>;
+    row['mask'] = [[0, 1]];
+    lines[1] = JSON.stringify(row);
+    await writeFile(path, lines.join('\n'));
+    const r = await checkDataset(path);
+    assert.equal(r.bad, 1);
+    assert.deepEqual([r.firstError?.row, r.firstError?.field], [1, 'mask']);
+    row['mask'] = 'x';
+    row['bbox'] = [1, 2, 3];
+    lines[1] = JSON.stringify(row);
+    await writeFile(path, lines.join('\n'));
+    const r2 = await checkDataset(path);
+    assert.equal(r2.firstError?.row, 1);
+    assert.equal(r2.firstError?.field, 'bbox');
+  });
+});
