@@ -11,7 +11,14 @@ import {
   type DatasetFormat,
   type Layout,
 } from '../data/index.js';
-import { generateSamples, isTaskName, TASK_NAMES, type TaskName } from '../tasks/index.js';
+import {
+  generateMixed,
+  generateSamples,
+  isTaskName,
+  TASK_NAMES,
+  type Sample,
+  type TaskName,
+} from '../tasks/index.js';
 
 function integer(name: string, lo: number, hi: number) {
   return (v: string): number => {
@@ -39,13 +46,19 @@ interface GenerateOptions {
   layout: Layout;
   size: number;
   sheet: number;
+  mixed?: boolean;
 }
 
 async function generate(o: GenerateOptions): Promise<void> {
   await mkdir(o.out, { recursive: true });
-  for (const task of o.task) {
+  const options = { width: o.size, height: o.size };
+  // One file per task, or (with --mixed) one file whose samples cycle through the tasks.
+  const groups: [string, () => Sample[]][] = o.mixed
+    ? [['mixed', () => generateMixed(o.task, o.n, o.seed, options)]]
+    : o.task.map((t) => [t, () => generateSamples(t, o.n, o.seed, options)]);
+  for (const [task, make] of groups) {
     const t0 = performance.now();
-    const samples = generateSamples(task, o.n, o.seed, { width: o.size, height: o.size });
+    const samples = make();
     const genMs = performance.now() - t0;
     const dataPath = join(o.out, `${task}.${o.format}`);
     await writeDataset(dataPath, samples, { layout: o.layout });
@@ -108,6 +121,7 @@ export function registerData(program: Command): void {
     )
     .option('--size <px>', 'image width and height', integer('size', 16, 4096), 64)
     .option('--sheet <count>', 'samples on the contact sheet', integer('sheet', 1, 256), 16)
+    .option('--mixed', 'write one file, mixed.<format>, cycling through the tasks')
     .action(async (o: GenerateOptions) => generate(o));
   data
     .command('check')

@@ -45,6 +45,25 @@ test('visurf data generate writes Parquet + contact sheet; data check accepts it
     assert.equal(r.status, 1);
     assert.match(r.stdout, /bad\.jsonl: row 0: field "solution"/);
     assert.notEqual(run(['data', 'generate', '--task', 'nope', '--out', dir]).status, 0);
+    const m = run([
+      'data',
+      'generate',
+      '--task',
+      'gui,chart',
+      '--n',
+      '4',
+      '--out',
+      dir,
+      '--mixed',
+      '--format',
+      'jsonl',
+    ]);
+    assert.equal(m.status, 0, m.stderr);
+    const mixed = await readDataset(join(dir, 'mixed.jsonl'));
+    assert.deepEqual(
+      mixed.samples.map((s) => s.task),
+      ['gui', 'chart', 'gui', 'chart'],
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
