@@ -81,6 +81,10 @@ export interface ReadOptions {
   task?: TaskName;
   /** Resize every sample (image, boxes, points, masks) to this size, e.g. { width: 64, height: 64 }. */
   resize?: { width: number; height: number };
+  /** First row to read (default 0); row numbers in errors stay absolute. */
+  offset?: number;
+  /** Most rows to read (default all). */
+  limit?: number;
 }
 
 export interface ReadResult {
@@ -94,18 +98,31 @@ export interface ReadResult {
   errors: RowError[];
 }
 
+/** Rows [offset, offset + limit) of a file; parse errors keep absolute row numbers. */
 async function rawRows(
   path: string,
+  offset: number,
+  limit: number | undefined,
 ): Promise<{ rows: (Record<string, unknown> | null)[]; errors: RowError[] }> {
-  if (formatOf(path) === 'parquet') return { rows: await readParquetRows(path), errors: [] };
-  return readJsonlRows(path);
+  if (formatOf(path) === 'parquet') {
+    const range = limit === undefined ? { offset } : { offset, limit };
+    return { rows: await readParquetRows(path, range), errors: [] };
+  }
+  const all = await readJsonlRows(path);
+  const end = limit === undefined ? all.rows.length : offset + limit;
+  return {
+    rows: all.rows.slice(offset, end),
+    errors: all.errors.filter((e) => e.row >= offset && e.row < end),
+  };
 }
 
 /** Read a dataset into samples; throws DatasetError on the first bad row unless skipBad. */
 export async function readDataset(path: string, options: ReadOptions = {}): Promise<ReadResult> {
-  const { rows, errors: parseErrors } = await rawRows(path);
+  const offset = Math.max(0, Math.floor(options.offset ?? 0));
+  const { rows, errors: parseErrors } = await rawRows(path, offset, options.limit);
   const columns = [...new Set(rows.flatMap((r) => (r ? Object.keys(r) : [])))];
-  const layout = options.layout ?? (rows.length === 0 ? 'train' : detectLayout(columns));
+  // With no readable row there is nothing to detect from; per-row errors still get reported.
+  const layout = options.layout ?? (columns.length === 0 ? 'train' : detectLayout(columns));
   if (!layout) {
     throw new DatasetError({
       file: path,
@@ -122,8 +139,9 @@ export async function readDataset(path: string, options: ReadOptions = {}): Prom
     defaultTask: options.task ?? 'refer',
     idPrefix: basename(path, extname(path)),
   } as const;
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i];
+  for (let k = 0; k < rows.length; k++) {
+    const row = rows[k];
+    const i = offset + k; // absolute row number, for errors and ids
     let err: RowError | null = parseErrorAt.get(i) ?? null;
     if (!err && row) err = validateRow(row, layout, path, i);
     if (!err && row) {

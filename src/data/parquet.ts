@@ -4,11 +4,23 @@ import { parquetReadObjects } from 'hyparquet';
 import { parquetWriteBuffer, type SchemaElement } from 'hyparquet-writer';
 import { normalizeCell, type Layout } from './layout.js';
 
-/** Read every row of a Parquet file as plain objects (binary columns as Uint8Array, INT64 as number). */
-export async function readParquetRows(path: string): Promise<Record<string, unknown>[]> {
+/**
+ * Read rows [offset, offset + limit) of a Parquet file as plain objects (binary columns as
+ * Uint8Array, INT64 as number); all rows by default.
+ */
+export async function readParquetRows(
+  path: string,
+  range: { offset?: number; limit?: number } = {},
+): Promise<Record<string, unknown>[]> {
   const buf = await readFile(path);
   const file = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-  const rows = await parquetReadObjects({ file, utf8: false });
+  const rowStart = range.offset ?? 0;
+  const rows = await parquetReadObjects({
+    file,
+    utf8: false,
+    rowStart,
+    ...(range.limit !== undefined ? { rowEnd: rowStart + range.limit } : {}),
+  });
   return rows.map((r) => normalizeCell(r) as Record<string, unknown>);
 }
 

@@ -300,3 +300,23 @@ test('corrupt files and mismatched masks are reported, not crashed on', async ()
     assert.equal(r2.firstError?.field, 'bbox');
   });
 });
+
+test('offset and limit read a slice; row numbers stay absolute', async () => {
+  await withTmp(async (dir) => {
+    const samples = generateSamples('chart', 10, 0);
+    for (const ext of ['parquet', 'jsonl']) {
+      const path = join(dir, `s.${ext}`);
+      await writeDataset(path, samples);
+      const r = await readDataset(path, { offset: 3, limit: 4 });
+      assert.deepEqual(
+        r.samples.map((s) => s.id),
+        samples.slice(3, 7).map((s) => s.id),
+      );
+      assert.equal(r.rows, 4);
+    }
+    const bad = join(dir, 'bad.jsonl');
+    await writeFile(bad, '{"image":"a.png","problem":"p","solution":"1"}\n'.repeat(5) + 'oops\n');
+    const r = await readDataset(bad, { offset: 5, skipBad: true });
+    assert.deepEqual([r.errors[0]?.row, r.errors[0]?.field], [5, '(row)']);
+  });
+});
