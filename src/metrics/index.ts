@@ -3,3 +3,4 @@ export * from './masks.js';
 export * from './scores.js';
 export * from './segment.js';
 export * from './grounding.js';
+export * from './presence.js';

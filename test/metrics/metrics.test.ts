@@ -162,3 +162,23 @@ test('evaluateGrounding: reference responses are perfect; garbage is zero; empty
   assert.equal(none.nAcc, 1);
   assert.ok(none.bboxAcc > 0 && none.bboxAcc < 1);
 });
+
+test('presence evaluation: accuracy of the yes/no decision and AUC of the rollout fraction', async () => {
+  const { evaluatePresence, predictsPresence } = await import('../../src/metrics/index.js');
+  const yes = '<think>t</think><answer>[{"bbox_2d": [1, 1, 3, 3], "point_2d": [2, 2]}]</answer>';
+  const no = '<think>t</think><answer>[]</answer>';
+  assert.equal(predictsPresence(yes), true);
+  assert.equal(predictsPresence(no), false);
+  assert.equal(predictsPresence('garbage'), null);
+  const r = evaluatePresence([
+    { present: true, responses: [yes, yes, no] },
+    { present: true, responses: [yes, 'garbage', no] },
+    { present: false, responses: [no, no, yes] },
+    { present: false, responses: [no, no, no] },
+  ]);
+  // Right: 2 + 1 + 2 + 3 = 8 of 12.
+  assert.equal(r.accuracy, 8 / 12);
+  // Scores 2/3, 1/3 (positives) vs 1/3, 0 (negatives): pairs 1 + 1 + 0.5 + 1 = 3.5 of 4.
+  assert.equal(r.rocAuc, 3.5 / 4);
+  assert.equal(evaluatePresence([{ present: true, responses: [yes] }]).rocAuc, null);
+});
