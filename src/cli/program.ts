@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { registerBench } from './bench.js';
 import { registerDemo } from './demo.js';
+import { registerData } from './data.js';
+import { registerReward } from './reward.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -12,5 +14,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerBench(program);
   registerDemo(program);
+  registerData(program);
+  registerReward(program);
   return program;
 }

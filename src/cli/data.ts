@@ -1,0 +1,145 @@
+/** `visurf data generate | check`: write generated task datasets with a contact sheet, validate datasets on disk. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import {
+  checkDataset,
+  contactSheet,
+  encodePng,
+  formatRowError,
+  writeDataset,
+  type DatasetFormat,
+  type Layout,
+} from '../data/index.js';
+import {
+  generateMixed,
+  generateSamples,
+  isTaskName,
+  TASK_NAMES,
+  type Sample,
+  type TaskName,
+} from '../tasks/index.js';
+
+function integer(name: string, lo: number, hi: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < lo || n > hi)
+      throw new Error(`--${name} must be an integer in [${lo}, ${hi}], got ${v}`);
+    return n;
+  };
+}
+
+function taskList(v: string): TaskName[] {
+  const names = v === 'all' ? [...TASK_NAMES] : v.split(',').map((s) => s.trim());
+  for (const n of names)
+    if (!isTaskName(n))
+      throw new Error(`unknown task "${n}"; expected one of ${TASK_NAMES.join(', ')} or all`);
+  return names as TaskName[];
+}
+
+interface GenerateOptions {
+  task: TaskName[];
+  n: number;
+  seed: number;
+  out: string;
+  format: DatasetFormat;
+  layout: Layout;
+  size: number;
+  sheet: number;
+  mixed?: boolean;
+}
+
+async function generate(o: GenerateOptions): Promise<void> {
+  await mkdir(o.out, { recursive: true });
+  const options = { width: o.size, height: o.size };
+  // One file per task, or (with --mixed) one file whose samples cycle through the tasks.
+  const groups: [string, () => Sample[]][] = o.mixed
+    ? [['mixed', () => generateMixed(o.task, o.n, o.seed, options)]]
+    : o.task.map((t) => [t, () => generateSamples(t, o.n, o.seed, options)]);
+  for (const [task, make] of groups) {
+    const t0 = performance.now();
+    const samples = make();
+    const genMs = performance.now() - t0;
+    const dataPath = join(o.out, `${task}.${o.format}`);
+    await writeDataset(dataPath, samples, { layout: o.layout });
+    const sheetPath = join(o.out, `${task}-sheet.png`);
+    await writeFile(
+      sheetPath,
+      await encodePng(
+        contactSheet(samples, {
+          count: o.sheet,
+          columns: 4,
+          zoom: Math.max(1, Math.round(192 / o.size)),
+        }),
+      ),
+    );
+    process.stdout.write(
+      `${task}: ${samples.length} samples (${genMs.toFixed(0)} ms) -> ${dataPath}, ${sheetPath}\n`,
+    );
+  }
+}
+
+export function registerData(program: Command): void {
+  const data = program
+    .command('data')
+    .description('generate task datasets and check datasets on disk');
+  data
+    .command('generate')
+    .description(
+      'generate a task dataset (Parquet or JSONL) and a contact-sheet PNG of its first samples',
+    )
+    .requiredOption(
+      '--task <names>',
+      `task name, comma-separated list, or all (${TASK_NAMES.join(', ')})`,
+      taskList,
+    )
+    .option('--n <count>', 'samples per task', integer('n', 1, 10_000_000), 1000)
+    .option(
+      '--seed <seed>',
+      'first seed (sample i uses seed + i)',
+      integer('seed', 0, 2 ** 31 - 1),
+      0,
+    )
+    .requiredOption('--out <dir>', 'output folder')
+    .option(
+      '--format <format>',
+      'parquet or jsonl',
+      (v) => {
+        if (v !== 'parquet' && v !== 'jsonl') throw new Error('--format must be parquet or jsonl');
+        return v as DatasetFormat;
+      },
+      'parquet' as DatasetFormat,
+    )
+    .option(
+      '--layout <layout>',
+      'train (image, problem, solution) or eval (image, text, mask, bbox, ...)',
+      (v) => {
+        if (v !== 'train' && v !== 'eval') throw new Error('--layout must be train or eval');
+        return v as Layout;
+      },
+      'train' as Layout,
+    )
+    .option('--size <px>', 'image width and height', integer('size', 16, 4096), 64)
+    .option('--sheet <count>', 'samples on the contact sheet', integer('sheet', 1, 256), 16)
+    .option('--mixed', 'write one file, mixed.<format>, cycling through the tasks')
+    .action(async (o: GenerateOptions) => generate(o));
+  data
+    .command('check')
+    .description(
+      'validate every row of a dataset; report the first bad row (file, row, field) and the bad-row count',
+    )
+    .argument('<path>', 'a .parquet or .jsonl dataset')
+    .option('--task <name>', 'task assumed for rows without a task column', 'refer')
+    .action(async (path: string, o: { task: string }) => {
+      if (!isTaskName(o.task)) throw new Error(`unknown task "${o.task}"`);
+      const r = await checkDataset(path, { task: o.task });
+      if (r.firstError) {
+        process.stdout.write(
+          `${path}: ${r.bad} bad of ${r.rows} rows (layout ${r.layout ?? 'unknown'})\nfirst bad row: ${formatRowError(r.firstError)}\n`,
+        );
+        process.exitCode = 1;
+      } else {
+        process.stdout.write(`${path}: ok, ${r.rows} rows, layout ${r.layout}\n`);
+      }
+    });
+}

@@ -1,0 +1,44 @@
+/**
+ * count (CountBench-like): how many objects of a named shape (any colour), among distractors of
+ * other shapes. Answer: a plain integer, e.g. `3`; reward kind `count`.
+ */
+import { COLOR_NAMES } from '../palette.js';
+import type { Rng } from '../rng.js';
+import { composeScene, type ObjectSpec } from '../scene.js';
+import { SHAPES } from '../shapes.js';
+import type { TaskOptions } from '../types.js';
+import { dimsOf, plural, radius, retry, sceneTruths, type SampleBody } from './common.js';
+
+export function generateCount(rng: Rng, o: TaskOptions): SampleBody {
+  const d = dimsOf(o);
+  return retry(() => {
+    const shape = rng.pick(SHAPES);
+    const zero = o.allowEmpty !== false && rng.chance(0.1);
+    const n = zero ? 0 : rng.int(1, 6);
+    const others = SHAPES.filter((s) => s !== shape);
+    const specs: ObjectSpec[] = [
+      ...Array.from({ length: n }, () => ({
+        shape,
+        color: rng.pick(COLOR_NAMES),
+        radius: radius(rng, d.unit, 3, 5),
+      })),
+      ...Array.from({ length: rng.int(zero ? 1 : 0, 3) }, () => ({
+        shape: rng.pick(others),
+        color: rng.pick(COLOR_NAMES),
+        radius: radius(rng, d.unit, 3, 5),
+      })),
+    ];
+    const scene = composeScene(rng, specs, d);
+    if (!scene) return null;
+    const truths = sceneTruths(scene.objects.slice(0, n));
+    return {
+      image: scene.image,
+      prompt: `count ${plural(shape)}`,
+      solution: String(n),
+      answer: String(n),
+      objects: truths,
+      think:
+        n === 0 ? `I see no ${plural(shape)}.` : `I see ${n} ${n === 1 ? shape : plural(shape)}.`,
+    };
+  });
+}
