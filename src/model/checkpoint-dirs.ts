@@ -23,7 +23,9 @@ export interface Sibling {
 const SIBLING = /^\.(.+)\.(tmp|old)-(\d+)-[0-9a-f]+$/;
 
 /** Parse a directory entry name as a tmp/old sibling of some checkpoint; undefined otherwise. */
-export function parseSiblingName(entry: string): { target: string; kind: SiblingKind; pid: number } | undefined {
+export function parseSiblingName(
+  entry: string,
+): { target: string; kind: SiblingKind; pid: number } | undefined {
   const m = SIBLING.exec(entry);
   if (!m) return undefined;
   return { target: m[1]!, kind: m[2] as SiblingKind, pid: Number(m[3]) };
@@ -97,7 +99,10 @@ export async function recoverCheckpoint(target: string): Promise<boolean> {
  * those of this process that are not in `ownInProgress`. Old siblings are only garbage once
  * `target` itself exists (otherwise they are the recovery copy).
  */
-export async function removeStaleSiblings(target: string, ownInProgress: ReadonlySet<string>): Promise<void> {
+export async function removeStaleSiblings(
+  target: string,
+  ownInProgress: ReadonlySet<string>,
+): Promise<void> {
   const targetExists = await pathExists(target);
   for (const s of await listSiblings(target)) {
     if (ownInProgress.has(s.path)) continue;

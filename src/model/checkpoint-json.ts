@@ -45,9 +45,12 @@ export function stringifyJson(value: unknown, source: string): string {
   try {
     s = JSON.stringify(value, null, 2);
   } catch (e) {
-    throw new CheckpointError(source, `value is not JSON-serialisable (${describeError(e)})`, { cause: e });
+    throw new CheckpointError(source, `value is not JSON-serialisable (${describeError(e)})`, {
+      cause: e,
+    });
   }
-  if (s === undefined) throw new CheckpointError(source, `value is not JSON-serialisable (got ${typeof value})`);
+  if (s === undefined)
+    throw new CheckpointError(source, `value is not JSON-serialisable (got ${typeof value})`);
   return `${s}\n`;
 }
 

@@ -46,22 +46,33 @@ export function validateManifest(value: unknown, source: string): CheckpointMani
   const fail = (problem: string): never => {
     throw new CheckpointError(source, problem);
   };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('marker is not a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail('marker is not a JSON object');
   const m = value as Record<string, unknown>;
-  if (m.format !== MANIFEST_FORMAT) fail(`marker format is ${JSON.stringify(m.format)}, expected "${MANIFEST_FORMAT}"`);
+  if (m.format !== MANIFEST_FORMAT)
+    fail(`marker format is ${JSON.stringify(m.format)}, expected "${MANIFEST_FORMAT}"`);
   if (m.version !== MANIFEST_VERSION) {
-    fail(`marker version ${JSON.stringify(m.version)} is not supported (this visurf reads version ${MANIFEST_VERSION})`);
+    fail(
+      `marker version ${JSON.stringify(m.version)} is not supported (this visurf reads version ${MANIFEST_VERSION})`,
+    );
   }
-  if (typeof m.savedAt !== 'string' || Number.isNaN(Date.parse(m.savedAt))) fail('marker savedAt is not a date');
-  if (m.storageDtype !== 'f32' && m.storageDtype !== 'bf16') fail(`marker storageDtype ${JSON.stringify(m.storageDtype)} is not f32 or bf16`);
+  if (typeof m.savedAt !== 'string' || Number.isNaN(Date.parse(m.savedAt)))
+    fail('marker savedAt is not a date');
+  if (m.storageDtype !== 'f32' && m.storageDtype !== 'bf16')
+    fail(`marker storageDtype ${JSON.stringify(m.storageDtype)} is not f32 or bf16`);
   const files = m.files;
-  if (typeof files !== 'object' || files === null || Array.isArray(files)) fail('marker files is not an object');
+  if (typeof files !== 'object' || files === null || Array.isArray(files))
+    fail('marker files is not an object');
   for (const [name, f] of Object.entries(files as Record<string, unknown>)) {
-    if (!SAFE_FILE_NAME.test(name) || name === COMPLETE_MARKER) fail(`marker lists an invalid file name ${JSON.stringify(name)}`);
+    if (!SAFE_FILE_NAME.test(name) || name === COMPLETE_MARKER)
+      fail(`marker lists an invalid file name ${JSON.stringify(name)}`);
     const ok =
-      typeof f === 'object' && f !== null &&
-      Number.isSafeInteger((f as ManifestFile).bytes) && (f as ManifestFile).bytes >= 0 &&
-      typeof (f as ManifestFile).sha256 === 'string' && /^[0-9a-f]{64}$/.test((f as ManifestFile).sha256);
+      typeof f === 'object' &&
+      f !== null &&
+      Number.isSafeInteger((f as ManifestFile).bytes) &&
+      (f as ManifestFile).bytes >= 0 &&
+      typeof (f as ManifestFile).sha256 === 'string' &&
+      /^[0-9a-f]{64}$/.test((f as ManifestFile).sha256);
     if (!ok) fail(`marker entry for ${name} must be {bytes, sha256}`);
   }
   return m as unknown as CheckpointManifest;

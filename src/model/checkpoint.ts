@@ -30,7 +30,12 @@ import {
   type CheckpointManifest,
   type ManifestFile,
 } from './checkpoint-manifest.js';
-import { readSafetensors, writeSafetensors, type LoadedTensor, type TensorInput } from './safetensors.js';
+import {
+  readSafetensors,
+  writeSafetensors,
+  type LoadedTensor,
+  type TensorInput,
+} from './safetensors.js';
 import type { StorageDtype } from './safetensors-dtype.js';
 
 export { CheckpointError } from './checkpoint-error.js';
@@ -130,17 +135,24 @@ function checkOptimizerMatchesWeights(
   const fail = (problem: string): never => {
     throw new CheckpointError(source, problem);
   };
-  if (!Number.isSafeInteger(opt.step) || opt.step < 0) fail(`optimizer step ${opt.step} is not a non-negative integer`);
-  for (const [which, moments] of [['m', opt.m], ['v', opt.v]] as const) {
+  if (!Number.isSafeInteger(opt.step) || opt.step < 0)
+    fail(`optimizer step ${opt.step} is not a non-negative integer`);
+  for (const [which, moments] of [
+    ['m', opt.m],
+    ['v', opt.v],
+  ] as const) {
     for (const [name, w] of Object.entries(weights)) {
       const t = Object.prototype.hasOwnProperty.call(moments, name) ? moments[name] : undefined;
       if (!t) fail(`optimizer has no ${which}.${name} for weight "${name}"`);
       if (!sameShape(t!.shape, w.shape)) {
-        fail(`optimizer ${which}.${name} has shape ${JSON.stringify(t!.shape)} but weight "${name}" has ${JSON.stringify(w.shape)}`);
+        fail(
+          `optimizer ${which}.${name} has shape ${JSON.stringify(t!.shape)} but weight "${name}" has ${JSON.stringify(w.shape)}`,
+        );
       }
     }
     for (const name of Object.keys(moments)) {
-      if (!Object.prototype.hasOwnProperty.call(weights, name)) fail(`optimizer has ${which}.${name} but there is no weight "${name}"`);
+      if (!Object.prototype.hasOwnProperty.call(weights, name))
+        fail(`optimizer has ${which}.${name} but there is no weight "${name}"`);
     }
   }
 }
@@ -149,14 +161,26 @@ function checkOptimizerMatchesWeights(
 // Save
 
 /** Write a checkpoint directory atomically, replacing any previous checkpoint at `dir`. */
-export async function saveCheckpoint(dir: string, ckpt: Checkpoint, opts: SaveCheckpointOptions): Promise<void> {
+export async function saveCheckpoint(
+  dir: string,
+  ckpt: Checkpoint,
+  opts: SaveCheckpointOptions,
+): Promise<void> {
   const target = resolve(dir);
   const parent = dirname(target);
   const name = basename(target);
   if (opts.dtype !== 'f32' && opts.dtype !== 'bf16') {
-    throw new CheckpointError(target, `cannot save with dtype ${JSON.stringify(opts.dtype)}; use 'f32' or 'bf16'`);
+    throw new CheckpointError(
+      target,
+      `cannot save with dtype ${JSON.stringify(opts.dtype)}; use 'f32' or 'bf16'`,
+    );
   }
-  if (ckpt.optimizer) checkOptimizerMatchesWeights(ckpt.weights, ckpt.optimizer, join(target, CHECKPOINT_FILES.optimizer));
+  if (ckpt.optimizer)
+    checkOptimizerMatchesWeights(
+      ckpt.weights,
+      ckpt.optimizer,
+      join(target, CHECKPOINT_FILES.optimizer),
+    );
 
   await mkdir(parent, { recursive: true });
   // Finish an earlier interrupted replacement first, so "target exists" below means what it says.
@@ -187,11 +211,14 @@ export async function saveCheckpoint(dir: string, ckpt: Checkpoint, opts: SaveCh
     };
     const F = CHECKPOINT_FILES;
 
-    await put(F.model, writeSafetensors(ckpt.weights, {
-      dtype: opts.dtype,
-      metadata: { format: 'pt' }, // what Hugging Face loaders expect to find
-      source: join(target, F.model),
-    }));
+    await put(
+      F.model,
+      writeSafetensors(ckpt.weights, {
+        dtype: opts.dtype,
+        metadata: { format: 'pt' }, // what Hugging Face loaders expect to find
+        source: join(target, F.model),
+      }),
+    );
     stage('model-written');
     await put(F.config, stringifyJson(ckpt.config, join(target, F.config)));
     stage('config-written');
@@ -203,11 +230,14 @@ export async function saveCheckpoint(dir: string, ckpt: Checkpoint, opts: SaveCh
       const tensors: Record<string, TensorInput> = {};
       for (const [k, t] of Object.entries(ckpt.optimizer.m)) tensors[`m.${k}`] = t;
       for (const [k, t] of Object.entries(ckpt.optimizer.v)) tensors[`v.${k}`] = t;
-      await put(F.optimizer, writeSafetensors(tensors, {
-        dtype: 'f32', // moments are never stored lossy: bf16 v would wreck resumed steps
-        metadata: { step: String(ckpt.optimizer.step), optimizer: 'adam' },
-        source: join(target, F.optimizer),
-      }));
+      await put(
+        F.optimizer,
+        writeSafetensors(tensors, {
+          dtype: 'f32', // moments are never stored lossy: bf16 v would wreck resumed steps
+          metadata: { step: String(ckpt.optimizer.step), optimizer: 'adam' },
+          source: join(target, F.optimizer),
+        }),
+      );
       stage('optimizer-written');
     }
     if (ckpt.trainerState !== undefined) {
@@ -256,11 +286,14 @@ export async function saveCheckpoint(dir: string, ckpt: Checkpoint, opts: SaveCh
     if (e instanceof SimulatedCrash) throw e.error; // leave the debris a real crash would leave
     // A real failure (disk full, permissions...): put the old checkpoint back, drop the temp.
     if (!renamed) {
-      if (olds.length > 0 && !(await pathExists(target))) await rename(olds[olds.length - 1]!, target).catch(() => undefined);
+      if (olds.length > 0 && !(await pathExists(target)))
+        await rename(olds[olds.length - 1]!, target).catch(() => undefined);
       await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     }
     if (e instanceof CheckpointError) throw e;
-    throw new CheckpointError(target, `saving checkpoint failed: ${describeError(e)}`, { cause: e });
+    throw new CheckpointError(target, `saving checkpoint failed: ${describeError(e)}`, {
+      cause: e,
+    });
   } finally {
     inProgress.delete(tmp);
   }
@@ -280,11 +313,15 @@ async function assertReplaceable(target: string): Promise<void> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw e;
   }
-  if (!st.isDirectory()) throw new CheckpointError(target, 'exists and is not a directory; refusing to replace it');
+  if (!st.isDirectory())
+    throw new CheckpointError(target, 'exists and is not a directory; refusing to replace it');
   const entries = await readdir(target);
   const ours = new Set<string>(Object.values(CHECKPOINT_FILES));
   if (entries.length > 0 && !entries.some((e) => ours.has(e))) {
-    throw new CheckpointError(target, 'exists and does not look like a checkpoint; refusing to replace it');
+    throw new CheckpointError(
+      target,
+      'exists and does not look like a checkpoint; refusing to replace it',
+    );
   }
 }
 
@@ -292,7 +329,10 @@ async function assertReplaceable(target: string): Promise<void> {
 // Load
 
 /** Load and fully validate a checkpoint directory. */
-export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions = {}): Promise<LoadedCheckpoint> {
+export async function loadCheckpoint(
+  dir: string,
+  opts: LoadCheckpointOptions = {},
+): Promise<LoadedCheckpoint> {
   const target = resolve(dir);
   if (!(await pathExists(target)) && !(await recoverCheckpoint(target))) {
     throw new CheckpointError(target, 'checkpoint directory not found');
@@ -300,7 +340,11 @@ export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions = 
   const manifest = await readManifest(target);
   const F = CHECKPOINT_FILES;
   for (const required of [F.model, F.config]) {
-    if (!manifest.files[required]) throw new CheckpointError(join(target, COMPLETE_MARKER), `does not list required file ${required}`);
+    if (!manifest.files[required])
+      throw new CheckpointError(
+        join(target, COMPLETE_MARKER),
+        `does not list required file ${required}`,
+      );
   }
 
   const read = async (file: string): Promise<Buffer | undefined> => {
@@ -312,13 +356,25 @@ export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions = 
       bytes = await readFile(path);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new CheckpointError(path, code === 'ENOENT' ? 'file missing (listed in COMPLETE)' : `cannot read (${describeError(e)})`, { cause: e });
+      throw new CheckpointError(
+        path,
+        code === 'ENOENT'
+          ? 'file missing (listed in COMPLETE)'
+          : `cannot read (${describeError(e)})`,
+        { cause: e },
+      );
     }
     if (bytes.byteLength !== info.bytes) {
-      throw new CheckpointError(path, `size is ${bytes.byteLength} bytes but ${info.bytes} were written (truncated or modified)`);
+      throw new CheckpointError(
+        path,
+        `size is ${bytes.byteLength} bytes but ${info.bytes} were written (truncated or modified)`,
+      );
     }
     if (opts.verifyChecksums !== false && sha256Hex(bytes) !== info.sha256) {
-      throw new CheckpointError(path, 'SHA-256 does not match the one recorded when it was written (file corrupted or modified)');
+      throw new CheckpointError(
+        path,
+        'SHA-256 does not match the one recorded when it was written (file corrupted or modified)',
+      );
     }
     return bytes;
   };
@@ -328,7 +384,10 @@ export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions = 
   const expectDtype = manifest.storageDtype === 'f32' ? 'F32' : 'BF16';
   for (const [k, t] of Object.entries(model.tensors)) {
     if (t.dtype !== expectDtype) {
-      throw new CheckpointError(modelPath, `tensor "${k}" is ${t.dtype} but the checkpoint says ${expectDtype}`);
+      throw new CheckpointError(
+        modelPath,
+        `tensor "${k}" is ${t.dtype} but the checkpoint says ${expectDtype}`,
+      );
     }
   }
 
@@ -347,18 +406,38 @@ export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions = 
   return out;
 }
 
-function parseOptimizer(bytes: Buffer, source: string, weights: Record<string, LoadedTensor>): OptimizerState<LoadedTensor> {
+function parseOptimizer(
+  bytes: Buffer,
+  source: string,
+  weights: Record<string, LoadedTensor>,
+): OptimizerState<LoadedTensor> {
   const { tensors, metadata } = readSafetensors(bytes, source);
   const stepText = metadata.step;
-  if (stepText === undefined || !/^\d{1,16}$/.test(stepText) || !Number.isSafeInteger(Number(stepText))) {
-    throw new CheckpointError(source, `metadata "step" must be a non-negative integer, got ${JSON.stringify(stepText)}`);
+  if (
+    stepText === undefined ||
+    !/^\d{1,16}$/.test(stepText) ||
+    !Number.isSafeInteger(Number(stepText))
+  ) {
+    throw new CheckpointError(
+      source,
+      `metadata "step" must be a non-negative integer, got ${JSON.stringify(stepText)}`,
+    );
   }
   const m: Record<string, LoadedTensor> = {};
   const v: Record<string, LoadedTensor> = {};
   for (const [k, t] of Object.entries(tensors)) {
     const into = k.startsWith('m.') ? m : k.startsWith('v.') ? v : undefined;
-    if (!into) throw new CheckpointError(source, `unexpected tensor "${k}" (expected m.<param> or v.<param>)`);
-    Object.defineProperty(into, k.slice(2), { value: t, enumerable: true, writable: true, configurable: true });
+    if (!into)
+      throw new CheckpointError(
+        source,
+        `unexpected tensor "${k}" (expected m.<param> or v.<param>)`,
+      );
+    Object.defineProperty(into, k.slice(2), {
+      value: t,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   const opt = { step: Number(stepText), m, v };
   checkOptimizerMatchesWeights(weights, opt, source);
@@ -391,7 +470,8 @@ export async function listCheckpoints(runDir: string): Promise<CheckpointRef[]> 
   const present = new Set(entries);
   for (const e of entries) {
     const m = /^\.(step-\d+)\.old-/.exec(e);
-    if (m && !present.has(m[1]!) && (await recoverCheckpoint(join(root, m[1]!)))) present.add(m[1]!);
+    if (m && !present.has(m[1]!) && (await recoverCheckpoint(join(root, m[1]!))))
+      present.add(m[1]!);
   }
   const out: CheckpointRef[] = [];
   for (const e of present) {

@@ -11,8 +11,26 @@ import { endianness } from 'node:os';
  * decoded; the others are recognised so that the error says "unsupported" rather than "unknown".
  */
 export const KNOWN_SAFETENSORS_DTYPES: ReadonlySet<string> = new Set([
-  'BOOL', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F4', 'F6_E2M3', 'F6_E3M2',
-  'I16', 'U16', 'F16', 'BF16', 'I32', 'U32', 'F32', 'F64', 'I64', 'U64', 'C64',
+  'BOOL',
+  'U8',
+  'I8',
+  'F8_E5M2',
+  'F8_E4M3',
+  'F8_E8M0',
+  'F4',
+  'F6_E2M3',
+  'F6_E3M2',
+  'I16',
+  'U16',
+  'F16',
+  'BF16',
+  'I32',
+  'U32',
+  'F32',
+  'F64',
+  'I64',
+  'U64',
+  'C64',
 ]);
 
 /** The dtypes visurf can decode into Float32Array. */
@@ -22,7 +40,11 @@ export const READABLE_DTYPES: readonly ReadableDtype[] = ['F32', 'BF16', 'F16'];
 /** Storage dtype names as the rest of visurf spells them. */
 export type StorageDtype = 'f32' | 'bf16';
 
-export const READABLE_ITEM_SIZE: Readonly<Record<ReadableDtype, number>> = { F32: 4, BF16: 2, F16: 2 };
+export const READABLE_ITEM_SIZE: Readonly<Record<ReadableDtype, number>> = {
+  F32: 4,
+  BF16: 2,
+  F16: 2,
+};
 
 export function isReadableDtype(d: string): d is ReadableDtype {
   return (READABLE_DTYPES as readonly string[]).includes(d);
@@ -95,7 +117,11 @@ export function storageItemSize(dtype: StorageDtype): number {
  * Decode `numel` elements of `dtype` from `src` (any alignment) into a fresh, aligned
  * Float32Array. The caller has already checked that `src` holds exactly numel * itemsize bytes.
  */
-export function decodeToFloat32(src: Uint8Array, dtype: ReadableDtype, numel: number): Float32Array {
+export function decodeToFloat32(
+  src: Uint8Array,
+  dtype: ReadableDtype,
+  numel: number,
+): Float32Array {
   const out = new Float32Array(numel);
   const bits = new Uint32Array(out.buffer);
   switch (dtype) {
@@ -105,15 +131,18 @@ export function decodeToFloat32(src: Uint8Array, dtype: ReadableDtype, numel: nu
       } else {
         for (let i = 0; i < numel; i++) {
           const o = 4 * i;
-          bits[i] = (src[o]! | (src[o + 1]! << 8) | (src[o + 2]! << 16) | (src[o + 3]! << 24)) >>> 0;
+          bits[i] =
+            (src[o]! | (src[o + 1]! << 8) | (src[o + 2]! << 16) | (src[o + 3]! << 24)) >>> 0;
         }
       }
       break;
     case 'BF16':
-      for (let i = 0; i < numel; i++) bits[i] = bf16BitsToF32Bits(src[2 * i]! | (src[2 * i + 1]! << 8));
+      for (let i = 0; i < numel; i++)
+        bits[i] = bf16BitsToF32Bits(src[2 * i]! | (src[2 * i + 1]! << 8));
       break;
     case 'F16':
-      for (let i = 0; i < numel; i++) out[i] = f16BitsToNumber(src[2 * i]! | (src[2 * i + 1]! << 8));
+      for (let i = 0; i < numel; i++)
+        out[i] = f16BitsToNumber(src[2 * i]! | (src[2 * i + 1]! << 8));
       break;
   }
   return out;

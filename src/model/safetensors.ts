@@ -107,7 +107,10 @@ export function writeSafetensors(
 ): Buffer {
   const source = opts.source ?? '(in-memory safetensors)';
   if (opts.dtype !== 'f32' && opts.dtype !== 'bf16') {
-    throw new CheckpointError(source, `cannot write dtype ${JSON.stringify(opts.dtype)}; use 'f32' or 'bf16'`);
+    throw new CheckpointError(
+      source,
+      `cannot write dtype ${JSON.stringify(opts.dtype)}; use 'f32' or 'bf16'`,
+    );
   }
   const dtypeName = opts.dtype === 'f32' ? 'F32' : 'BF16';
   const itemSize = storageItemSize(opts.dtype);
@@ -119,10 +122,16 @@ export function writeSafetensors(
     const fields = keys.map((k) => {
       const v = opts.metadata![k];
       if (typeof v !== 'string') {
-        throw new CheckpointError(source, `metadata value for ${JSON.stringify(k)} is not a string`);
+        throw new CheckpointError(
+          source,
+          `metadata value for ${JSON.stringify(k)} is not a string`,
+        );
       }
       if (LONE_SURROGATE.test(k) || LONE_SURROGATE.test(v)) {
-        throw new CheckpointError(source, `metadata entry ${JSON.stringify(k)} is not valid Unicode`);
+        throw new CheckpointError(
+          source,
+          `metadata entry ${JSON.stringify(k)} is not valid Unicode`,
+        );
       }
       return `${JSON.stringify(k)}:${JSON.stringify(v)}`;
     });
@@ -132,16 +141,24 @@ export function writeSafetensors(
   let offset = 0;
   const layout: { t: TensorInput; begin: number; end: number }[] = [];
   for (const name of names) {
-    if (name === METADATA_KEY) throw new CheckpointError(source, `"${METADATA_KEY}" is reserved and cannot name a tensor`);
-    if (LONE_SURROGATE.test(name)) throw new CheckpointError(source, `tensor name ${JSON.stringify(name)} is not valid Unicode`);
+    if (name === METADATA_KEY)
+      throw new CheckpointError(source, `"${METADATA_KEY}" is reserved and cannot name a tensor`);
+    if (LONE_SURROGATE.test(name))
+      throw new CheckpointError(source, `tensor name ${JSON.stringify(name)} is not valid Unicode`);
     const t = tensors[name]!;
     if (!t || !(t.data instanceof Float32Array) || !Array.isArray(t.shape)) {
-      throw new CheckpointError(source, `tensor "${name}" must be {shape: number[], data: Float32Array}`);
+      throw new CheckpointError(
+        source,
+        `tensor "${name}" must be {shape: number[], data: Float32Array}`,
+      );
     }
     let numel = 1;
     for (const d of t.shape) {
       if (!Number.isSafeInteger(d) || d < 0) {
-        throw new CheckpointError(source, `tensor "${name}" has invalid shape ${JSON.stringify(t.shape)}`);
+        throw new CheckpointError(
+          source,
+          `tensor "${name}" has invalid shape ${JSON.stringify(t.shape)}`,
+        );
       }
       numel *= d;
     }
@@ -183,16 +200,22 @@ export function parseSafetensorsHeader(buf: Uint8Array, source: string): Safeten
     throw new CheckpointError(source, problem);
   };
   if (buf.length < 8) {
-    fail(`not a safetensors file: ${buf.length} bytes, shorter than the 8-byte header length field`);
+    fail(
+      `not a safetensors file: ${buf.length} bytes, shorter than the 8-byte header length field`,
+    );
   }
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const n64 = view.getBigUint64(0, true);
   if (n64 > BigInt(MAX_HEADER_BYTES)) {
-    fail(`header length field says ${n64} bytes, more than the ${MAX_HEADER_BYTES}-byte limit (corrupt or not a safetensors file)`);
+    fail(
+      `header length field says ${n64} bytes, more than the ${MAX_HEADER_BYTES}-byte limit (corrupt or not a safetensors file)`,
+    );
   }
   const n = Number(n64);
   if (8 + n > buf.length) {
-    fail(`header length field says ${n} bytes but only ${buf.length - 8} bytes follow it (file truncated?)`);
+    fail(
+      `header length field says ${n} bytes but only ${buf.length - 8} bytes follow it (file truncated?)`,
+    );
   }
   if (n < 2) fail(`header length ${n} is too small to hold a JSON object`);
 
@@ -219,7 +242,8 @@ export function parseSafetensorsHeader(buf: Uint8Array, source: string): Safeten
   for (const [name, raw] of Object.entries(h)) {
     if (name === METADATA_KEY) {
       if (raw === null) continue; // the reference serialises an absent map as null
-      if (!isPlainObject(raw)) fail(`"${METADATA_KEY}" must be an object of strings, got ${jsonKind(raw)}`);
+      if (!isPlainObject(raw))
+        fail(`"${METADATA_KEY}" must be an object of strings, got ${jsonKind(raw)}`);
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
         if (typeof v !== 'string') {
           fail(`"${METADATA_KEY}" value for ${quote(k)} must be a string, got ${jsonKind(v)}`);
@@ -238,7 +262,8 @@ export function parseSafetensorsHeader(buf: Uint8Array, source: string): Safeten
     if (typeof dtype !== 'string') fail(`${what}: dtype must be a string, got ${jsonKind(dtype)}`);
     const dt = dtype as string;
     if (!KNOWN_SAFETENSORS_DTYPES.has(dt)) fail(`${what}: unknown dtype ${quote(dt)}`);
-    if (!isReadableDtype(dt)) fail(`${what}: dtype ${dt} is not supported (visurf reads F32, BF16, F16)`);
+    if (!isReadableDtype(dt))
+      fail(`${what}: dtype ${dt} is not supported (visurf reads F32, BF16, F16)`);
     const itemSize = READABLE_ITEM_SIZE[dt as ReadableDtype];
 
     const shape = info.shape;
@@ -256,7 +281,8 @@ export function parseSafetensorsHeader(buf: Uint8Array, source: string): Safeten
       numel = 0;
     } else {
       for (const d of dims as number[]) {
-        if (numel > Number.MAX_SAFE_INTEGER / d) fail(`${what}: element count of shape ${short(shape)} overflows`);
+        if (numel > Number.MAX_SAFE_INTEGER / d)
+          fail(`${what}: element count of shape ${short(shape)} overflows`);
         numel *= d;
       }
     }
@@ -267,8 +293,12 @@ export function parseSafetensorsHeader(buf: Uint8Array, source: string): Safeten
     }
     const [begin, end] = offs as unknown[];
     if (
-      typeof begin !== 'number' || typeof end !== 'number' ||
-      !Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || begin < 0 || end < 0
+      typeof begin !== 'number' ||
+      typeof end !== 'number' ||
+      !Number.isSafeInteger(begin) ||
+      !Number.isSafeInteger(end) ||
+      begin < 0 ||
+      end < 0
     ) {
       fail(`${what}: data_offsets ${short(offs)} must be non-negative integers`);
     }
@@ -276,12 +306,23 @@ export function parseSafetensorsHeader(buf: Uint8Array, source: string): Safeten
     const e = end as number;
     if (b > e) fail(`${what}: data_offsets begin ${b} is after end ${e}`);
     if (e > dataLen) {
-      fail(`${what}: data_offsets end ${e} is beyond the ${dataLen}-byte data buffer (file truncated?)`);
+      fail(
+        `${what}: data_offsets end ${e} is beyond the ${dataLen}-byte data buffer (file truncated?)`,
+      );
     }
     if (numel > (e - b) / itemSize || numel * itemSize !== e - b) {
-      fail(`${what}: ${e - b} bytes at data_offsets [${b}, ${e}] but shape ${short(shape)} of ${dt} needs ${numel}×${itemSize} bytes`);
+      fail(
+        `${what}: ${e - b} bytes at data_offsets [${b}, ${e}] but shape ${short(shape)} of ${dt} needs ${numel}×${itemSize} bytes`,
+      );
     }
-    entries.push({ name, dtype: dt as ReadableDtype, shape: (dims as number[]).slice(), numel, begin: b, end: e });
+    entries.push({
+      name,
+      dtype: dt as ReadableDtype,
+      shape: (dims as number[]).slice(),
+      numel,
+      begin: b,
+      end: e,
+    });
   }
 
   // The spec forbids holes and overlaps: sorted by offsets, the tensors must tile the data
@@ -291,16 +332,22 @@ export function parseSafetensorsHeader(buf: Uint8Array, source: string): Safeten
   let prev: SafetensorsEntry | undefined;
   for (const en of entries) {
     if (en.begin < expected) {
-      fail(`tensor ${quote(en.name)} [${en.begin}, ${en.end}] overlaps tensor ${quote(prev!.name)} [${prev!.begin}, ${prev!.end}]`);
+      fail(
+        `tensor ${quote(en.name)} [${en.begin}, ${en.end}] overlaps tensor ${quote(prev!.name)} [${prev!.begin}, ${prev!.end}]`,
+      );
     }
     if (en.begin > expected) {
-      fail(`gap of ${en.begin - expected} unused bytes in the data buffer before tensor ${quote(en.name)} at offset ${en.begin}`);
+      fail(
+        `gap of ${en.begin - expected} unused bytes in the data buffer before tensor ${quote(en.name)} at offset ${en.begin}`,
+      );
     }
     expected = en.end;
     prev = en;
   }
   if (expected !== dataLen) {
-    fail(`${dataLen - expected} trailing bytes after the last tensor are not covered by any tensor`);
+    fail(
+      `${dataLen - expected} trailing bytes after the last tensor are not covered by any tensor`,
+    );
   }
   return { entries, metadata, dataStart };
 }
@@ -311,7 +358,11 @@ export function readSafetensors(buf: Uint8Array, source: string): SafetensorsCon
   const tensors: Record<string, LoadedTensor> = {};
   for (const en of entries) {
     const bytes = buf.subarray(dataStart + en.begin, dataStart + en.end);
-    setOwn(tensors, en.name, { shape: en.shape, data: decodeToFloat32(bytes, en.dtype, en.numel), dtype: en.dtype });
+    setOwn(tensors, en.name, {
+      shape: en.shape,
+      data: decodeToFloat32(bytes, en.dtype, en.numel),
+      dtype: en.dtype,
+    });
   }
   return { tensors, metadata };
 }

@@ -2,7 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fsyncDir, writeFileAtomic, writeFileAtomicSync, writeFileDurable } from '../../src/model/atomic.js';
+import {
+  fsyncDir,
+  writeFileAtomic,
+  writeFileAtomicSync,
+  writeFileDurable,
+} from '../../src/model/atomic.js';
 import { withTempDir } from './helpers.js';
 
 test('writeFileAtomic creates and replaces files without leaving temp files', async () => {

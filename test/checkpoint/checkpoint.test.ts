@@ -16,7 +16,13 @@ import {
 import { sha256Hex } from '../../src/model/checkpoint-manifest.js';
 import { writeSafetensors, type TensorInput } from '../../src/model/safetensors.js';
 import { roundToBf16 } from '../../src/model/safetensors-dtype.js';
-import { assertRejectsCheckpointError, bitsOf, rng, taggedWeights, withTempDir } from './helpers.js';
+import {
+  assertRejectsCheckpointError,
+  bitsOf,
+  rng,
+  taggedWeights,
+  withTempDir,
+} from './helpers.js';
 
 const SHAPES = { 'enc.w': [4, 6], 'dec.b': [6], 'head.w': [6, 3] };
 
@@ -43,11 +49,13 @@ function assertConsistent(ck: Awaited<ReturnType<typeof loadCheckpoint>>): numbe
   const tag = (ck.trainerState as { tag: number }).tag;
   assert.equal((ck.config as { tag: number }).tag, tag);
   const want = taggedWeights(tag, SHAPES);
-  for (const [k, t] of Object.entries(want)) assert.deepEqual([...ck.weights[k]!.data], [...t.data], `weight ${k} of tag ${tag}`);
+  for (const [k, t] of Object.entries(want))
+    assert.deepEqual([...ck.weights[k]!.data], [...t.data], `weight ${k} of tag ${tag}`);
   if (ck.optimizer) {
     assert.equal(ck.optimizer.step, tag * 10);
     const m = taggedWeights(tag + 0.5, SHAPES);
-    for (const [k, t] of Object.entries(m)) assert.deepEqual([...ck.optimizer.m[k]!.data], [...t.data]);
+    for (const [k, t] of Object.entries(m))
+      assert.deepEqual([...ck.optimizer.m[k]!.data], [...t.data]);
   }
   return tag;
 }
@@ -60,7 +68,14 @@ test('save -> load is identical (f32), files and layout as documented, no leftov
     ck.weights['enc.w']!.data = Float32Array.from({ length: 24 }, () => (r() - 0.5) * 1e-3);
     const dir = join(root, 'ckpt');
     await saveCheckpoint(dir, ck, { dtype: 'f32' });
-    assert.deepEqual((await readdir(dir)).sort(), ['COMPLETE', 'config.json', 'model.safetensors', 'optimizer.safetensors', 'tokenizer.json', 'trainer_state.json']);
+    assert.deepEqual((await readdir(dir)).sort(), [
+      'COMPLETE',
+      'config.json',
+      'model.safetensors',
+      'optimizer.safetensors',
+      'tokenizer.json',
+      'trainer_state.json',
+    ]);
     assert.deepEqual(await readdir(root), ['ckpt']);
     const back = await loadCheckpoint(dir);
     assert.equal(back.dtype, 'f32');
@@ -72,7 +87,8 @@ test('save -> load is identical (f32), files and layout as documented, no leftov
     assert.deepEqual(back.tokenizer, ck.tokenizer);
     assert.deepEqual(back.trainerState, ck.trainerState);
     assert.equal(back.optimizer!.step, 10);
-    for (const [k, t] of Object.entries(ck.optimizer!.v)) assert.deepEqual(bitsOf(back.optimizer!.v[k]!.data), bitsOf(t.data));
+    for (const [k, t] of Object.entries(ck.optimizer!.v))
+      assert.deepEqual(bitsOf(back.optimizer!.v[k]!.data), bitsOf(t.data));
     // The optimizer file is a plain safetensors file with m./v. names and the step in metadata.
     const opt = await readFile(join(dir, 'optimizer.safetensors'));
     const header = opt.subarray(8, 8 + Number(opt.readBigUInt64LE(0))).toString();
@@ -91,7 +107,8 @@ test('bf16 weights load as round-to-nearest-even of the input; optimizer stays e
   await withTempDir(async (root) => {
     const ck = makeCheckpoint(2);
     const r = rng(4);
-    for (const t of Object.values(ck.weights)) for (let i = 0; i < t.data.length; i++) t.data[i] = (r() - 0.5) * 3;
+    for (const t of Object.values(ck.weights))
+      for (let i = 0; i < t.data.length; i++) t.data[i] = (r() - 0.5) * 3;
     await saveCheckpoint(join(root, 'c'), ck, { dtype: 'bf16' });
     const back = await loadCheckpoint(join(root, 'c'));
     assert.equal(back.dtype, 'bf16');
@@ -99,7 +116,8 @@ test('bf16 weights load as round-to-nearest-even of the input; optimizer stays e
       assert.equal(back.weights[k]!.dtype, 'BF16');
       assert.deepEqual(bitsOf(back.weights[k]!.data), bitsOf(roundToBf16(t.data)));
     }
-    for (const [k, t] of Object.entries(ck.optimizer!.m)) assert.deepEqual(bitsOf(back.optimizer!.m[k]!.data), bitsOf(t.data));
+    for (const [k, t] of Object.entries(ck.optimizer!.m))
+      assert.deepEqual(bitsOf(back.optimizer!.m[k]!.data), bitsOf(t.data));
   });
 });
 
@@ -135,22 +153,38 @@ test('load rejects missing, malformed and inconsistent files with clear errors',
       return dir;
     };
     const w = makeCheckpoint(1).weights;
-    const optBytes = (m: Record<string, TensorInput>, v = m, meta: Record<string, string> = { step: '10' }) => {
+    const optBytes = (
+      m: Record<string, TensorInput>,
+      v = m,
+      meta: Record<string, string> = { step: '10' },
+    ) => {
       const t: Record<string, TensorInput> = {};
       for (const [k, x] of Object.entries(m)) t[`m.${k}`] = x;
       for (const [k, x] of Object.entries(v)) t[`v.${k}`] = x;
       return writeSafetensors(t, { dtype: 'f32', metadata: meta });
     };
 
-    await assertRejectsCheckpointError(loadCheckpoint(join(root, 'nope')), 'nope', /checkpoint directory not found/);
+    await assertRejectsCheckpointError(
+      loadCheckpoint(join(root, 'nope')),
+      'nope',
+      /checkpoint directory not found/,
+    );
 
     let d = await fresh('a');
     await tamper(d, 'config.json', '{\n  "dim": 6,\n  "name": tiny\n}\n');
-    await assertRejectsCheckpointError(loadCheckpoint(d), 'config.json', /invalid JSON at line 3, column 11 \(offset \d+\) near "tiny/);
+    await assertRejectsCheckpointError(
+      loadCheckpoint(d),
+      'config.json',
+      /invalid JSON at line 3, column 11 \(offset \d+\) near "tiny/,
+    );
 
     d = await fresh('b');
     await rm(join(d, 'COMPLETE'));
-    await assertRejectsCheckpointError(loadCheckpoint(d), d, /incomplete checkpoint: no COMPLETE marker/);
+    await assertRejectsCheckpointError(
+      loadCheckpoint(d),
+      d,
+      /incomplete checkpoint: no COMPLETE marker/,
+    );
 
     d = await fresh('c');
     await writeFile(join(d, 'COMPLETE'), '{"format": "visurf-checkpoint",');
@@ -158,48 +192,103 @@ test('load rejects missing, malformed and inconsistent files with clear errors',
 
     d = await fresh('d');
     await rm(join(d, 'model.safetensors'));
-    await assertRejectsCheckpointError(loadCheckpoint(d), 'model.safetensors', /file missing \(listed in COMPLETE\)/);
+    await assertRejectsCheckpointError(
+      loadCheckpoint(d),
+      'model.safetensors',
+      /file missing \(listed in COMPLETE\)/,
+    );
 
     d = await fresh('e');
     const model = await readFile(join(d, 'model.safetensors'));
     await writeFile(join(d, 'model.safetensors'), model.subarray(0, model.length - 5));
-    await assertRejectsCheckpointError(loadCheckpoint(d), 'model.safetensors', /size is \d+ bytes but \d+ were written/);
+    await assertRejectsCheckpointError(
+      loadCheckpoint(d),
+      'model.safetensors',
+      /size is \d+ bytes but \d+ were written/,
+    );
 
     d = await fresh('f');
     const flipped = Buffer.from(model);
     flipped[flipped.length - 1]! ^= 1;
     await writeFile(join(d, 'model.safetensors'), flipped);
-    await assertRejectsCheckpointError(loadCheckpoint(d), 'model.safetensors', /SHA-256 does not match/);
+    await assertRejectsCheckpointError(
+      loadCheckpoint(d),
+      'model.safetensors',
+      /SHA-256 does not match/,
+    );
 
     // Truncated model with a matching manifest: the safetensors validator catches it.
     d = await fresh('g');
     await tamper(d, 'model.safetensors', model.subarray(0, model.length - 5));
-    await assertRejectsCheckpointError(loadCheckpoint(d), 'model.safetensors', /beyond the \d+-byte data buffer|trailing bytes/);
+    await assertRejectsCheckpointError(
+      loadCheckpoint(d),
+      'model.safetensors',
+      /beyond the \d+-byte data buffer|trailing bytes/,
+    );
 
     d = await fresh('h');
-    await tamper(d, 'optimizer.safetensors', optBytes({ ...w, 'enc.w': { shape: [6, 4], data: w['enc.w']!.data } }));
-    await assertRejectsCheckpointError(loadCheckpoint(d), 'optimizer.safetensors', /optimizer m\.enc\.w has shape \[6,4\] but weight "enc\.w" has \[4,6\]/);
+    await tamper(
+      d,
+      'optimizer.safetensors',
+      optBytes({ ...w, 'enc.w': { shape: [6, 4], data: w['enc.w']!.data } }),
+    );
+    await assertRejectsCheckpointError(
+      loadCheckpoint(d),
+      'optimizer.safetensors',
+      /optimizer m\.enc\.w has shape \[6,4\] but weight "enc\.w" has \[4,6\]/,
+    );
 
     d = await fresh('i');
     const { 'dec.b': _drop, ...partial } = w;
     await tamper(d, 'optimizer.safetensors', optBytes(w, partial));
-    await assertRejectsCheckpointError(loadCheckpoint(d), 'optimizer.safetensors', /optimizer has no v\.dec\.b for weight "dec\.b"/);
+    await assertRejectsCheckpointError(
+      loadCheckpoint(d),
+      'optimizer.safetensors',
+      /optimizer has no v\.dec\.b for weight "dec\.b"/,
+    );
 
     d = await fresh('j');
-    await tamper(d, 'optimizer.safetensors', optBytes({ ...w, extra: { shape: [1], data: new Float32Array(1) } }));
-    await assertRejectsCheckpointError(loadCheckpoint(d), 'optimizer.safetensors', /optimizer has m\.extra but there is no weight "extra"/);
+    await tamper(
+      d,
+      'optimizer.safetensors',
+      optBytes({ ...w, extra: { shape: [1], data: new Float32Array(1) } }),
+    );
+    await assertRejectsCheckpointError(
+      loadCheckpoint(d),
+      'optimizer.safetensors',
+      /optimizer has m\.extra but there is no weight "extra"/,
+    );
 
     d = await fresh('k');
     await tamper(d, 'optimizer.safetensors', optBytes(w, w, { step: 'ten' }));
-    await assertRejectsCheckpointError(loadCheckpoint(d), 'optimizer.safetensors', /metadata "step" must be a non-negative integer, got "ten"/);
+    await assertRejectsCheckpointError(
+      loadCheckpoint(d),
+      'optimizer.safetensors',
+      /metadata "step" must be a non-negative integer, got "ten"/,
+    );
 
     d = await fresh('l');
-    await tamper(d, 'optimizer.safetensors', writeSafetensors({ junk: { shape: [1], data: new Float32Array(1) } }, { dtype: 'f32', metadata: { step: '1' } }));
-    await assertRejectsCheckpointError(loadCheckpoint(d), 'optimizer.safetensors', /unexpected tensor "junk"/);
+    await tamper(
+      d,
+      'optimizer.safetensors',
+      writeSafetensors(
+        { junk: { shape: [1], data: new Float32Array(1) } },
+        { dtype: 'f32', metadata: { step: '1' } },
+      ),
+    );
+    await assertRejectsCheckpointError(
+      loadCheckpoint(d),
+      'optimizer.safetensors',
+      /unexpected tensor "junk"/,
+    );
 
     d = await fresh('m');
     await tamper(d, 'model.safetensors', writeSafetensors(w, { dtype: 'bf16' }));
-    await assertRejectsCheckpointError(loadCheckpoint(d), 'model.safetensors', /is BF16 but the checkpoint says F32/);
+    await assertRejectsCheckpointError(
+      loadCheckpoint(d),
+      'model.safetensors',
+      /is BF16 but the checkpoint says F32/,
+    );
 
     d = await fresh('n');
     await tamper(d, 'trainer_state.json', Buffer.from([0x7b, 0xff, 0x7d]));
@@ -211,7 +300,11 @@ test('save rejects bad input before touching the disk, and refuses to clobber no
   await withTempDir(async (root) => {
     const ck = makeCheckpoint(1);
     ck.optimizer!.m['enc.w'] = { shape: [24], data: new Float32Array(24) };
-    await assertRejectsCheckpointError(saveCheckpoint(join(root, 'x'), ck, { dtype: 'f32' }), 'optimizer.safetensors', /has shape \[24\]/);
+    await assertRejectsCheckpointError(
+      saveCheckpoint(join(root, 'x'), ck, { dtype: 'f32' }),
+      'optimizer.safetensors',
+      /has shape \[24\]/,
+    );
     const circular: Record<string, unknown> = {};
     circular.self = circular;
     await assertRejectsCheckpointError(
@@ -223,7 +316,11 @@ test('save rejects bad input before touching the disk, and refuses to clobber no
 
     await mkdir(join(root, 'precious'));
     await writeFile(join(root, 'precious', 'thesis.tex'), 'do not delete');
-    await assertRejectsCheckpointError(saveCheckpoint(join(root, 'precious'), makeCheckpoint(1), { dtype: 'f32' }), 'precious', /does not look like a checkpoint; refusing/);
+    await assertRejectsCheckpointError(
+      saveCheckpoint(join(root, 'precious'), makeCheckpoint(1), { dtype: 'f32' }),
+      'precious',
+      /does not look like a checkpoint; refusing/,
+    );
     assert.equal(await readFile(join(root, 'precious', 'thesis.tex'), 'utf8'), 'do not delete');
   });
 });
@@ -264,7 +361,11 @@ test('a crash at every stage leaves either the complete old or the complete new 
         // The next save succeeds and sweeps this process's debris.
         await saveCheckpoint(dir, makeCheckpoint(3), { dtype: 'f32' });
         assert.equal(assertConsistent(await loadCheckpoint(dir)), 3);
-        assert.deepEqual(await readdir(join(runDir, 'checkpoints')), ['step-000120'], `${stage}: debris left`);
+        assert.deepEqual(
+          await readdir(join(runDir, 'checkpoints')),
+          ['step-000120'],
+          `${stage}: debris left`,
+        );
       }
     }
     assert.deepEqual([...seen].sort(), [...SAVE_STAGES].sort(), 'every stage was exercised');
@@ -276,18 +377,26 @@ test('listCheckpoints / latestCheckpoint ignore temp, incomplete and damaged dir
     const ckdir = join(runDir, 'checkpoints');
     assert.deepEqual(await listCheckpoints(runDir), []);
     assert.equal(await latestCheckpoint(runDir), undefined);
-    for (const step of [1, 5, 7, 9]) await saveCheckpoint(checkpointDirForStep(runDir, step), makeCheckpoint(step), { dtype: 'f32' });
+    for (const step of [1, 5, 7, 9])
+      await saveCheckpoint(checkpointDirForStep(runDir, step), makeCheckpoint(step), {
+        dtype: 'f32',
+      });
     // step 9: marker missing (interrupted before COMPLETE, written by another tool)
     await rm(join(ckdir, 'step-000009', 'COMPLETE'));
     // step 7: a file truncated after the fact
     const m7 = join(ckdir, 'step-000007', 'model.safetensors');
     await writeFile(m7, (await readFile(m7)).subarray(0, 10));
     // a complete-looking temp dir of a later step, and assorted junk
-    await cp(join(ckdir, 'step-000005'), join(ckdir, '.step-000011.tmp-999999-abcdef'), { recursive: true });
+    await cp(join(ckdir, 'step-000005'), join(ckdir, '.step-000011.tmp-999999-abcdef'), {
+      recursive: true,
+    });
     await cp(join(ckdir, 'step-000005'), join(ckdir, 'step-000012.bak'), { recursive: true });
     await writeFile(join(ckdir, 'step-000013'), 'a file, not a dir');
     await mkdir(join(ckdir, 'step-abc'));
-    assert.deepEqual((await listCheckpoints(runDir)).map((c) => c.step), [1, 5]);
+    assert.deepEqual(
+      (await listCheckpoints(runDir)).map((c) => c.step),
+      [1, 5],
+    );
     assert.equal((await latestCheckpoint(runDir))?.path, join(ckdir, 'step-000005'));
 
     // Interrupted replacement of step 20: only the .old copy survives; listing recovers it.

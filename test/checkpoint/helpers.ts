@@ -40,7 +40,11 @@ export function bitsOf(a: Float32Array): number[] {
 }
 
 /** Assert `fn` throws a CheckpointError whose message names `file` and matches `re`. */
-export function assertCheckpointError(fn: () => unknown, file: string, re: RegExp): CheckpointError {
+export function assertCheckpointError(
+  fn: () => unknown,
+  file: string,
+  re: RegExp,
+): CheckpointError {
   let caught: unknown;
   try {
     fn();
@@ -50,7 +54,11 @@ export function assertCheckpointError(fn: () => unknown, file: string, re: RegEx
   return checkError(caught, file, re);
 }
 
-export async function assertRejectsCheckpointError(p: Promise<unknown>, file: string, re: RegExp): Promise<CheckpointError> {
+export async function assertRejectsCheckpointError(
+  p: Promise<unknown>,
+  file: string,
+  re: RegExp,
+): Promise<CheckpointError> {
   let caught: unknown;
   try {
     await p;
@@ -61,7 +69,10 @@ export async function assertRejectsCheckpointError(p: Promise<unknown>, file: st
 }
 
 function checkError(caught: unknown, file: string, re: RegExp): CheckpointError {
-  assert.ok(caught !== undefined, `expected a CheckpointError matching ${re}, but nothing was thrown`);
+  assert.ok(
+    caught !== undefined,
+    `expected a CheckpointError matching ${re}, but nothing was thrown`,
+  );
   assert.ok(caught instanceof CheckpointError, `expected CheckpointError, got ${String(caught)}`);
   assert.ok(caught.message.includes(file), `message should name ${file}: ${caught.message}`);
   assert.match(caught.message, re);
@@ -69,7 +80,10 @@ function checkError(caught: unknown, file: string, re: RegExp): CheckpointError 
 }
 
 /** Weights whose every element is derived from `tag`, so a mix of two saves is detectable. */
-export function taggedWeights(tag: number, sizes: Record<string, number[]>): Record<string, { shape: number[]; data: Float32Array }> {
+export function taggedWeights(
+  tag: number,
+  sizes: Record<string, number[]>,
+): Record<string, { shape: number[]; data: Float32Array }> {
   const out: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const [name, shape] of Object.entries(sizes)) {
     const n = shape.reduce((a, b) => a * b, 1);

@@ -26,7 +26,9 @@ function check(buf: Uint8Array, tally: Tally, label: string): void {
     out = readSafetensors(buf, SOURCE);
   } catch (e) {
     if (!(e instanceof CheckpointError)) {
-      assert.fail(`${label}: escaped ${(e as Error)?.name}: ${(e as Error)?.message}\ninput(hex, first 200 bytes): ${Buffer.from(buf).subarray(0, 200).toString('hex')}`);
+      assert.fail(
+        `${label}: escaped ${(e as Error)?.name}: ${(e as Error)?.message}\ninput(hex, first 200 bytes): ${Buffer.from(buf).subarray(0, 200).toString('hex')}`,
+      );
     }
     assert.ok(e.message.startsWith(`${SOURCE}: `), `${label}: ${e.message}`);
     tally.rejected++;
@@ -70,11 +72,48 @@ function assemble(json: string, data: Uint8Array, pad: number, lenDelta = 0): Bu
 }
 
 const EVIL_VALUES: unknown[] = [
-  -1, 0, 1, 1.5, -0, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 53 + 2, 2 ** 64, 1e308, -1e308, Number.MAX_SAFE_INTEGER,
-  '', 'F32', 'BF16', 'F16', 'I64', 'F33', '1', 'NaN', null, true, false,
-  [], [0], [1], [0, 0], [0, 1], [1, 0], [-1, 2], [0, 2 ** 60], [[1]], [1, 2, 3], ['0', '4'], [0.5, 4],
-  {}, { dtype: 'F32' }, { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, { a: 1 },
-  new Array(1000).fill(1), new Array(64).fill(2 ** 20),
+  -1,
+  0,
+  1,
+  1.5,
+  -0,
+  2 ** 31,
+  2 ** 32,
+  2 ** 53,
+  2 ** 53 + 2,
+  2 ** 64,
+  1e308,
+  -1e308,
+  Number.MAX_SAFE_INTEGER,
+  '',
+  'F32',
+  'BF16',
+  'F16',
+  'I64',
+  'F33',
+  '1',
+  'NaN',
+  null,
+  true,
+  false,
+  [],
+  [0],
+  [1],
+  [0, 0],
+  [0, 1],
+  [1, 0],
+  [-1, 2],
+  [0, 2 ** 60],
+  [[1]],
+  [1, 2, 3],
+  ['0', '4'],
+  [0.5, 4],
+  {},
+  { dtype: 'F32' },
+  { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
+  { a: 1 },
+  new Array(1000).fill(1),
+  new Array(64).fill(2 ** 20),
 ];
 
 function deep(depth: number): unknown {
@@ -89,13 +128,21 @@ function mutateJson(h: Record<string, unknown>, r: () => number): Record<string,
   const keys = Object.keys(copy);
   const key = keys[randInt(r, keys.length)]!;
   const entry = copy[key] as Record<string, unknown>;
-  const evil = () => (r() < 0.03 ? deep(1 + randInt(r, 3000)) : structuredClone(EVIL_VALUES[randInt(r, EVIL_VALUES.length)]));
+  const evil = () =>
+    r() < 0.03
+      ? deep(1 + randInt(r, 3000))
+      : structuredClone(EVIL_VALUES[randInt(r, EVIL_VALUES.length)]);
   const op = randInt(r, 8);
   if (op === 0) copy[key] = evil();
   else if (op === 1) delete copy[key];
   else if (op === 2) {
     const extraKeys = ['__metadata__', '__proto__', 'constructor', 'x', 'toString', 'dec.b'];
-    Object.defineProperty(copy, extraKeys[randInt(r, extraKeys.length)]!, { value: evil(), enumerable: true, configurable: true, writable: true });
+    Object.defineProperty(copy, extraKeys[randInt(r, extraKeys.length)]!, {
+      value: evil(),
+      enumerable: true,
+      configurable: true,
+      writable: true,
+    });
   } else if (typeof entry === 'object' && entry !== null && !Array.isArray(entry)) {
     const fields = Object.keys(entry);
     const f = fields[randInt(r, fields.length)];
@@ -123,7 +170,8 @@ test('fuzz: truncation at every length is rejected cleanly', () => {
   const tally: Tally = { cases: 0, loaded: 0, rejected: 0 };
   for (let len = 0; len < buf.length; len++) check(buf.subarray(0, len), tally, `truncate ${len}`);
   // Also: extra trailing bytes of every small count.
-  for (let extra = 1; extra <= 16; extra++) check(Buffer.concat([buf, Buffer.alloc(extra)]), tally, `extend ${extra}`);
+  for (let extra = 1; extra <= 16; extra++)
+    check(Buffer.concat([buf, Buffer.alloc(extra)]), tally, `extend ${extra}`);
   assert.equal(tally.loaded, 0, 'no truncated or extended file may load');
   assert.ok(tally.cases > 100);
   console.log(`truncation/extension cases: ${tally.cases}, all rejected`);
@@ -153,11 +201,31 @@ test('fuzz: random byte mutations, header-length changes, JSON value swaps, garb
   }
 
   // 2. Header-length field: boundary values and random u64s.
-  const lens = [0n, 1n, 2n, 7n, 8n, BigInt(headerLen - 1), BigInt(headerLen + 1), BigInt(base.length - 8), BigInt(base.length - 7),
-    100_000_000n, 100_000_001n, 2n ** 32n, 2n ** 53n, 2n ** 63n, 2n ** 64n - 1n];
+  const lens = [
+    0n,
+    1n,
+    2n,
+    7n,
+    8n,
+    BigInt(headerLen - 1),
+    BigInt(headerLen + 1),
+    BigInt(base.length - 8),
+    BigInt(base.length - 7),
+    100_000_000n,
+    100_000_001n,
+    2n ** 32n,
+    2n ** 53n,
+    2n ** 63n,
+    2n ** 64n - 1n,
+  ];
   for (let i = 0; i < 1000; i++) {
     const b = Buffer.from(base);
-    const v = i < lens.length ? lens[i]! : i % 2 ? BigInt(randInt(r, base.length + 16)) : BigInt.asUintN(64, BigInt(Math.floor(r() * 2 ** 52)) << BigInt(randInt(r, 13)));
+    const v =
+      i < lens.length
+        ? lens[i]!
+        : i % 2
+          ? BigInt(randInt(r, base.length + 16))
+          : BigInt.asUintN(64, BigInt(Math.floor(r() * 2 ** 52)) << BigInt(randInt(r, 13)));
     b.writeBigUInt64LE(v, 0);
     run('header-length', b);
   }
@@ -183,7 +251,12 @@ test('fuzz: random byte mutations, header-length changes, JSON value swaps, garb
     const pos = randInt(r, text.length);
     const op = randInt(r, 3);
     const ins = '{}[],:"-0123456789e.\\ \u0000\u00ff\ud800'[randInt(r, 24)]!;
-    const t = op === 0 ? text.slice(0, pos) + text.slice(pos + 1) : op === 1 ? text.slice(0, pos) + text[pos] + text.slice(pos) : text.slice(0, pos) + ins + text.slice(pos);
+    const t =
+      op === 0
+        ? text.slice(0, pos) + text.slice(pos + 1)
+        : op === 1
+          ? text.slice(0, pos) + text[pos] + text.slice(pos)
+          : text.slice(0, pos) + ins + text.slice(pos);
     run('text-edit', assemble(t, data, 0));
   }
 
@@ -198,12 +271,16 @@ test('fuzz: random byte mutations, header-length changes, JSON value swaps, garb
   // 6. A hostile-but-valid-JSON header: 10^5-deep nesting as a tensor entry.
   const nest = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
   run('deep-nesting', assemble(`{"x":${nest}}`, new Uint8Array(0), 0));
-  run('deep-nesting', assemble(`{"x":{"dtype":"F32","shape":${nest},"data_offsets":[0,0]}}`, new Uint8Array(0), 0));
+  run(
+    'deep-nesting',
+    assemble(`{"x":{"dtype":"F32","shape":${nest},"data_offsets":[0,0]}}`, new Uint8Array(0), 0),
+  );
   run('deep-nesting', assemble(`{"__metadata__":{"a":${nest}}}`, new Uint8Array(0), 0));
 
   const total = Object.values(counts).reduce((a, t) => a + t.cases, 0);
   const elapsed = Date.now() - start;
-  for (const [k, t] of Object.entries(counts)) console.log(`${k}: ${t.cases} cases, ${t.loaded} loaded, ${t.rejected} rejected`);
+  for (const [k, t] of Object.entries(counts))
+    console.log(`${k}: ${t.cases} cases, ${t.loaded} loaded, ${t.rejected} rejected`);
   console.log(`total ${total} mutated inputs in ${elapsed} ms`);
   assert.ok(total >= 19_000, `ran ${total} cases`);
   assert.ok(counts['json-mutation']!.rejected > 3000, 'mutations should mostly be caught');
@@ -211,7 +288,17 @@ test('fuzz: random byte mutations, header-length changes, JSON value swaps, garb
 });
 
 test('fuzz: checkpoint JSON parser only ever throws CheckpointError', () => {
-  const base = JSON.stringify({ model: { dim: 64, layers: [1, 2, { heads: 4 }] }, name: 'tiny', rope: 1e4, flag: true, none: null }, null, 2);
+  const base = JSON.stringify(
+    {
+      model: { dim: 64, layers: [1, 2, { heads: 4 }] },
+      name: 'tiny',
+      rope: 1e4,
+      flag: true,
+      none: null,
+    },
+    null,
+    2,
+  );
   const r = rng(99);
   let rejected = 0;
   const n = 2000;

@@ -38,11 +38,18 @@ export function spawnVictim(code: string, env: Record<string, string>): Victim {
       const hit = lines.find(pred);
       if (hit !== undefined) return Promise.resolve(hit);
       return new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timeout waiting for child output; stderr: ${err}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`timeout waiting for child output; stderr: ${err}`)),
+          timeoutMs,
+        );
         waiters.push({ pred, resolve: (l) => (clearTimeout(timer), resolve(l)) });
         void exited.then(() => {
           clearTimeout(timer);
-          reject(new Error(`child exited (code ${child.exitCode}) before expected output; stderr: ${err}`));
+          reject(
+            new Error(
+              `child exited (code ${child.exitCode}) before expected output; stderr: ${err}`,
+            ),
+          );
         });
       });
     },
