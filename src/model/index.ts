@@ -5,3 +5,8 @@ export * from './prompt.js';
 export * from './vlm.js';
 export * from './generate.js';
 export * from './score.js';
+export * from './persist.js';
+export * from './checkpoint.js';
+export * from './checkpoint-error.js';
+export * from './safetensors.js';
+export * from './atomic.js';
