@@ -25,7 +25,7 @@ import {
 import { median, peakRssMb } from './measure.js';
 
 function randomImage(size: number, r: Rng): RgbImage {
-  return { width: size, height: size, data: Uint8Array.from({ length: size * size * 3 }, () => r.int(256)) };
+  return { width: size, height: size, data: Uint8Array.from({ length: size * size * 3 }, () => r.below(256)) };
 }
 
 export interface ModelBenchResult {
@@ -50,8 +50,8 @@ export function benchTrainStep(dtype: MatmulDtype, steps = 3, onStep?: (i: numbe
     const B = prompts * group;
     const distinct = Array.from({ length: prompts }, () => randomImage(c.image.size, r));
     const images = model.patchify(Array.from({ length: B }, (_, i) => distinct[Math.floor(i / group)]!));
-    const promptTokens = Array.from({ length: prompts }, () => [BOS, ...Array.from({ length: c.maxPromptTokens - 1 }, () => 32 + r.int(90))]);
-    const responses = Array.from({ length: B }, () => Array.from({ length: c.maxResponseTokens }, () => 32 + r.int(90)));
+    const promptTokens = Array.from({ length: prompts }, () => [BOS, ...Array.from({ length: c.maxPromptTokens - 1 }, () => 32 + r.below(90))]);
+    const responses = Array.from({ length: B }, () => Array.from({ length: c.maxResponseTokens }, () => 32 + r.below(90)));
     const batch = buildScoringBatch(Int32Array.from({ length: B }, (_, i) => i), Array.from({ length: B }, (_, i) => promptTokens[Math.floor(i / group)]!), responses);
     const seqLengths = Array.from(batch.responseLength);
     const advantages = Float64Array.from({ length: B }, () => r.normal());
@@ -91,7 +91,7 @@ export function benchRollout(dtype: MatmulDtype): ModelBenchResult {
     const B = 128;
     const newTokens = 64;
     const images = model.patchify(Array.from({ length: B }, () => randomImage(c.image.size, r)));
-    const prompts = Array.from({ length: B }, () => [BOS, ...Array.from({ length: c.maxPromptTokens - 1 }, () => 32 + r.int(90))]);
+    const prompts = Array.from({ length: B }, () => [BOS, ...Array.from({ length: c.maxPromptTokens - 1 }, () => 32 + r.below(90))]);
     const run = () =>
       generate(model, { images, imageOf: Int32Array.from({ length: B }, (_, i) => i), prompts }, {
         maxNewTokens: newTokens, temperature: 1, rng: new Rng(3), stopTokens: [],

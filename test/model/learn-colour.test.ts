@@ -28,10 +28,10 @@ const COLOURS: Array<[string, [number, number, number]]> = [
 function scene(r: Rng): { image: RgbImage; colour: string } {
   const size = 16;
   const data = new Uint8Array(size * size * 3);
-  const [name, rgb] = COLOURS[r.int(COLOURS.length)]!;
-  const side = 4 + r.int(5);
-  const x0 = r.int(size - side);
-  const y0 = r.int(size - side);
+  const [name, rgb] = COLOURS[r.below(COLOURS.length)]!;
+  const side = 4 + r.below(5);
+  const x0 = r.below(size - side);
+  const y0 = r.below(size - side);
   for (let y = y0; y < y0 + side; y++)
     for (let x = x0; x < x0 + side; x++) data.set(rgb, (y * size + x) * 3);
   return { image: { width: size, height: size, data }, colour: name };
@@ -60,7 +60,7 @@ test('the model learns to name the colour of the only shape (SFT, then greedy de
     lastLoss = loss.item();
   }
   assert.ok(lastLoss < 0.1, `final NLL per token ${lastLoss}`);
-  const test = Array.from({ length: 64 }, () => scene(new Rng(r.int(1e9))));
+  const test = Array.from({ length: 64 }, () => scene(new Rng(r.below(1e9))));
   const gen = generate(model, {
     images: model.patchify(test.map((s) => s.image)),
     imageOf: Int32Array.from(test, (_, i) => i),

@@ -17,7 +17,7 @@ import {
 
 function batchFor(model: VisionLanguageModel) {
   const r = new Rng(4);
-  const img = { width: 16, height: 16, data: Uint8Array.from({ length: 16 * 16 * 3 }, () => r.int(256)) };
+  const img = { width: 16, height: 16, data: Uint8Array.from({ length: 16 * 16 * 3 }, () => r.below(256)) };
   const images = model.patchify([img]);
   const batch = buildScoringBatch(new Int32Array([0, 0]), [[BOS, 70, 71], [BOS]], [[72, 73, 74], [75]]);
   return { images, batch };

@@ -17,7 +17,7 @@ import { assertClose } from '../helpers.js';
 
 function noiseImage(size: number, seed: number): RgbImage {
   const r = new Rng(seed);
-  return { width: size, height: size, data: Uint8Array.from({ length: size * size * 3 }, () => r.int(256)) };
+  return { width: size, height: size, data: Uint8Array.from({ length: size * size * 3 }, () => r.below(256)) };
 }
 
 test('bench config has the BENCH.md parameter count (≈5.96 M)', () => {
