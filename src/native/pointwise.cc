@@ -405,7 +405,7 @@ Napi::Value SoftmaxForward(const Napi::CallbackInfo& info) {
     float* yr = y + r * dim;
     float mx = -INFINITY;
 #pragma omp simd reduction(max : mx)
-    for (int64_t i = 0; i < dim; i++) mx = std::max(mx, xr[i]);
+    for (int64_t i = 0; i < dim; i++) mx = xr[i] > mx ? xr[i] : mx;  // vmaxps (std::max: scalar)
     float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
     for (int64_t i = 0; i < dim; i++) {
@@ -473,7 +473,7 @@ Napi::Value LogprobForward(const Napi::CallbackInfo& info) {
     const float* xr = logits + r * vocab;
     float mx = -INFINITY;
 #pragma omp simd reduction(max : mx)
-    for (int64_t j = 0; j < vocab; j++) mx = std::max(mx, xr[j]);
+    for (int64_t j = 0; j < vocab; j++) mx = xr[j] > mx ? xr[j] : mx;  // vmaxps (std::max: scalar)
     float sum = 0.0f, wsum = 0.0f;
     if (entropy) {
 #pragma omp simd reduction(+ : sum, wsum)
