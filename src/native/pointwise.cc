@@ -266,8 +266,10 @@ Napi::Value Rope(const Napi::CallbackInfo& info) {
   const int64_t rotated = a.Size(5, "rotated"), headDim = a.Size(6, "headDim");
   const double base = a.Number(7, "base");
   const bool inverse = a.Boolean(8, "inverse");
-  if (a.ok() && headDim % 2 != 0) a.Fail("headDim must be even, got " + std::to_string(headDim));
-  if (a.ok() && rotated > vecs) a.Fail("rotated must be <= vecsPerRow");
+  if (a.ok() && headDim % 2 != 0) {
+    a.FailRange("headDim must be even (pairs i, i + headDim/2), got " + std::to_string(headDim));
+  }
+  if (a.ok() && rotated > vecs) a.FailRange("rotated must be <= vecsPerRow");
   const float* x = a.F32(0, "x", Elems(rows, vecs, headDim));
   float* y = a.F32(1, "y", Elems(rows, vecs, headDim));
   const int32_t* pos = a.I32(2, "positions", Elems(rows));

@@ -596,7 +596,14 @@ test('bad arguments throw a clear error instead of reading out of bounds', () =>
     () => native.rope(f(8), f(7), new Int32Array(1), 1, 2, 1, 4, 1e4, false),
     /rope: y/,
   );
-  assert.throws(() => native.rope(f(6), f(6), new Int32Array(1), 1, 2, 1, 3, 1e4, false), /even/);
+  for (const k of [ref, native]) {
+    assert.throws(() => k.rope(f(6), f(6), new Int32Array(1), 1, 2, 1, 3, 1e4, false), /even/);
+    assert.throws(() => k.rope(f(8), f(8), new Int32Array(1), 1, 2, 3, 4, 1e4, false), RangeError);
+    assert.throws(
+      () => k.logprobBackward(f(4), new Int32Array(1), f(1), null, null, f(1), f(4), 1, 4),
+      (e: Error) => e instanceof TypeError && /needs the saved entropy/.test(e.message),
+    );
+  }
   assert.throws(
     () => native.logprobForward(f(8), new Int32Array([0, 4]), f(2), f(2), null, 2, 4),
     (e: Error) => e instanceof RangeError && /target 4/.test(e.message),
