@@ -4,9 +4,11 @@
  * bf16 rounding cases and argument checking.
  *
  * Tolerances (f32 native vs f64-accumulating reference):
- * - RTOL = 1e-5: per element |native - ref| <= RTOL * (|ref| + max|ref|). The max|ref| term
- *   allows for values that come out of a cancellation (e.g. dx of rmsnorm/softmax), whose error is
- *   relative to the size of the terms, not of the result.
+ * - RTOL = 1e-5: per element |native - ref| <= RTOL * |ref| + 0.1 * RTOL * max|ref|. The small
+ *   max|ref| term allows for values that come out of a cancellation (e.g. dx of rmsnorm or
+ *   softmax), whose error is relative to the size of the terms, not of the result. Passes on
+ *   30 random seeds (VISURF_TEST_SEED) with margin.
+ * - 1e-6 purely relative: the vectorised exp, through silu and 2-way softmax, over [-80, 80].
  * - bit-exact: embedding, add/mul (single rounding either way), bf16 casts, countNonFinite.
  * - 1e-12 relative: sumSquares (both accumulate in f64; only the summation order differs).
  * - finite differences of the reference: central differences with eps = 1e-3 on f32 data,
@@ -41,7 +43,8 @@ function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-const rand = rng(12345);
+// Fixed seed so failures reproduce; VISURF_TEST_SEED=n tries another draw.
+const rand = rng(Number(process.env.VISURF_TEST_SEED ?? 12345));
 function randn(): number {
   const u = 1 - rand();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
@@ -64,7 +67,7 @@ function maxAbs(a: ArrayLike<number>): number {
   return m;
 }
 
-/** |actual - expected| <= rtol * (|expected| + max|expected|), element by element. */
+/** |actual - expected| <= rtol * |expected| + 0.1 * rtol * max|expected|, per element. */
 function assertClose(
   actual: Float32Array,
   expected: Float32Array,
@@ -77,7 +80,7 @@ function assertClose(
     const a = actual[i]!;
     const e = expected[i]!;
     if (Number.isNaN(e) && Number.isNaN(a)) continue;
-    const tol = rtol * (Math.abs(e) + scale);
+    const tol = rtol * Math.abs(e) + 0.1 * rtol * scale;
     if (!(Math.abs(a - e) <= tol)) {
       assert.fail(
         `${what}: element ${i}: native ${a} vs reference ${e} (tol ${tol.toExponential(2)})`,
