@@ -147,12 +147,13 @@ inline void ThreadRange(int64_t n, int64_t* lo, int64_t* hi) {
 //   representable high part 0.693359375 = 355/512 and the small remainder, so n*ln2_hi is exact);
 //   exp(r) by its Taylor polynomial to degree 7 (truncation error |r|^8/8! < 6e-9, below f32
 //   resolution); 2^n built directly in the exponent bits.
-// Measured against double exp over [-87, 88]: max relative error 7.5e-8 (about 1 ulp). Inputs are clamped to
-// [-87.3, 88]: exp underflows to ~1.2e-38 instead of 0, and saturates at ~1.65e38 instead of
-// Inf. Both are harmless where it is used (softmax / log-softmax of x - max <= 0, sigmoid).
-// NaN propagates (comparisons with NaN are false, so the clamps keep it).
+// Measured against double exp over [-87, 88]: max relative error 7.5e-8 (about 1 ulp).
+// Below -87.3 the result is exactly 0 (so exp(-inf) = 0: masked logits get probability 0);
+// above 88 it saturates at ~1.65e38 instead of Inf, harmless where it is used (softmax and
+// log-softmax of x - max <= 0, sigmoid). NaN propagates (comparisons with NaN are false).
 inline float ExpF(float x) {
-  x = x < -87.3f ? -87.3f : x;
+  const bool under = x < -87.3f;
+  x = under ? -87.3f : x;
   x = x > 88.0f ? 88.0f : x;
   // Adding 1.5 * 2^23 rounds x/ln2 to an integer held in the low mantissa bits of t.
   const float kShift = 12582912.0f;
@@ -175,7 +176,7 @@ inline float ExpF(float x) {
   const uint32_t scaleBits = static_cast<uint32_t>(tb - sb + 127) << 23;
   float scale;
   std::memcpy(&scale, &scaleBits, 4);
-  return p * scale;
+  return under ? 0.0f : p * scale;
 }
 
 inline float Sigmoid(float g) { return 1.0f / (1.0f + ExpF(-g)); }
@@ -265,8 +266,10 @@ Napi::Value Rope(const Napi::CallbackInfo& info) {
   const int64_t rotated = a.Size(5, "rotated"), headDim = a.Size(6, "headDim");
   const double base = a.Number(7, "base");
   const bool inverse = a.Boolean(8, "inverse");
-  if (a.ok() && headDim % 2 != 0) a.Fail("headDim must be even, got " + std::to_string(headDim));
-  if (a.ok() && rotated > vecs) a.Fail("rotated must be <= vecsPerRow");
+  if (a.ok() && headDim % 2 != 0) {
+    a.FailRange("headDim must be even (pairs i, i + headDim/2), got " + std::to_string(headDim));
+  }
+  if (a.ok() && rotated > vecs) a.FailRange("rotated must be <= vecsPerRow");
   const float* x = a.F32(0, "x", Elems(rows, vecs, headDim));
   float* y = a.F32(1, "y", Elems(rows, vecs, headDim));
   const int32_t* pos = a.I32(2, "positions", Elems(rows));
@@ -404,7 +407,7 @@ Napi::Value SoftmaxForward(const Napi::CallbackInfo& info) {
     float* yr = y + r * dim;
     float mx = -INFINITY;
 #pragma omp simd reduction(max : mx)
-    for (int64_t i = 0; i < dim; i++) mx = std::max(mx, xr[i]);
+    for (int64_t i = 0; i < dim; i++) mx = xr[i] > mx ? xr[i] : mx;  // vmaxps (std::max: scalar)
     float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
     for (int64_t i = 0; i < dim; i++) {
@@ -456,7 +459,7 @@ bool CheckTargets(Args& a, const int32_t* targets, int64_t rows, int64_t vocab) 
 // With m = max_j x_j, e_j = exp(x_j - m), S = sum e_j:  lse = m + log S, and
 //   H = -sum p_j log p_j = log S - (1/S) sum_j e_j (x_j - m),
 // two non-negative terms (no cancellation). Two passes over the row (max, then exp-sums), no
-// probability buffer.
+// probability buffer. A -inf logit (a masked token) has p = 0 and adds nothing, not NaN.
 Napi::Value LogprobForward(const Napi::CallbackInfo& info) {
   Args a(info, "logprobForward", 7);
   const int64_t rows = a.Size(5, "rows"), vocab = a.Size(6, "vocab");
@@ -472,14 +475,14 @@ Napi::Value LogprobForward(const Napi::CallbackInfo& info) {
     const float* xr = logits + r * vocab;
     float mx = -INFINITY;
 #pragma omp simd reduction(max : mx)
-    for (int64_t j = 0; j < vocab; j++) mx = std::max(mx, xr[j]);
+    for (int64_t j = 0; j < vocab; j++) mx = xr[j] > mx ? xr[j] : mx;  // vmaxps (std::max: scalar)
     float sum = 0.0f, wsum = 0.0f;
     if (entropy) {
 #pragma omp simd reduction(+ : sum, wsum)
       for (int64_t j = 0; j < vocab; j++) {
         const float d = xr[j] - mx, e = ExpF(d);
         sum += e;
-        wsum += e * d;
+        wsum += e == 0.0f ? 0.0f : e * d;  // p log p -> 0 as p -> 0 (d may be -inf)
       }
     } else {
 #pragma omp simd reduction(+ : sum)
@@ -522,8 +525,8 @@ Napi::Value LogprobBackward(const Napi::CallbackInfo& info) {
     const float l = lse[r];
     if (cb != 0.0f) {
       for (int64_t j = 0; j < vocab; j++) {
-        const float lp = xr[j] - l;
-        dr[j] -= ExpF(lp) * (ca + cb * (lp + H));
+        const float lp = xr[j] - l, p = ExpF(lp);
+        dr[j] -= p == 0.0f ? 0.0f : p * (ca + cb * (lp + H));  // lp may be -inf where p = 0
       }
     } else if (ca != 0.0f) {
       for (int64_t j = 0; j < vocab; j++) dr[j] -= ExpF(xr[j] - l) * ca;

@@ -4,9 +4,11 @@
  * bf16 rounding cases and argument checking.
  *
  * Tolerances (f32 native vs f64-accumulating reference):
- * - RTOL = 1e-5: per element |native - ref| <= RTOL * (|ref| + max|ref|). The max|ref| term
- *   allows for values that come out of a cancellation (e.g. dx of rmsnorm/softmax), whose error is
- *   relative to the size of the terms, not of the result.
+ * - RTOL = 1e-5: per element |native - ref| <= RTOL * |ref| + 0.1 * RTOL * max|ref|. The small
+ *   max|ref| term allows for values that come out of a cancellation (e.g. dx of rmsnorm or
+ *   softmax), whose error is relative to the size of the terms, not of the result. Passes on
+ *   30 random seeds (VISURF_TEST_SEED); a 3x tighter bound fails on 1 of them.
+ * - 1e-6 purely relative: the vectorised exp, through silu and 2-way softmax, over [-80, 80].
  * - bit-exact: embedding, add/mul (single rounding either way), bf16 casts, countNonFinite.
  * - 1e-12 relative: sumSquares (both accumulate in f64; only the summation order differs).
  * - finite differences of the reference: central differences with eps = 1e-3 on f32 data,
@@ -41,7 +43,8 @@ function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-const rand = rng(12345);
+// Fixed seed so failures reproduce; VISURF_TEST_SEED=n tries another draw.
+const rand = rng(Number(process.env.VISURF_TEST_SEED ?? 12345));
 function randn(): number {
   const u = 1 - rand();
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
@@ -64,22 +67,33 @@ function maxAbs(a: ArrayLike<number>): number {
   return m;
 }
 
-/** |actual - expected| <= rtol * (|expected| + max|expected|), element by element. */
-function assertClose(actual: Float32Array, expected: Float32Array, what: string, rtol = RTOL): void {
+/** |actual - expected| <= rtol * |expected| + 0.1 * rtol * max|expected|, per element. */
+function assertClose(
+  actual: Float32Array,
+  expected: Float32Array,
+  what: string,
+  rtol = RTOL,
+): void {
   assert.equal(actual.length, expected.length, `${what}: length`);
   const scale = maxAbs(expected);
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i]!;
     const e = expected[i]!;
     if (Number.isNaN(e) && Number.isNaN(a)) continue;
-    const tol = rtol * (Math.abs(e) + scale);
+    const tol = rtol * Math.abs(e) + 0.1 * rtol * scale;
     if (!(Math.abs(a - e) <= tol)) {
-      assert.fail(`${what}: element ${i}: native ${a} vs reference ${e} (tol ${tol.toExponential(2)})`);
+      assert.fail(
+        `${what}: element ${i}: native ${a} vs reference ${e} (tol ${tol.toExponential(2)})`,
+      );
     }
   }
 }
 
-function assertBitEqual(actual: Float32Array | Uint16Array, expected: typeof actual, what: string): void {
+function assertBitEqual(
+  actual: Float32Array | Uint16Array,
+  expected: typeof actual,
+  what: string,
+): void {
   const bits = (x: typeof actual) =>
     x instanceof Float32Array ? new Uint32Array(x.buffer, x.byteOffset, x.length) : x;
   const a = bits(actual);
@@ -137,8 +151,16 @@ test('rmsnorm forward/backward: native matches reference, backward accumulates',
     const z = both([new Float32Array(rows * dim), new Float32Array(dim)], (k, [dx, dw]) =>
       k.rmsnormBackward(x, w, rstd, dy, dx!, dw!, rows, dim),
     );
-    assertClose(b.nb[0]!, dx0.map((v, i) => v + z.nb[0]![i]!), `${tag} dx accumulates`);
-    assertClose(b.nb[1]!, dw0.map((v, i) => v + z.nb[1]![i]!), `${tag} dw accumulates`);
+    assertClose(
+      b.nb[0]!,
+      dx0.map((v, i) => v + z.nb[0]![i]!),
+      `${tag} dx accumulates`,
+    );
+    assertClose(
+      b.nb[1]!,
+      dw0.map((v, i) => v + z.nb[1]![i]!),
+      `${tag} dw accumulates`,
+    );
   }
 });
 
@@ -205,6 +227,34 @@ test('swiglu forward/backward: native matches reference, backward accumulates', 
   assertClose(out, new Float32Array([-0, -0, 0, 90, 200]), 'swiglu saturated');
 });
 
+test('the vectorised exp is accurate to ~1e-6 relative over its whole range', () => {
+  // For g << 0, silu(g) = g / (1 + e^-g) ~ g e^g, and for a row [0, x] the softmax gives
+  // e^x / (1 + e^x): both carry exp's relative error straight into the output, so compare with a
+  // purely relative tolerance (no max-based slack) over arguments in [-80, 80].
+  const n = 4001;
+  const h = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    h[i] = -80 + (160 * i) / (n - 1);
+    h[n + i] = 1;
+  }
+  const a = new Float32Array(n);
+  const b = new Float32Array(n);
+  native.swigluForward(h, a, 1, n);
+  ref.swigluForward(h, b, 1, n);
+  const x = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) x[2 * i + 1] = h[i]!;
+  const ya = new Float32Array(2 * n);
+  const yb = new Float32Array(2 * n);
+  native.softmaxForward(x, ya, n, 2);
+  ref.softmaxForward(x, yb, n, 2);
+  for (let i = 0; i < n; i++) {
+    const ok1 = Math.abs(a[i]! - b[i]!) <= 1e-6 * Math.abs(b[i]!);
+    assert.ok(ok1, `silu(${h[i]}): native ${a[i]} vs ${b[i]}`);
+    const ok2 = Math.abs(ya[2 * i + 1]! - yb[2 * i + 1]!) <= 1e-6 * yb[2 * i + 1]!;
+    assert.ok(ok2, `softmax [0, ${h[i]}]: native ${ya[2 * i + 1]} vs ${yb[2 * i + 1]}`);
+  }
+});
+
 // ------------------------------------------------------------------------------------ softmax
 
 test('softmax forward/backward: native matches reference, backward accumulates', () => {
@@ -223,12 +273,19 @@ test('softmax forward/backward: native matches reference, backward accumulates',
   const y = new Float32Array(3);
   native.softmaxForward(new Float32Array([1000, 1000, -Infinity]), y, 1, 3);
   assertClose(y, new Float32Array([0.5, 0.5, 0]), 'softmax stable');
+  assert.equal(y[2], 0);
 });
 
 // ------------------------------------------------------------------------------------ logprob
 
 test('logprob forward/backward: native matches reference (ignored rows, entropy)', () => {
-  for (const [rows, vocab] of [[1, 1], [1, 7], [4, 17], [6, 320], [100, 333]] as const) {
+  for (const [rows, vocab] of [
+    [1, 1],
+    [1, 7],
+    [4, 17],
+    [6, 320],
+    [100, 333],
+  ] as const) {
     const tag = `logprob ${rows}x${vocab}`;
     const logits = randArray(rows * vocab, 4);
     const targets = randInts(rows, 0, vocab);
@@ -250,11 +307,22 @@ test('logprob forward/backward: native matches reference (ignored rows, entropy)
     ref.logprobForward(logits, targets, logp, lse, ent, rows, vocab);
     const dlogp = randArray(rows);
     const dent = randArray(rows);
-    for (const [useLogp, useEnt] of [[true, false], [false, true], [true, true]]) {
+    for (const [useLogp, useEnt] of [
+      [true, false],
+      [false, true],
+      [true, true],
+    ]) {
       const b = both([randArray(rows * vocab)], (k, [dl]) =>
         k.logprobBackward(
-          logits, targets, lse, useEnt ? ent : null,
-          useLogp ? dlogp : null, useEnt ? dent : null, dl!, rows, vocab,
+          logits,
+          targets,
+          lse,
+          useEnt ? ent : null,
+          useLogp ? dlogp : null,
+          useEnt ? dent : null,
+          dl!,
+          rows,
+          vocab,
         ),
       );
       assertClose(b.nb[0]!, b.rb[0]!, `${tag} dlogits (logp ${useLogp}, entropy ${useEnt})`);
@@ -273,16 +341,56 @@ test('logprob: known values (uniform logits)', () => {
   const logp = new Float32Array(2);
   const lse = new Float32Array(2);
   const ent = new Float32Array(2);
-  native.logprobForward(new Float32Array(8).fill(3), new Int32Array([2, -1]), logp, lse, ent, 2, vocab);
+  native.logprobForward(
+    new Float32Array(8).fill(3),
+    new Int32Array([2, -1]),
+    logp,
+    lse,
+    ent,
+    2,
+    vocab,
+  );
   assertClose(logp, new Float32Array([-Math.log(4), 0]), 'logp');
   assertClose(lse, new Float32Array([3 + Math.log(4), 3 + Math.log(4)]), 'lse');
   assertClose(ent, new Float32Array([Math.log(4), Math.log(4)]), 'entropy');
 });
 
+test('logprob: masked (-Infinity) logits get p = 0, finite entropy and zero gradient', () => {
+  // Row [0, 0, -inf, 0]: the same as a uniform distribution over 3 tokens.
+  const logits = new Float32Array([0, 0, -Infinity, 0]);
+  for (const k of [ref, native]) {
+    const logp = new Float32Array(1);
+    const lse = new Float32Array(1);
+    const ent = new Float32Array(1);
+    k.logprobForward(logits, new Int32Array([1]), logp, lse, ent, 1, 4);
+    assertClose(ent, new Float32Array([Math.log(3)]), `${k === ref ? 'ref' : 'native'} entropy`);
+    assertClose(logp, new Float32Array([-Math.log(3)]), 'logp');
+    const dl = new Float32Array(4);
+    k.logprobBackward(
+      logits,
+      new Int32Array([1]),
+      lse,
+      ent,
+      new Float32Array([1]),
+      new Float32Array([1]),
+      dl,
+      1,
+      4,
+    );
+    assert.ok(dl.every(Number.isFinite), `finite gradient: ${dl}`);
+    assert.equal(dl[2], 0);
+  }
+});
+
 // ------------------------------------------------------------------------------------ embedding
 
 test('embedding forward/backward: exact, repeated ids accumulate (race-free)', () => {
-  for (const [rows, dim] of [[1, 1], [3, 7], [50, 17], [300, 256]] as const) {
+  for (const [rows, dim] of [
+    [1, 1],
+    [3, 7],
+    [50, 17],
+    [300, 256],
+  ] as const) {
     const vocabRows = 11;
     const table = randArray(vocabRows * dim);
     const ids = randInts(rows, 0, vocabRows); // many repeats
@@ -315,7 +423,11 @@ test('elementwise add/mul/axpy/scale/sumSquares/countNonFinite', () => {
     // out aliasing an input
     const alias = copy(a);
     native.add(alias, b, alias, n);
-    assertBitEqual(alias, a.map((v, i) => v + b[i]!), `add in place ${n}`);
+    assertBitEqual(
+      alias,
+      a.map((v, i) => v + b[i]!),
+      `add in place ${n}`,
+    );
     const ss = native.sumSquares(a, n);
     const ssRef = ref.sumSquares(a, n);
     assert.ok(Math.abs(ss - ssRef) <= 1e-12 * ssRef, `sumSquares ${n}: ${ss} vs ${ssRef}`);
@@ -345,13 +457,41 @@ test('adamw: hand-computed worked example (with gradScale and weight decay)', ()
     const p = new Float32Array([1, -2, 0.5]);
     const m = new Float32Array(3);
     const v = new Float32Array(3);
-    k.adamw(p, new Float32Array([0.5, -1.5, 0]), m, v, 3, 0.1, 0.9, 0.999, 1e-8, 0.01, 0.1, 0.001, 2);
+    k.adamw(
+      p,
+      new Float32Array([0.5, -1.5, 0]),
+      m,
+      v,
+      3,
+      0.1,
+      0.9,
+      0.999,
+      1e-8,
+      0.01,
+      0.1,
+      0.001,
+      2,
+    );
     assertClose(m, new Float32Array([0.1, -0.3, 0]), `adamw m (${k === ref ? 'ref' : 'native'})`);
     assertClose(v, new Float32Array([0.001, 0.009, 0]), 'adamw v', 1e-6);
     assertClose(p, new Float32Array([0.899, -1.898, 0.4995]), 'adamw p', 1e-6);
     // Step 2 on element 0 with the same g'=1: m = 0.19, v = 0.001999, bc1 = 0.19,
     // bc2 = 1 - 0.999^2 = 0.001999 -> mhat = 1, vhat = 1: p = 0.899 - 0.1 - 0.1*0.01*0.899
-    k.adamw(p, new Float32Array([0.5, 0, 0]), m, v, 1, 0.1, 0.9, 0.999, 1e-8, 0.01, 0.19, 0.001999, 2);
+    k.adamw(
+      p,
+      new Float32Array([0.5, 0, 0]),
+      m,
+      v,
+      1,
+      0.1,
+      0.9,
+      0.999,
+      1e-8,
+      0.01,
+      0.19,
+      0.001999,
+      2,
+    );
     assert.ok(Math.abs(p[0]! - (0.899 - 0.1 - 0.000899)) < 1e-6, `adamw step 2: ${p[0]}`);
   }
 });
@@ -439,17 +579,34 @@ test('bad arguments throw a clear error instead of reading out of bounds', () =>
   const f = (n: number) => new Float32Array(n);
   assert.throws(
     () => native.rmsnormForward(f(12), f(4), f(11), f(3), 3, 4, 1e-5),
-    (e: Error) => e instanceof TypeError && /rmsnormForward/.test(e.message) && /\by\b/.test(e.message),
+    (e: Error) =>
+      e instanceof TypeError && /rmsnormForward/.test(e.message) && /\by\b/.test(e.message),
   );
-  assert.throws(() => native.rmsnormBackward(f(12), f(3), f(3), f(12), f(12), f(4), 3, 4), TypeError);
+  assert.throws(
+    () => native.rmsnormBackward(f(12), f(3), f(3), f(12), f(12), f(4), 3, 4),
+    TypeError,
+  );
   assert.throws(() => native.softmaxForward(f(12), f(12), 1e12, 4), /softmaxForward/);
   assert.throws(() => native.softmaxForward(new Float64Array(12) as never, f(12), 3, 4), TypeError);
   assert.throws(() => native.swigluForward(f(8), f(4), 2, 4), /swigluForward: h/);
   assert.throws(() => native.add(f(3), f(3), f(3), 4), TypeError);
   assert.throws(() => native.toBf16(f(4), new Uint16Array(3), 4), /toBf16/);
-  assert.throws(() => native.adamw(f(4), f(4), f(4), f(3), 4, 1, 0.9, 0.9, 1e-8, 0, 1, 1, 1), /adamw: v/);
-  assert.throws(() => native.rope(f(8), f(7), new Int32Array(1), 1, 2, 1, 4, 1e4, false), /rope: y/);
-  assert.throws(() => native.rope(f(6), f(6), new Int32Array(1), 1, 2, 1, 3, 1e4, false), /even/);
+  assert.throws(
+    () => native.adamw(f(4), f(4), f(4), f(3), 4, 1, 0.9, 0.9, 1e-8, 0, 1, 1, 1),
+    /adamw: v/,
+  );
+  assert.throws(
+    () => native.rope(f(8), f(7), new Int32Array(1), 1, 2, 1, 4, 1e4, false),
+    /rope: y/,
+  );
+  for (const k of [ref, native]) {
+    assert.throws(() => k.rope(f(6), f(6), new Int32Array(1), 1, 2, 1, 3, 1e4, false), /even/);
+    assert.throws(() => k.rope(f(8), f(8), new Int32Array(1), 1, 2, 3, 4, 1e4, false), RangeError);
+    assert.throws(
+      () => k.logprobBackward(f(4), new Int32Array(1), f(1), null, null, f(1), f(4), 1, 4),
+      (e: Error) => e instanceof TypeError && /needs the saved entropy/.test(e.message),
+    );
+  }
   assert.throws(
     () => native.logprobForward(f(8), new Int32Array([0, 4]), f(2), f(2), null, 2, 4),
     (e: Error) => e instanceof RangeError && /target 4/.test(e.message),
@@ -470,7 +627,12 @@ test('bad arguments throw a clear error instead of reading out of bounds', () =>
  * Central finite differences of a scalar loss with respect to an f32 input, against the
  * analytic gradient. The step actually taken is measured from the rounded f32 values.
  */
-function gradCheck(what: string, x: Float32Array, loss: () => number, analytic: Float32Array): void {
+function gradCheck(
+  what: string,
+  x: Float32Array,
+  loss: () => number,
+  analytic: Float32Array,
+): void {
   const eps = 1e-3;
   const scale = maxAbs(analytic);
   for (let i = 0; i < x.length; i++) {
@@ -557,7 +719,8 @@ test('reference backward kernels match finite differences of their forwards', ()
     const lse = new Float32Array(rows);
     const ent = new Float32Array(rows);
     const loss = () => (
-      k.logprobForward(logits, targets, logp, lse, ent, rows, vocab), dot(logp, A) + dot(ent, B)
+      k.logprobForward(logits, targets, logp, lse, ent, rows, vocab),
+      dot(logp, A) + dot(ent, B)
     );
     loss();
     const dl = new Float32Array(rows * vocab);

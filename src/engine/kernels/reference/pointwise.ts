@@ -219,7 +219,7 @@ function logprobForward(
       const d = logits[o + j]! - max;
       const e = Math.exp(d);
       sum += e;
-      wsum += e * d;
+      if (e !== 0) wsum += e * d; // p log p -> 0 as p -> 0 (a masked -Infinity logit)
     }
     const l = max + Math.log(sum);
     lse[r] = l;
@@ -259,6 +259,7 @@ function logprobBackward(
     for (let j = 0; j < vocab; j++) {
       const lp = logits[o + j]! - l;
       const p = Math.exp(lp);
+      if (p === 0) continue; // nothing to add (and lp may be -Infinity)
       dlogits[o + j] = dlogits[o + j]! - p * (a + b * (lp + h));
     }
     if (t >= 0) dlogits[o + t] = dlogits[o + t]! + a;
