@@ -33,6 +33,12 @@ export interface AggregationOptions {
   /** Default `'seq-mean-token-mean'` (GRPO). */
   aggregation?: LossAggregation;
   /**
+   * [T] precomputed weights, used as they are (aggregation and normLength are then ignored):
+   * a micro-batch passes its slice of the whole batch's weights, so the loss of the batch is the
+   * sum of its micro-batches' losses.
+   */
+  weights?: ArrayLike<number>;
+  /**
    * L of `'seq-mean-token-sum-norm'`; should be a constant such as the
    * configured max response length. Default: the longest sequence in the batch.
    */
@@ -63,6 +69,12 @@ export function aggregationWeights(
 ): Float64Array {
   const mode = options.aggregation ?? 'seq-mean-token-mean';
   const total = layoutTokenCount(layout);
+  if (options.weights) {
+    if (options.weights.length !== total) {
+      throw new Error(`aggregationWeights: ${options.weights.length} weights for ${total} tokens`);
+    }
+    return Float64Array.from(options.weights);
+  }
   const mask = (t: number): number => (layout.mask ? layout.mask[t]! : 1);
   const nSeqs = layout.seqLengths.length;
   const weights = new Float64Array(total);

@@ -4,6 +4,7 @@ import { registerBench } from './bench.js';
 import { registerDemo } from './demo.js';
 import { registerData } from './data.js';
 import { registerReward } from './reward.js';
+import { registerTrain } from './train.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -16,5 +17,6 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerData(program);
   registerReward(program);
+  registerTrain(program);
   return program;
 }

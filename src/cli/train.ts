@@ -1,0 +1,77 @@
+/** `visurf train`: post-train with one paradigm, configured by a YAML file and overrides. */
+import type { Command } from 'commander';
+import { METHODS, applyOverrides, parseTrainConfig, readConfigFile } from '../train/config.js';
+import { InterruptedError, train, type EvalLog, type StepLog } from '../train/trainer.js';
+import { formatEvalTable } from './tables.js';
+import { progress } from './progress.js';
+
+interface TrainOptions {
+  method?: string;
+  config?: string;
+  set: string[];
+  runDir?: string;
+  align: boolean;
+  thinkElimination: boolean;
+  smoothing: boolean;
+}
+
+export function stepLine(l: StepLog): string {
+  const parts = [`${l.phase}`, `loss ${l.loss.toFixed(4)}`];
+  if (l.rewardMean !== undefined) parts.push(`reward ${l.rewardMean.toFixed(2)}`, `acc ${(100 * (l.accuracyRate ?? 0)).toFixed(0)}%`);
+  if (l.labelAdvantageMean !== undefined && !Number.isNaN(l.labelAdvantageMean)) parts.push(`Â_y ${l.labelAdvantageMean.toFixed(2)}`);
+  if (!Number.isNaN(l.labelNll)) parts.push(`label NLL ${l.labelNll.toFixed(3)}`);
+  parts.push(`|g| ${l.gradNorm.toFixed(2)}`, `${l.seconds.toFixed(1)}s`);
+  return parts.join(' · ');
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('post-train a model with SFT, RLVR, SFT→RLVR or ViSurf (resumes from the run directory\'s latest checkpoint)')
+    .option('--method <method>', `paradigm: ${METHODS.join(' | ')}`)
+    .option('--config <file>', 'YAML or JSON config (see docs/TRAINING.md for every key)')
+    .option('--set <key=value>', 'override a config key, e.g. --set rollout.groupSize=4 (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--run-dir <dir>', 'where logs and checkpoints go (config key runDir)')
+    .option('--no-align', 'ViSurf ablation: use the dataset label text as is (reward control 1 off)')
+    .option('--no-think-elimination', 'ViSurf ablation: score the label with an empty <think></think> (control 2 off)')
+    .option('--no-smoothing', 'ViSurf ablation: never smooth the label reward (control 3 off)')
+    .action(async (opts: TrainOptions) => {
+      let raw: Record<string, unknown> = opts.config ? readConfigFile(opts.config) : {};
+      const sets = [...opts.set];
+      if (opts.method) sets.push(`method=${opts.method}`);
+      if (opts.runDir) sets.push(`runDir=${opts.runDir}`);
+      if (!opts.align) sets.push('controls.align=false');
+      if (!opts.thinkElimination) sets.push('controls.eliminateThinking=false');
+      if (!opts.smoothing) sets.push('controls.smooth=false');
+      raw = applyOverrides(raw, sets);
+      const cfg = parseTrainConfig(raw, opts.config ?? 'config');
+      const bar = progress(`train ${cfg.method}`, cfg.steps);
+      let stop = false;
+      const onSigint = () => {
+        if (stop) process.exit(130);
+        stop = true;
+        bar.log('visurf: interrupt: finishing the current step, then saving a checkpoint (Ctrl-C again to abort now)');
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        const result = await train(cfg, {
+          onStep: (l: StepLog) => bar.update(l.step + 1, stepLine(l)),
+          onEval: (e: EvalLog) => bar.log(`eval @ step ${e.step}\n${formatEvalTable(e.tasks)}`),
+          onMessage: (m) => bar.log(`visurf: ${m}`),
+          shouldStop: () => stop,
+        });
+        bar.stop();
+        process.stdout.write(`run: ${result.runDir} (${result.steps} steps)\n`);
+      } catch (err) {
+        bar.stop();
+        if (err instanceof InterruptedError) {
+          process.stderr.write(`visurf: ${err.message}\n`);
+          process.exitCode = 130;
+          return;
+        }
+        throw err;
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
+}

@@ -1,0 +1,92 @@
+/**
+ * Evaluation: greedy decoding on held-out samples, scored with the task's verifier and the
+ * paper's metrics — gIoU / cIoU / BboxAcc / N-Acc for grounding tasks, accuracy and ROC AUC for
+ * the yes/no decisions of non-object and anomaly tasks, accuracy for the rest.
+ */
+import { Rng } from '../engine/index.js';
+import { decode, generate, type VisionLanguageModel } from '../model/index.js';
+import { evaluateGrounding, evaluatePresence } from '../metrics/index.js';
+import { TASKS, rewardForSample, type Sample, type TaskName } from '../tasks/index.js';
+import { promptTokens } from '../train/data.js';
+
+export interface EvalOptions {
+  template: string;
+  noThink: boolean;
+  referenceSize: number;
+  maxNewTokens: number;
+  /** sequences decoded together */
+  batchSize?: number;
+}
+
+export interface TaskEval {
+  task: TaskName;
+  n: number;
+  /** mean total reward */
+  reward: number;
+  /** fraction of samples whose answer is fully correct (accuracy component at its maximum) */
+  accuracy: number;
+  /** fraction of responses in the expected <think>/<answer> format */
+  formatRate: number;
+  gIoU?: number;
+  cIoU?: number;
+  bboxAcc?: number;
+  nAcc?: number | null;
+  /** ROC AUC of the presence decision (non-object / anomaly) */
+  auc?: number | null;
+  /** example responses (first few) for people to read */
+  examples: Array<{ prompt: string; response: string; solution: string }>;
+}
+
+const PRESENCE_TASKS: ReadonlySet<TaskName> = new Set(['nonobj', 'anomaly']);
+
+/** Greedy responses for samples, decoded to text. */
+export function respond(model: VisionLanguageModel, samples: readonly Sample[], o: EvalOptions): string[] {
+  const out: string[] = [];
+  const bs = o.batchSize ?? 64;
+  for (let i = 0; i < samples.length; i += bs) {
+    const chunk = samples.slice(i, i + bs);
+    const images = model.patchify(chunk.map((s) => s.image));
+    const gen = generate(
+      model,
+      {
+        images,
+        imageOf: Int32Array.from(chunk, (_, k) => k),
+        prompts: chunk.map((s) => promptTokens(s, o.template, model.config.maxPromptTokens)),
+      },
+      { maxNewTokens: o.maxNewTokens, greedy: true, rng: new Rng(0) },
+    );
+    for (const t of gen.tokens) out.push(decode(t));
+  }
+  return out;
+}
+
+/** Evaluate one task's samples (all of the same task). */
+export function evaluateTask(model: VisionLanguageModel, task: TaskName, samples: readonly Sample[], o: EvalOptions): TaskEval {
+  const responses = respond(model, samples, o);
+  const rewards = samples.map((s, i) => rewardForSample(s, responses[i]!, { referenceSize: o.referenceSize, thinking: !o.noThink }));
+  const accMax = TASKS[task].answerKind === 'objects' ? 3 : 1;
+  const result: TaskEval = {
+    task,
+    n: samples.length,
+    reward: mean(rewards.map((r) => r.total)),
+    accuracy: mean(rewards.map((r) => (r.accuracy >= accMax - 1e-9 ? 1 : 0))),
+    formatRate: mean(rewards.map((r) => ((r.thinkFormat ?? 1) >= 1 && r.answerFormat > 0 ? 1 : 0))),
+    examples: samples.slice(0, 3).map((s, i) => ({ prompt: s.prompt, response: responses[i]!, solution: s.solution })),
+  };
+  if (TASKS[task].answerKind === 'objects') {
+    const g = evaluateGrounding(samples.map((s, i) => ({ image: s.image, objects: s.objects, response: responses[i]! })));
+    result.gIoU = g.gIoU;
+    result.cIoU = g.cIoU;
+    result.bboxAcc = g.bboxAcc;
+    result.nAcc = g.nAcc;
+  }
+  if (PRESENCE_TASKS.has(task)) {
+    const p = evaluatePresence(samples.map((s, i) => ({ present: s.objects.length > 0, responses: [responses[i]!] })));
+    result.auc = p.rocAuc;
+  }
+  return result;
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
+}

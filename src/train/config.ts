@@ -1,0 +1,219 @@
+/**
+ * The training configuration: one typed, validated object (TRL-style: every field documented,
+ * every default stated), read from YAML/JSON and overridden by `--set key=value` flags.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+export const METHODS = ['sft', 'rlvr', 'sft-rlvr', 'visurf'] as const;
+export type Method = (typeof METHODS)[number];
+
+const positiveInt = z.number().int().positive();
+const nonNegInt = z.number().int().min(0);
+
+export const TrainConfigSchema = z
+  .object({
+    /** the paradigm */
+    method: z.enum(METHODS).default('visurf'),
+    /** run directory: logs, checkpoints, results */
+    runDir: z.string().min(1).default('runs/visurf'),
+    seed: z.number().int().default(0),
+    model: z
+      .object({
+        /** a named config (small, tiny, bench) to initialise from seed, or a checkpoint directory */
+        init: z.string().min(1).default('small'),
+        /** matmul precision: bf16 inputs with f32 accumulation, or f32 */
+        precision: z.enum(['f32', 'bf16']).default('f32'),
+      })
+      .strict()
+      .default({ init: 'small', precision: 'f32' }),
+    data: z
+      .object({
+        /** task families to train on (generated on the fly), ignored when `path` is set */
+        tasks: z.array(z.string()).min(1).default(['refer']),
+        /** a Parquet/JSONL dataset in the Seg-Zero layout instead of generated data */
+        path: z.string().optional(),
+        /** skip (and count) malformed rows instead of stopping */
+        skipBadRows: z.boolean().default(false),
+        /** generator options: allowEmpty, allowDefects, emptyRate, width, height */
+        taskOptions: z.record(z.string(), z.unknown()).default({}),
+        /** prompt template name or literal with {query} */
+        template: z.string().default('compact'),
+      })
+      .strict()
+      .default({ tasks: ['refer'], skipBadRows: false, taskOptions: {}, template: 'compact' }),
+    /** train and evaluate without <think> (the paper's NoThink variant) */
+    noThink: z.boolean().default(false),
+    /** optimizer steps in total (for sft-rlvr: SFT steps + RL steps) */
+    steps: positiveInt.default(50),
+    /** sft-rlvr only: how many of the steps are SFT before switching to RLVR */
+    sftSteps: nonNegInt.default(0),
+    /** prompts per step */
+    promptsPerStep: positiveInt.default(8),
+    /** sequences per forward/backward pass (memory bound); 0 = all at once */
+    microBatch: nonNegInt.default(0),
+    /** update epochs over each batch (PPO epochs); 1 = on-policy, ratio 1 */
+    ppoEpochs: positiveInt.default(1),
+    rollout: z
+      .object({
+        /** rollouts per prompt (G) */
+        groupSize: positiveInt.default(8),
+        temperature: z.number().positive().default(1),
+        topP: z.number().gt(0).max(1).default(1),
+        topK: nonNegInt.default(0),
+        /** cap on response tokens (defaults to the model's maxResponseTokens) */
+        maxNewTokens: nonNegInt.default(0),
+      })
+      .strict()
+      .default({ groupSize: 8, temperature: 1, topP: 1, topK: 0, maxNewTokens: 0 }),
+    optim: z
+      .object({
+        lr: z.number().positive().default(1e-4),
+        warmupSteps: nonNegInt.default(0),
+        minLrRatio: z.number().min(0).max(1).default(1),
+        weightDecay: z.number().min(0).default(0),
+        maxGradNorm: z.number().min(0).default(1),
+        beta1: z.number().min(0).lt(1).default(0.9),
+        beta2: z.number().min(0).lt(1).default(0.999),
+      })
+      .strict()
+      .default({ lr: 1e-4, warmupSteps: 0, minLrRatio: 1, weightDecay: 0, maxGradNorm: 1, beta1: 0.9, beta2: 0.999 }),
+    loss: z
+      .object({
+        clipLow: z.number().min(0).default(0.2),
+        clipHigh: z.number().min(0).default(0.2),
+        aggregation: z
+          .enum(['seq-mean-token-mean', 'token-mean', 'seq-mean-token-sum', 'seq-mean-token-sum-norm'])
+          .default('seq-mean-token-mean'),
+        /** KL penalty to the initial policy (0 = off, as in the paper) */
+        klCoef: z.number().min(0).default(0),
+        klKind: z.enum(['k1', 'k3']).default('k3'),
+        /** entropy bonus coefficient (0 = off) */
+        entropyCoef: z.number().min(0).default(0),
+      })
+      .strict()
+      .default({ clipLow: 0.2, clipHigh: 0.2, aggregation: 'seq-mean-token-mean', klCoef: 0, klKind: 'k3', entropyCoef: 0 }),
+    advantage: z
+      .object({
+        std: z.enum(['sample', 'population']).default('sample'),
+        eps: z.number().min(0).default(1e-6),
+      })
+      .strict()
+      .default({ std: 'sample', eps: 1e-6 }),
+    /** ViSurf's three reward controls (ablations switch them off) */
+    controls: z
+      .object({
+        align: z.boolean().default(true),
+        eliminateThinking: z.boolean().default(true),
+        smooth: z.boolean().default(true),
+      })
+      .strict()
+      .default({ align: true, eliminateThinking: true, smooth: true }),
+    reward: z
+      .object({
+        /** resolution at which pixel thresholds (L1 < 10, point < 30 px) are defined */
+        referenceSize: positiveInt.default(840),
+      })
+      .strict()
+      .default({ referenceSize: 840 }),
+    eval: z
+      .object({
+        /** evaluate every N steps (0 = only at the end) */
+        every: nonNegInt.default(0),
+        /** held-out samples per task */
+        size: positiveInt.default(32),
+      })
+      .strict()
+      .default({ every: 0, size: 32 }),
+    checkpoint: z
+      .object({
+        /** save every N steps (0 = only at the end) */
+        every: nonNegInt.default(0),
+        dtype: z.enum(['f32', 'bf16']).default('f32'),
+        /** how many step checkpoints to keep (oldest removed first) */
+        keep: positiveInt.default(2),
+      })
+      .strict()
+      .default({ every: 0, dtype: 'f32', keep: 2 }),
+    /** on NaN/Inf in loss or gradients: skip the step, or stop with a checkpoint */
+    onNonFinite: z.enum(['skip', 'stop']).default('skip'),
+    /** consecutive non-finite steps after which the run stops with a diagnosis */
+    maxNonFiniteSteps: positiveInt.default(5),
+  })
+  .strict();
+
+export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function describeIssues(err: z.ZodError, source: string): string {
+  return err.issues
+    .map((i) => `${source}: ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .join('\n');
+}
+
+/** Validate a raw object into a full config with defaults; errors name the source and key. */
+export function parseTrainConfig(raw: unknown, source = 'config'): TrainConfig {
+  const r = TrainConfigSchema.safeParse(raw ?? {});
+  if (!r.success) throw new ConfigError(describeIssues(r.error, source));
+  const c = r.data;
+  if (c.method === 'sft-rlvr' && (c.sftSteps <= 0 || c.sftSteps >= c.steps)) {
+    throw new ConfigError(`${source}: sftSteps: sft-rlvr needs 0 < sftSteps < steps (got ${c.sftSteps} of ${c.steps})`);
+  }
+  return c;
+}
+
+/** Read a YAML or JSON file into a raw object (not yet validated). */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let value: unknown;
+  try {
+    value = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (err) {
+    throw new ConfigError(`${path}: not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`${path}: the top level must be a mapping of keys to values`);
+  return value as Record<string, unknown>;
+}
+
+/** Parse the value of `--set key=value`: YAML scalars/lists (numbers, booleans, [a, b]) or strings. */
+function parseValue(text: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Apply `a.b.c=value` overrides to a raw config object (copying, never mutating the input). */
+export function applyOverrides(raw: Record<string, unknown>, sets: readonly string[]): Record<string, unknown> {
+  const out = structuredClone(raw);
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--set ${s}: expected key=value`);
+    const path = s.slice(0, eq).split('.');
+    if (path.some((p) => p === '' || p === '__proto__' || p === 'constructor' || p === 'prototype')) {
+      throw new ConfigError(`--set ${s}: invalid key`);
+    }
+    let node: Record<string, unknown> = out;
+    for (const key of path.slice(0, -1)) {
+      const next = node[key];
+      if (next === undefined) node[key] = {};
+      else if (typeof next !== 'object' || next === null || Array.isArray(next)) {
+        throw new ConfigError(`--set ${s}: ${key} is not a section`);
+      }
+      node = node[key] as Record<string, unknown>;
+    }
+    node[path[path.length - 1]!] = parseValue(s.slice(eq + 1));
+  }
+  return out;
+}

@@ -1,0 +1,63 @@
+/**
+ * Where prompts come from: the procedural task suite (sample i of a split is a pure function of
+ * the seed and i, so a resumed run sees exactly the same data), or a dataset file.
+ */
+import { readDataset } from '../data/index.js';
+import { generateSample, isTaskName, type Sample, type TaskName, type TaskOptions } from '../tasks/index.js';
+import { BOS, encode, renderPrompt } from '../model/index.js';
+import { ConfigError, type TrainConfig } from './config.js';
+
+export interface SampleSource {
+  readonly size: number | null;
+  get(i: number): Sample;
+}
+
+/** Seed bases keep the train stream and the (shared, fixed) evaluation set disjoint. */
+const TRAIN_SEED_STRIDE = 1_000_000;
+const EVAL_SEED_BASE = 2_000_000_000;
+
+export function checkTasks(tasks: readonly string[], source: string): TaskName[] {
+  return tasks.map((t) => {
+    if (!isTaskName(t)) throw new ConfigError(`${source}: data.tasks: unknown task "${t}"`);
+    return t;
+  });
+}
+
+/** An endless stream of generated training samples cycling through tasks. */
+export function generatedTrainSource(tasks: readonly TaskName[], seed: number, options: TaskOptions): SampleSource {
+  return {
+    size: null,
+    get: (i) => generateSample(tasks[i % tasks.length]!, TRAIN_SEED_STRIDE * (seed + 1) + i, options),
+  };
+}
+
+/** The held-out evaluation set of a task: the same for every run and seed. */
+export function evalSamples(task: TaskName, n: number, options: TaskOptions = {}): Sample[] {
+  return Array.from({ length: n }, (_, i) => generateSample(task, EVAL_SEED_BASE + i, options));
+}
+
+/** Training samples from a dataset file, cycled. */
+export async function datasetTrainSource(path: string, skipBad: boolean, size: { width: number; height: number }): Promise<SampleSource> {
+  const r = await readDataset(path, { skipBad, resize: size });
+  if (r.samples.length === 0) {
+    throw new ConfigError(`${path}: no usable rows (${r.rows} read, ${r.bad} bad)`);
+  }
+  if (r.bad > 0) process.stderr.write(`visurf: ${path}: skipped ${r.bad} bad row(s) of ${r.rows}\n`);
+  return { size: r.samples.length, get: (i) => r.samples[i % r.samples.length]! };
+}
+
+export async function trainSource(cfg: TrainConfig, imageSize: number): Promise<SampleSource> {
+  if (cfg.data.path) return datasetTrainSource(cfg.data.path, cfg.data.skipBadRows, { width: imageSize, height: imageSize });
+  return generatedTrainSource(checkTasks(cfg.data.tasks, 'config'), cfg.seed, { ...cfg.data.taskOptions, width: imageSize, height: imageSize } as TaskOptions);
+}
+
+/** <bos> + the rendered prompt, checked against the model's prompt budget. */
+export function promptTokens(sample: Sample, template: string, maxPromptTokens: number): number[] {
+  const ids = [BOS, ...encode(renderPrompt(template, sample.prompt))];
+  if (ids.length > maxPromptTokens) {
+    throw new ConfigError(
+      `sample ${sample.id}: prompt "${sample.prompt}" is ${ids.length} tokens with template "${template}"; the model's budget is ${maxPromptTokens}`,
+    );
+  }
+  return ids;
+}

@@ -1,0 +1,305 @@
+/**
+ * The training loop shared by every paradigm: take the step's prompts, (RL paradigms) sample
+ * and score G rollouts per prompt, let the paradigm build members and advantages, update the
+ * policy, log diagnostics, evaluate and checkpoint. State (weights, AdamW moments, RNG, step,
+ * counters) is checkpointed atomically, and a run resumes exactly from its latest checkpoint.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  AdamW,
+  BufferArena,
+  Rng,
+  setMatmulDtype,
+  warmupCosineLr,
+} from '../engine/index.js';
+import {
+  NAMED_CONFIGS,
+  VisionLanguageModel,
+  checkpointDirForStep,
+  decode,
+  generate,
+  latestCheckpoint,
+  listCheckpoints,
+  loadModel,
+  saveModel,
+  writeFileAtomicSync,
+} from '../model/index.js';
+import { evaluateTask, type TaskEval } from '../eval/evaluate.js';
+import type { Sample } from '../tasks/index.js';
+import { ConfigError, type TrainConfig } from './config.js';
+import { checkTasks, evalSamples, promptTokens, trainSource, type SampleSource } from './data.js';
+import {
+  rlvrMembers,
+  scoreText,
+  sftMembers,
+  visurfMembers,
+  type Phase,
+  type PromptItem,
+  type ScoredRollout,
+  type StepStats,
+} from './paradigms.js';
+import { updatePolicy, type UpdateDiagnostics } from './update.js';
+
+/** Everything logged for one step (one line of metrics.jsonl). */
+export interface StepLog extends Partial<StepStats>, UpdateDiagnostics {
+  step: number;
+  phase: Phase;
+  lr: number;
+  generatedTokens: number;
+  /** cumulative counters since the run began */
+  totalGeneratedTokens: number;
+  totalTrainedTokens: number;
+  seconds: number;
+  totalSeconds: number;
+  peakRssMb: number;
+}
+
+export interface EvalLog {
+  step: number;
+  tasks: TaskEval[];
+}
+
+export interface TrainerState {
+  step: number;
+  rng: number;
+  totalGeneratedTokens: number;
+  totalTrainedTokens: number;
+  totalSeconds: number;
+  nonFiniteStreak: number;
+}
+
+export interface TrainHooks {
+  onStep?: (log: StepLog, total: number) => void;
+  onEval?: (log: EvalLog) => void;
+  onMessage?: (text: string) => void;
+  /** polled between steps; true = checkpoint now and stop (Ctrl-C) */
+  shouldStop?: () => boolean;
+  /** test hook: called after each step is logged (may throw to simulate a crash) */
+  afterStep?: (step: number) => void;
+}
+
+export class InterruptedError extends Error {
+  override name = 'InterruptedError';
+}
+
+export class NonFiniteError extends Error {
+  override name = 'NonFiniteTrainingError';
+}
+
+export interface TrainResult {
+  runDir: string;
+  steps: number;
+  finalEval: EvalLog | null;
+  state: TrainerState;
+}
+
+function phaseOf(cfg: TrainConfig, step: number): Phase {
+  if (cfg.method === 'sft') return 'sft';
+  if (cfg.method === 'rlvr') return 'rlvr';
+  if (cfg.method === 'visurf') return 'visurf';
+  return step < cfg.sftSteps ? 'sft' : 'rlvr';
+}
+
+async function initialModel(cfg: TrainConfig): Promise<VisionLanguageModel> {
+  const named = NAMED_CONFIGS[cfg.model.init];
+  if (named) return VisionLanguageModel.create(named, cfg.seed);
+  if (!existsSync(cfg.model.init)) {
+    throw new ConfigError(`model.init: "${cfg.model.init}" is neither a named config (${Object.keys(NAMED_CONFIGS).join(', ')}) nor a checkpoint directory`);
+  }
+  return (await loadModel(cfg.model.init)).model;
+}
+
+/** Rewrite a JSONL log keeping only lines whose step is below `step` (exact resume). */
+function truncateLog(path: string, step: number): void {
+  if (!existsSync(path)) return;
+  const kept = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => {
+      if (!l.trim()) return false;
+      try {
+        return (JSON.parse(l) as { step: number }).step < step;
+      } catch {
+        return false; // a torn last line from a crash
+      }
+    });
+  writeFileAtomicSync(path, kept.length ? `${kept.join('\n')}\n` : '');
+}
+
+function maxNewTokens(cfg: TrainConfig, model: VisionLanguageModel): number {
+  return cfg.rollout.maxNewTokens > 0 ? Math.min(cfg.rollout.maxNewTokens, model.config.maxResponseTokens) : model.config.maxResponseTokens;
+}
+
+export function evalSets(cfg: TrainConfig, imageSize: number): Map<string, Sample[]> {
+  const sets = new Map<string, Sample[]>();
+  for (const t of checkTasks(cfg.data.tasks, 'config')) {
+    sets.set(t, evalSamples(t, cfg.eval.size, { ...(cfg.data.taskOptions as object), width: imageSize, height: imageSize }));
+  }
+  return sets;
+}
+
+export function runEval(model: VisionLanguageModel, cfg: TrainConfig, sets: Map<string, Sample[]>, step: number): EvalLog {
+  const tasks = [...sets].map(([task, samples]) =>
+    evaluateTask(model, task as TaskEval['task'], samples, {
+      template: cfg.data.template,
+      noThink: cfg.noThink,
+      referenceSize: cfg.reward.referenceSize,
+      maxNewTokens: maxNewTokens(cfg, model),
+    }),
+  );
+  return { step, tasks };
+}
+
+/** Run (or resume) training as configured. */
+export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const say = hooks.onMessage ?? (() => {});
+  setMatmulDtype(cfg.model.precision);
+  mkdirSync(cfg.runDir, { recursive: true });
+  const metricsPath = join(cfg.runDir, 'metrics.jsonl');
+  const evalPath = join(cfg.runDir, 'eval.jsonl');
+
+  // Resume from the latest complete checkpoint if there is one.
+  const latest = await latestCheckpoint(cfg.runDir);
+  let model: VisionLanguageModel;
+  let state: TrainerState = { step: 0, rng: new Rng(cfg.seed).getState(), totalGeneratedTokens: 0, totalTrainedTokens: 0, totalSeconds: 0, nonFiniteStreak: 0 };
+  let optState = null;
+  if (latest) {
+    const loaded = await loadModel(latest.path);
+    model = loaded.model;
+    optState = loaded.optimizer ?? null;
+    state = { ...state, ...(loaded.trainerState as TrainerState) };
+    say(`resuming from ${latest.path} (step ${state.step})`);
+  } else {
+    model = await initialModel(cfg);
+    writeFileAtomicSync(join(cfg.runDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
+  }
+  // Drop log lines written after the checkpoint we resume from (they will be written again).
+  truncateLog(metricsPath, state.step);
+  truncateLog(evalPath, state.step === 0 ? 0 : state.step >= cfg.steps ? state.step : state.step + 1);
+
+  const opt = new AdamW(model.parameterList(), {
+    lr: cfg.optim.lr,
+    beta1: cfg.optim.beta1,
+    beta2: cfg.optim.beta2,
+    weightDecay: cfg.optim.weightDecay,
+    maxGradNorm: cfg.optim.maxGradNorm,
+  });
+  if (optState) opt.loadState(optState);
+  const refModel = cfg.loss.klCoef > 0 ? (await initialModel(cfg)).frozenCopy() : null;
+  const source: SampleSource = await trainSource(cfg, model.config.image.size);
+  const sets = evalSets(cfg, model.config.image.size);
+  const rng = new Rng(0);
+  rng.setState(state.rng);
+  const arena = new BufferArena();
+  const newTokens = maxNewTokens(cfg, model);
+
+  const saveAt = async (step: number) => {
+    const dir = checkpointDirForStep(cfg.runDir, step);
+    await saveModel(dir, model, { dtype: cfg.checkpoint.dtype, optimizer: opt, trainerState: { ...state } });
+    const all = await listCheckpoints(cfg.runDir);
+    for (const old of all.slice(0, Math.max(0, all.length - cfg.checkpoint.keep))) rmSync(old.path, { recursive: true, force: true });
+  };
+
+  for (let step = state.step; step < cfg.steps; step++) {
+    if (hooks.shouldStop?.()) {
+      await saveAt(step);
+      throw new InterruptedError(`interrupted before step ${step}; checkpoint saved in ${cfg.runDir}. Resume with the same command.`);
+    }
+    const t0 = performance.now();
+    const phase = phaseOf(cfg, step);
+    if (cfg.method === 'sft-rlvr' && step === cfg.sftSteps) {
+      // The two-stage baseline's stage boundary: keep the SFT model like a separate run would.
+      await saveModel(join(cfg.runDir, 'sft-stage'), model, { dtype: cfg.checkpoint.dtype });
+      say(`SFT stage done at step ${step}; continuing with RLVR from it`);
+    }
+    const samples = Array.from({ length: cfg.promptsPerStep }, (_, i) => source.get(step * cfg.promptsPerStep + i));
+    const images = model.patchify(samples.map((s) => s.image));
+    const items: PromptItem[] = samples.map((s, i) => ({ sample: s, image: i, prompt: promptTokens(s, cfg.data.template, model.config.maxPromptTokens) }));
+    let members;
+    let stats: StepStats | undefined;
+    let generated = 0;
+    if (phase === 'sft') {
+      members = sftMembers(items, cfg.noThink);
+    } else {
+      const G = cfg.rollout.groupSize;
+      const gen = generate(
+        model,
+        {
+          images,
+          imageOf: Int32Array.from({ length: items.length * G }, (_, j) => Math.floor(j / G)),
+          prompts: items.flatMap((it) => Array.from({ length: G }, () => it.prompt)),
+        },
+        { maxNewTokens: newTokens, temperature: cfg.rollout.temperature, topP: cfg.rollout.topP, topK: cfg.rollout.topK, rng },
+      );
+      const groups: ScoredRollout[][] = items.map((it, k) =>
+        Array.from({ length: G }, (_, j) => {
+          const tokens = gen.tokens[k * G + j]!;
+          generated += tokens.length;
+          const text = decode(tokens);
+          return { tokens, text, reward: scoreText(it.sample, text, { referenceSize: cfg.reward.referenceSize, noThink: cfg.noThink }) };
+        }),
+      );
+      const common = { std: cfg.advantage.std, eps: cfg.advantage.eps, maxNewTokens: newTokens };
+      const built = phase === 'rlvr'
+        ? rlvrMembers(items, groups, common)
+        : visurfMembers(items, groups, { ...common, controls: cfg.controls, reward: { referenceSize: cfg.reward.referenceSize, noThink: cfg.noThink } });
+      members = built.members;
+      stats = built.stats;
+    }
+    const lr = warmupCosineLr(step, { baseLr: cfg.optim.lr, warmupSteps: cfg.optim.warmupSteps, totalSteps: cfg.steps, minLrRatio: cfg.optim.minLrRatio });
+    const diag = updatePolicy(model, opt, images, members, {
+      loss: phase === 'sft' ? 'nll' : 'policy',
+      epochs: phase === 'sft' ? 1 : cfg.ppoEpochs,
+      microBatch: cfg.microBatch,
+      clipLow: cfg.loss.clipLow,
+      clipHigh: cfg.loss.clipHigh,
+      aggregation: cfg.loss.aggregation,
+      normLength: newTokens,
+      klCoef: cfg.loss.klCoef,
+      klKind: cfg.loss.klKind,
+      entropyCoef: cfg.loss.entropyCoef,
+      lr,
+      arena,
+    }, refModel);
+    if (diag.skipped) {
+      state.nonFiniteStreak++;
+      say(`step ${step}: non-finite loss or gradient (grad norm ${diag.gradNorm}); update skipped`);
+      if (cfg.onNonFinite === 'stop' || state.nonFiniteStreak >= cfg.maxNonFiniteSteps) {
+        await saveAt(step);
+        throw new NonFiniteError(
+          `step ${step}: ${state.nonFiniteStreak} consecutive step(s) with NaN/Inf in the loss or gradients; ` +
+            `stopped with the last good weights saved in ${cfg.runDir}. Lower optim.lr or check the data.`,
+        );
+      }
+    } else state.nonFiniteStreak = 0;
+    const seconds = (performance.now() - t0) / 1000;
+    state.step = step + 1;
+    state.rng = rng.getState();
+    state.totalGeneratedTokens += generated;
+    state.totalTrainedTokens += diag.backwardTokens;
+    state.totalSeconds += seconds;
+    const log: StepLog = {
+      step, phase, lr, ...stats, ...diag, generatedTokens: generated,
+      totalGeneratedTokens: state.totalGeneratedTokens, totalTrainedTokens: state.totalTrainedTokens,
+      seconds, totalSeconds: state.totalSeconds, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    };
+    appendFileSync(metricsPath, `${JSON.stringify(log)}\n`);
+    hooks.onStep?.(log, cfg.steps);
+    const last = step + 1 === cfg.steps;
+    if (cfg.eval.every > 0 && (step + 1) % cfg.eval.every === 0 && !last) {
+      const ev = runEval(model, cfg, sets, step + 1);
+      appendFileSync(evalPath, `${JSON.stringify(ev)}\n`);
+      hooks.onEval?.(ev);
+    }
+    if ((cfg.checkpoint.every > 0 && (step + 1) % cfg.checkpoint.every === 0) || last) await saveAt(step + 1);
+    hooks.afterStep?.(step);
+  }
+  let finalEval: EvalLog | null = null;
+  if (state.step >= cfg.steps) {
+    finalEval = runEval(model, cfg, sets, state.step);
+    appendFileSync(evalPath, `${JSON.stringify(finalEval)}\n`);
+    hooks.onEval?.(finalEval);
+    writeFileSync(join(cfg.runDir, 'final.json'), `${JSON.stringify({ state, eval: finalEval }, null, 2)}\n`);
+  }
+  return { runDir: cfg.runDir, steps: state.step, finalEval, state };
+}

@@ -1,0 +1,307 @@
+/**
+ * One optimizer update over a batch of training sequences ("members"): rollouts with their
+ * advantages, and (SFT, ViSurf) the labels. The pure loss functions in ../algorithms compute
+ * dLoss/dlogp per token; this module turns log-probs into those inputs and pushes the gradients
+ * back through the model.
+ *
+ * Rollouts and labels are forwarded in separate micro-batches, so the gradient of the RL term
+ * and of the label (SFT) term can be measured separately at almost no cost: the norm after the
+ * rollout passes, and the norm of what the label passes added.
+ */
+import {
+  type AdamW,
+  type BufferArena,
+  add,
+  backward,
+  kernels,
+  noGrad,
+  weightedSum,
+  withArena,
+} from '../engine/index.js';
+import {
+  aggregationWeights,
+  klLoss,
+  klPenalty,
+  policyLoss,
+  sftLoss,
+  type LossAggregation,
+} from '../algorithms/index.js';
+import {
+  buildScoringBatch,
+  packResponses,
+  scoreResponses,
+  unpackResponses,
+  type ImageBatch,
+  type VisionLanguageModel,
+} from '../model/index.js';
+
+export interface Member {
+  kind: 'rollout' | 'label';
+  /** image of this sequence within the step's ImageBatch */
+  image: number;
+  prompt: readonly number[];
+  response: readonly number[];
+  /** per-sequence advantage (policy loss) — ignored by the NLL loss */
+  advantage: number;
+}
+
+export interface UpdateOptions {
+  /** 'policy': clipped surrogate with advantages; 'nll': token-mean NLL (SFT) */
+  loss: 'policy' | 'nll';
+  epochs: number;
+  microBatch: number;
+  clipLow: number;
+  clipHigh: number;
+  aggregation: LossAggregation;
+  /** max response length, the normaliser of seq-mean-token-sum-norm */
+  normLength: number;
+  klCoef: number;
+  klKind: 'k1' | 'k3';
+  entropyCoef: number;
+  lr: number;
+  arena: BufferArena;
+}
+
+export interface UpdateDiagnostics {
+  loss: number;
+  clipFraction: number;
+  approxKl: number;
+  /** mean token entropy of the rollouts (NaN when none were scored) */
+  entropy: number;
+  /** mean KL to the reference, per token (0 when off) */
+  kl: number;
+  /** mean NLL per label token (NaN when the batch has no label) */
+  labelNll: number;
+  gradNorm: number;
+  gradNormRl: number;
+  gradNormSft: number;
+  clipScale: number;
+  skipped: boolean;
+  /** tokens (image + text) run forward / backward */
+  forwardTokens: number;
+  backwardTokens: number;
+}
+
+/** Σ_tokens layout helpers. */
+function seqLengths(members: readonly Member[]): number[] {
+  return members.map((m) => m.response.length);
+}
+
+function chunk<T>(xs: readonly T[], size: number): T[][] {
+  if (size <= 0 || size >= xs.length) return xs.length ? [xs.slice()] : [];
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+function gradNormOf(model: VisionLanguageModel): number {
+  const K = kernels();
+  let ss = 0;
+  for (const p of model.params.values()) if (p.grad) ss += K.sumSquares(p.grad, p.grad.length);
+  return Math.sqrt(ss);
+}
+
+function snapshotGrads(model: VisionLanguageModel): Float32Array[] {
+  return [...model.params.values()].map((p) => (p.grad ? p.grad.slice() : new Float32Array(p.size)));
+}
+
+function normOfDifference(model: VisionLanguageModel, before: Float32Array[]): number {
+  let ss = 0;
+  [...model.params.values()].forEach((p, i) => {
+    const g = p.grad;
+    const b = before[i]!;
+    if (!g) return;
+    for (let j = 0; j < g.length; j++) {
+      const d = g[j]! - b[j]!;
+      ss += d * d;
+    }
+  });
+  return Math.sqrt(ss);
+}
+
+/** Log-probs of members' responses under a model without gradients, packed per member order. */
+export function scoreMembers(
+  model: VisionLanguageModel,
+  images: ImageBatch,
+  members: readonly Member[],
+  microBatch: number,
+  arena: BufferArena,
+): Float64Array[] {
+  const out: Float64Array[] = [];
+  for (const mb of chunk(members, microBatch)) {
+    withArena(arena, () =>
+      noGrad(() => {
+        const batch = buildScoringBatch(Int32Array.from(mb, (m) => m.image), mb.map((m) => m.prompt), mb.map((m) => m.response));
+        const { logp } = scoreResponses(model, images, batch);
+        const packed = packResponses(logp.data, batch);
+        let o = 0;
+        for (const m of mb) {
+          out.push(packed.slice(o, o + m.response.length));
+          o += m.response.length;
+        }
+      }),
+    );
+  }
+  return out;
+}
+
+/**
+ * Accumulate gradients of the loss over members (rollouts first, then labels), step the
+ * optimizer once per epoch. The loss is normalised over the whole batch (all members), so
+ * micro-batching changes nothing but memory.
+ */
+export function updatePolicy(
+  model: VisionLanguageModel,
+  opt: AdamW,
+  images: ImageBatch,
+  members: readonly Member[],
+  o: UpdateOptions,
+  refModel: VisionLanguageModel | null,
+): UpdateDiagnostics {
+  const ordered = [...members.filter((m) => m.kind === 'rollout'), ...members.filter((m) => m.kind === 'label')];
+  const nRollouts = ordered.findIndex((m) => m.kind === 'label');
+  const rolloutCount = nRollouts === -1 ? ordered.length : nRollouts;
+  const lengths = seqLengths(ordered);
+  const layout = { seqLengths: lengths };
+  // Per-token weights of the whole batch: loss = Σ_t w_t ℓ_t.
+  const aggregation: LossAggregation = o.loss === 'nll' ? 'token-mean' : o.aggregation;
+  const weights = aggregationWeights(layout, { aggregation, normLength: o.normLength });
+  const offsets: number[] = [];
+  lengths.reduce((acc, l, i) => ((offsets[i] = acc), acc + l), 0);
+
+  const needOld = o.loss === 'policy' && o.epochs > 1;
+  const oldLogp = needOld ? scoreMembers(model, images, ordered, o.microBatch, o.arena) : null;
+  const refLogp = o.klCoef > 0 && refModel ? scoreMembers(refModel, images, ordered, o.microBatch, o.arena) : null;
+
+  const d: UpdateDiagnostics = {
+    loss: 0, clipFraction: 0, approxKl: 0, entropy: NaN, kl: 0, labelNll: NaN, gradNorm: 0,
+    gradNormRl: 0, gradNormSft: 0, clipScale: 1, skipped: false, forwardTokens: 0, backwardTokens: 0,
+  };
+  const rolloutTokens = lengths.slice(0, rolloutCount).reduce((a, b) => a + b, 0);
+  const labelTokens = lengths.slice(rolloutCount).reduce((a, b) => a + b, 0);
+
+  for (let epoch = 0; epoch < o.epochs; epoch++) {
+    opt.zeroGrad();
+    let loss = 0;
+    let clipped = 0;
+    let counted = 0;
+    let approxKlSum = 0;
+    let entropySum = 0;
+    let klSum = 0;
+    let labelNllSum = 0;
+    let rlSnapshot: Float32Array[] | null = null;
+    // Members whose gradient is identically zero (advantage 0, no KL or entropy term) are not
+    // run at all: their weights still count in the batch normalisation above.
+    const inert = (m: Member) => o.loss === 'policy' && m.advantage === 0 && o.klCoef === 0 && o.entropyCoef === 0;
+    const active = ordered.map((_, i) => i).filter((i) => !inert(ordered[i]!));
+    const parts = [
+      ...chunk(active.filter((i) => i < rolloutCount), o.microBatch),
+      ...chunk(active.filter((i) => i >= rolloutCount), o.microBatch),
+    ];
+    for (const idx of parts) {
+      const mb = idx.map((i) => ordered[i]!);
+      const isLabelPart = idx[0]! >= rolloutCount;
+      if (isLabelPart && rlSnapshot === null && epoch === 0) {
+        d.gradNormRl = gradNormOf(model);
+        rlSnapshot = snapshotGrads(model);
+      }
+      withArena(o.arena, () => {
+        const batch = buildScoringBatch(Int32Array.from(mb, (m) => m.image), mb.map((m) => m.prompt), mb.map((m) => m.response));
+        const { logp, entropy } = scoreResponses(model, images, batch, !isLabelPart);
+        const tokensHere = batch.text.tokens.length + mb.length * imageTokenCount(model);
+        d.forwardTokens += tokensHere;
+        d.backwardTokens += tokensHere;
+        const lp = packResponses(logp.data, batch);
+        const n = lp.length;
+        const w = concat64(idx.map((i) => weights.subarray(offsets[i]!, offsets[i]! + lengths[i]!)));
+        const seqLens = mb.map((m) => m.response.length);
+        let g: Float64Array;
+        if (o.loss === 'nll') {
+          const r = sftLoss({ logp: lp, seqLengths: seqLens }, { weights: w });
+          loss += r.loss;
+          g = r.dLossDLogp;
+        } else {
+          const old = oldLogp ? concat64(idx.map((i) => oldLogp[i]!)) : lp;
+          const r = policyLoss(
+            { logp: lp, oldLogp: old, advantages: mb.map((m) => m.advantage), seqLengths: seqLens },
+            { clipLow: o.clipLow, clipHigh: o.clipHigh, weights: w },
+          );
+          loss += r.loss;
+          g = r.dLossDLogp;
+          // Token-count-weighted averages across micro-batches.
+          let countedHere = 0;
+          for (let t = 0; t < n; t++) if (w[t] !== 0) countedHere++;
+          clipped += r.clipFraction * countedHere;
+          approxKlSum += r.approxKl * countedHere;
+          counted += countedHere;
+        }
+        if (refLogp) {
+          const ref = concat64(idx.map((i) => refLogp[i]!));
+          const kl = klLoss({ logp: lp, refLogp: ref, seqLengths: seqLens }, o.klKind, { weights: w });
+          loss += o.klCoef * kl.loss;
+          for (let t = 0; t < n; t++) g[t] = g[t]! + o.klCoef * kl.dLossDLogp[t]!;
+          const perToken = klPenalty(lp, ref, o.klKind).kl;
+          for (let t = 0; t < n; t++) klSum += perToken[t]!;
+        }
+        let o2 = 0;
+        for (const m of mb) {
+          if (m.kind === 'label') for (let t = 0; t < m.response.length; t++) labelNllSum -= lp[o2 + t]!;
+          o2 += m.response.length;
+        }
+        let root = weightedSum(logp, unpackResponses(g, batch));
+        if (entropy) {
+          const ent = packResponses(entropy.data, batch);
+          for (let t = 0; t < n; t++) entropySum += ent[t]!;
+          if (o.entropyCoef > 0) {
+            // Bonus: loss -= coef Σ w_t H_t.
+            const ge = new Float64Array(n);
+            for (let t = 0; t < n; t++) {
+              ge[t] = -o.entropyCoef * w[t]!;
+              loss += ge[t]! * ent[t]!;
+            }
+            root = add(root, weightedSum(entropy, unpackResponses(ge, batch)));
+          }
+        }
+        backward(root);
+      });
+    }
+    if (epoch === 0) {
+      if (rlSnapshot) d.gradNormSft = normOfDifference(model, rlSnapshot);
+      else d.gradNormRl = rolloutCount > 0 ? gradNormOf(model) : 0;
+      if (rolloutCount === 0) {
+        d.gradNormSft = gradNormOf(model);
+        d.gradNormRl = 0;
+      }
+    }
+    const report = opt.step(o.lr);
+    d.loss = loss;
+    d.gradNorm = report.gradNorm;
+    d.clipScale = report.clipScale;
+    d.skipped = report.skipped;
+    d.clipFraction = counted ? clipped / counted : 0;
+    d.approxKl = counted ? approxKlSum / counted : 0;
+    d.entropy = rolloutTokens ? entropySum / rolloutTokens : NaN;
+    d.kl = refLogp ? klSum / Math.max(1, rolloutTokens + labelTokens) : 0;
+    d.labelNll = labelTokens ? labelNllSum / labelTokens : NaN;
+    if (report.skipped || !Number.isFinite(loss)) {
+      d.skipped = true;
+      break;
+    }
+  }
+  return d;
+}
+
+function concat64(parts: readonly Float64Array[]): Float64Array {
+  const out = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function imageTokenCount(model: VisionLanguageModel): number {
+  const c = model.config;
+  return (c.image.size / c.image.patch) ** 2;
+}
