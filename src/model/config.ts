@@ -65,7 +65,8 @@ export const SMALL_CONFIG: ModelConfig = {
   vision: { width: 96, layers: 2, heads: 4, hidden: 256 },
   decoder: { width: 128, layers: 4, heads: 4, hidden: 352, ropeBase: 10000 },
   vocab: 320,
-  maxPromptTokens: 32,
+  // <bos> + the task suite's prompts (at most 32 bytes) + margin
+  maxPromptTokens: 36,
   maxResponseTokens: 96,
   normEps: 1e-6,
 };
@@ -77,7 +78,7 @@ export const TINY_CONFIG: ModelConfig = {
   vision: { width: 32, layers: 1, heads: 2, hidden: 64 },
   decoder: { width: 48, layers: 2, heads: 4, hidden: 96, ropeBase: 10000 },
   vocab: 320,
-  maxPromptTokens: 16,
+  maxPromptTokens: 36,
   maxResponseTokens: 24,
   normEps: 1e-6,
 };
