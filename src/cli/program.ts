@@ -5,6 +5,8 @@ import { registerDemo } from './demo.js';
 import { registerData } from './data.js';
 import { registerReward } from './reward.js';
 import { registerTrain } from './train.js';
+import { registerCompare } from './compare.js';
+import { registerPretrain } from './pretrain.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -18,5 +20,7 @@ export function buildProgram(): Command {
   registerData(program);
   registerReward(program);
   registerTrain(program);
+  registerCompare(program);
+  registerPretrain(program);
   return program;
 }

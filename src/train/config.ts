@@ -36,17 +36,27 @@ export const TrainConfigSchema = z
         path: z.string().optional(),
         /** skip (and count) malformed rows instead of stopping */
         skipBadRows: z.boolean().default(false),
-        /** generator options: allowEmpty, allowDefects, emptyRate, width, height */
+        /** generator options for every task: allowEmpty, allowDefects, emptyRate */
         taskOptions: z.record(z.string(), z.unknown()).default({}),
+        /** generator options for one task, over taskOptions, e.g. { nonobj: { allowEmpty: false } } */
+        perTaskOptions: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+        /** relative sampling weight of each task (default 1 each) */
+        taskWeights: z.record(z.string(), z.number().positive()).default({}),
         /** prompt template name or literal with {query} */
         template: z.string().default('compact'),
       })
       .strict()
-      .default({ tasks: ['refer'], skipBadRows: false, taskOptions: {}, template: 'compact' }),
+      .default({ tasks: ['refer'], skipBadRows: false, taskOptions: {}, perTaskOptions: {}, taskWeights: {}, template: 'compact' }),
     /** train and evaluate without <think> (the paper's NoThink variant) */
     noThink: z.boolean().default(false),
     /** optimizer steps in total (for sft-rlvr: SFT steps + RL steps) */
     steps: positiveInt.default(50),
+    /**
+     * compute budget in tokens (generated + trained, image tokens included); training stops at
+     * the first step that reaches it, so methods can be compared at equal compute (0 = off).
+     * For sft-rlvr the SFT stage ends at half the budget (or at sftSteps, whichever is first).
+     */
+    budgetTokens: nonNegInt.default(0),
     /** sft-rlvr only: how many of the steps are SFT before switching to RLVR */
     sftSteps: nonNegInt.default(0),
     /** prompts per step */
@@ -160,7 +170,7 @@ export function parseTrainConfig(raw: unknown, source = 'config'): TrainConfig {
   const r = TrainConfigSchema.safeParse(raw ?? {});
   if (!r.success) throw new ConfigError(describeIssues(r.error, source));
   const c = r.data;
-  if (c.method === 'sft-rlvr' && (c.sftSteps <= 0 || c.sftSteps >= c.steps)) {
+  if (c.method === 'sft-rlvr' && c.budgetTokens === 0 && (c.sftSteps <= 0 || c.sftSteps >= c.steps)) {
     throw new ConfigError(`${source}: sftSteps: sft-rlvr needs 0 < sftSteps < steps (got ${c.sftSteps} of ${c.steps})`);
   }
   return c;

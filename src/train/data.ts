@@ -3,7 +3,7 @@
  * the seed and i, so a resumed run sees exactly the same data), or a dataset file.
  */
 import { readDataset } from '../data/index.js';
-import { generateSample, isTaskName, type Sample, type TaskName, type TaskOptions } from '../tasks/index.js';
+import { generateSample, isTaskName, mixSeed, type Sample, type TaskName, type TaskOptions } from '../tasks/index.js';
 import { BOS, encode, renderPrompt } from '../model/index.js';
 import { ConfigError, type TrainConfig } from './config.js';
 
@@ -23,11 +23,35 @@ export function checkTasks(tasks: readonly string[], source: string): TaskName[]
   });
 }
 
-/** An endless stream of generated training samples cycling through tasks. */
-export function generatedTrainSource(tasks: readonly TaskName[], seed: number, options: TaskOptions): SampleSource {
+/**
+ * An endless stream of generated training samples. Sample i's task is drawn from the task
+ * weights by a hash of (seed, i), so the stream is a pure function of the seed: a resumed run
+ * sees exactly the same data.
+ */
+export function generatedTrainSource(
+  tasks: readonly TaskName[],
+  seed: number,
+  options: TaskOptions,
+  perTask: Partial<Record<string, TaskOptions>> = {},
+  weights: Partial<Record<string, number>> = {},
+): SampleSource {
+  const w = tasks.map((t) => weights[t] ?? 1);
+  const total = w.reduce((a, b) => a + b, 0);
+  const pick = (i: number): TaskName => {
+    if (tasks.length === 1) return tasks[0]!;
+    let u = (mixSeed(seed, `task-${i}`) / 4294967296) * total;
+    for (let k = 0; k < tasks.length; k++) {
+      u -= w[k]!;
+      if (u < 0) return tasks[k]!;
+    }
+    return tasks[tasks.length - 1]!;
+  };
   return {
     size: null,
-    get: (i) => generateSample(tasks[i % tasks.length]!, TRAIN_SEED_STRIDE * (seed + 1) + i, options),
+    get: (i) => {
+      const task = pick(i);
+      return generateSample(task, TRAIN_SEED_STRIDE * (seed + 1) + i, { ...options, ...perTask[task] });
+    },
   };
 }
 
@@ -48,7 +72,11 @@ export async function datasetTrainSource(path: string, skipBad: boolean, size: {
 
 export async function trainSource(cfg: TrainConfig, imageSize: number): Promise<SampleSource> {
   if (cfg.data.path) return datasetTrainSource(cfg.data.path, cfg.data.skipBadRows, { width: imageSize, height: imageSize });
-  return generatedTrainSource(checkTasks(cfg.data.tasks, 'config'), cfg.seed, { ...cfg.data.taskOptions, width: imageSize, height: imageSize } as TaskOptions);
+  const tasks = checkTasks(cfg.data.tasks, 'config');
+  checkTasks(Object.keys(cfg.data.perTaskOptions), 'config: data.perTaskOptions');
+  checkTasks(Object.keys(cfg.data.taskWeights), 'config: data.taskWeights');
+  const options = { ...cfg.data.taskOptions, width: imageSize, height: imageSize } as TaskOptions;
+  return generatedTrainSource(tasks, cfg.seed, options, cfg.data.perTaskOptions as Record<string, TaskOptions>, cfg.data.taskWeights);
 }
 
 /** <bos> + the rendered prompt, checked against the model's prompt budget. */

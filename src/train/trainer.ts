@@ -67,6 +67,10 @@ export interface TrainerState {
   totalTrainedTokens: number;
   totalSeconds: number;
   nonFiniteStreak: number;
+  /** sft-rlvr: which stage the run is in */
+  stage: 'sft' | 'rl';
+  /** set when training ended (step limit or budget) */
+  finished: boolean;
 }
 
 export interface TrainHooks {
@@ -94,11 +98,24 @@ export interface TrainResult {
   state: TrainerState;
 }
 
-function phaseOf(cfg: TrainConfig, step: number): Phase {
+function spentTokens(s: TrainerState): number {
+  return s.totalGeneratedTokens + s.totalTrainedTokens;
+}
+
+/** The paradigm of a step; for sft-rlvr the SFT stage ends at sftSteps or half the budget. */
+function phaseOf(cfg: TrainConfig, step: number, s: TrainerState): Phase {
   if (cfg.method === 'sft') return 'sft';
   if (cfg.method === 'rlvr') return 'rlvr';
   if (cfg.method === 'visurf') return 'visurf';
-  return step < cfg.sftSteps ? 'sft' : 'rlvr';
+  if (s.stage === 'rl') return 'rlvr';
+  if (cfg.sftSteps > 0 && step >= cfg.sftSteps) return 'rlvr';
+  if (cfg.budgetTokens > 0 && spentTokens(s) >= cfg.budgetTokens / 2) return 'rlvr';
+  return 'sft';
+}
+
+/** True once the token budget is spent. */
+function budgetSpent(cfg: TrainConfig, s: TrainerState): boolean {
+  return cfg.budgetTokens > 0 && spentTokens(s) >= cfg.budgetTokens;
 }
 
 async function initialModel(cfg: TrainConfig): Promise<VisionLanguageModel> {
@@ -133,7 +150,7 @@ function maxNewTokens(cfg: TrainConfig, model: VisionLanguageModel): number {
 export function evalSets(cfg: TrainConfig, imageSize: number): Map<string, Sample[]> {
   const sets = new Map<string, Sample[]>();
   for (const t of checkTasks(cfg.data.tasks, 'config')) {
-    sets.set(t, evalSamples(t, cfg.eval.size, { ...(cfg.data.taskOptions as object), width: imageSize, height: imageSize }));
+    sets.set(t, evalSamples(t, cfg.eval.size, { ...(cfg.data.taskOptions as object), ...cfg.data.perTaskOptions[t], width: imageSize, height: imageSize }));
   }
   return sets;
 }
@@ -161,7 +178,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
   // Resume from the latest complete checkpoint if there is one.
   const latest = await latestCheckpoint(cfg.runDir);
   let model: VisionLanguageModel;
-  let state: TrainerState = { step: 0, rng: new Rng(cfg.seed).getState(), totalGeneratedTokens: 0, totalTrainedTokens: 0, totalSeconds: 0, nonFiniteStreak: 0 };
+  let state: TrainerState = { step: 0, rng: new Rng(cfg.seed).getState(), totalGeneratedTokens: 0, totalTrainedTokens: 0, totalSeconds: 0, nonFiniteStreak: 0, stage: 'sft', finished: false };
   let optState = null;
   if (latest) {
     const loaded = await loadModel(latest.path);
@@ -175,7 +192,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
   }
   // Drop log lines written after the checkpoint we resume from (they will be written again).
   truncateLog(metricsPath, state.step);
-  truncateLog(evalPath, state.step === 0 ? 0 : state.step >= cfg.steps ? state.step : state.step + 1);
+  truncateLog(evalPath, state.step === 0 ? 0 : state.finished ? state.step : state.step + 1);
 
   const opt = new AdamW(model.parameterList(), {
     lr: cfg.optim.lr,
@@ -200,15 +217,16 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
     for (const old of all.slice(0, Math.max(0, all.length - cfg.checkpoint.keep))) rmSync(old.path, { recursive: true, force: true });
   };
 
-  for (let step = state.step; step < cfg.steps; step++) {
+  for (let step = state.step; step < cfg.steps && !state.finished; step++) {
     if (hooks.shouldStop?.()) {
       await saveAt(step);
       throw new InterruptedError(`interrupted before step ${step}; checkpoint saved in ${cfg.runDir}. Resume with the same command.`);
     }
     const t0 = performance.now();
-    const phase = phaseOf(cfg, step);
-    if (cfg.method === 'sft-rlvr' && step === cfg.sftSteps) {
+    const phase = phaseOf(cfg, step, state);
+    if (cfg.method === 'sft-rlvr' && phase === 'rlvr' && state.stage === 'sft') {
       // The two-stage baseline's stage boundary: keep the SFT model like a separate run would.
+      state.stage = 'rl';
       await saveModel(join(cfg.runDir, 'sft-stage'), model, { dtype: cfg.checkpoint.dtype });
       say(`SFT stage done at step ${step}; continuing with RLVR from it`);
     }
@@ -285,7 +303,9 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
     };
     appendFileSync(metricsPath, `${JSON.stringify(log)}\n`);
     hooks.onStep?.(log, cfg.steps);
-    const last = step + 1 === cfg.steps;
+    if (budgetSpent(cfg, state)) state.finished = true;
+    const last = step + 1 === cfg.steps || state.finished;
+    if (last) state.finished = true;
     if (cfg.eval.every > 0 && (step + 1) % cfg.eval.every === 0 && !last) {
       const ev = runEval(model, cfg, sets, step + 1);
       appendFileSync(evalPath, `${JSON.stringify(ev)}\n`);
@@ -295,7 +315,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
     hooks.afterStep?.(step);
   }
   let finalEval: EvalLog | null = null;
-  if (state.step >= cfg.steps) {
+  if (state.finished) {
     finalEval = runEval(model, cfg, sets, state.step);
     appendFileSync(evalPath, `${JSON.stringify(finalEval)}\n`);
     hooks.onEval?.(finalEval);

@@ -177,8 +177,6 @@ export function updatePolicy(
     loss: 0, clipFraction: 0, approxKl: 0, entropy: NaN, kl: 0, labelNll: NaN, gradNorm: 0,
     gradNormRl: 0, gradNormSft: 0, clipScale: 1, skipped: false, forwardTokens: 0, backwardTokens: 0,
   };
-  const rolloutTokens = lengths.slice(0, rolloutCount).reduce((a, b) => a + b, 0);
-  const labelTokens = lengths.slice(rolloutCount).reduce((a, b) => a + b, 0);
 
   for (let epoch = 0; epoch < o.epochs; epoch++) {
     opt.zeroGrad();
@@ -189,6 +187,8 @@ export function updatePolicy(
     let entropySum = 0;
     let klSum = 0;
     let labelNllSum = 0;
+    let labelTokensRun = 0;
+    let rolloutTokensRun = 0;
     let rlSnapshot: Float32Array[] | null = null;
     // Members whose gradient is identically zero (advantage 0, no KL or entropy term) are not
     // run at all: their weights still count in the batch normalisation above.
@@ -245,7 +245,10 @@ export function updatePolicy(
         }
         let o2 = 0;
         for (const m of mb) {
-          if (m.kind === 'label') for (let t = 0; t < m.response.length; t++) labelNllSum -= lp[o2 + t]!;
+          if (m.kind === 'label') {
+            for (let t = 0; t < m.response.length; t++) labelNllSum -= lp[o2 + t]!;
+            labelTokensRun += m.response.length;
+          } else rolloutTokensRun += m.response.length;
           o2 += m.response.length;
         }
         let root = weightedSum(logp, unpackResponses(g, batch));
@@ -280,9 +283,10 @@ export function updatePolicy(
     d.skipped = report.skipped;
     d.clipFraction = counted ? clipped / counted : 0;
     d.approxKl = counted ? approxKlSum / counted : 0;
-    d.entropy = rolloutTokens ? entropySum / rolloutTokens : NaN;
-    d.kl = refLogp ? klSum / Math.max(1, rolloutTokens + labelTokens) : 0;
-    d.labelNll = labelTokens ? labelNllSum / labelTokens : NaN;
+    // Averages over the tokens actually run (zero-advantage members are skipped).
+    d.entropy = rolloutTokensRun ? entropySum / rolloutTokensRun : NaN;
+    d.kl = refLogp ? klSum / Math.max(1, rolloutTokensRun + labelTokensRun) : 0;
+    d.labelNll = labelTokensRun ? labelNllSum / labelTokensRun : NaN;
     if (report.skipped || !Number.isFinite(loss)) {
       d.skipped = true;
       break;

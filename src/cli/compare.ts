@@ -1,0 +1,66 @@
+/** `visurf compare`: every paradigm from one base under one budget, evaluated on the suite. */
+import type { Command } from 'commander';
+import { applyOverrides, readConfigFile } from '../train/config.js';
+import { compare, costTable, parseCompareConfig, resultsTable, type CompareResults } from '../eval/compare.js';
+import type { StepLog } from '../train/trainer.js';
+import { progress } from './progress.js';
+import { table } from './tables.js';
+import { stepLine } from './train.js';
+
+export interface CompareCliOptions {
+  config?: string;
+  set: string[];
+  out?: string;
+  base?: string;
+  ablations?: boolean;
+  seeds?: string;
+}
+
+export function printResults(r: CompareResults, out: string): void {
+  const t = resultsTable(r);
+  const c = costTable(r);
+  process.stdout.write(`\nResults (%; gIoU for grounding tasks, accuracy otherwise)\n${table(t.headers, t.rows)}\n`);
+  process.stdout.write(`\nTraining cost\n${table(c.headers, c.rows)}\n`);
+  process.stdout.write(`\nresults: ${out}/results.json, ${out}/results.md\n`);
+}
+
+export async function runCompare(raw: Record<string, unknown>, source: string, command: string): Promise<{ results: CompareResults; out: string }> {
+  const cfg = parseCompareConfig(raw, source);
+  const results = await compare(cfg, command, {
+    onMessage: (m) => process.stderr.write(`visurf: ${m}\n`),
+    trainHooks: (name) => {
+      let bar: ReturnType<typeof progress> | null = null;
+      return {
+        onStep: (l: StepLog, total: number) => {
+          bar ??= progress(name.padEnd(12), total);
+          bar.update(l.step + 1, stepLine(l));
+          if (l.step + 1 >= total) bar.stop();
+        },
+        onMessage: (m: string) => process.stderr.write(`visurf: ${name}: ${m}\n`),
+      };
+    },
+  });
+  return { results, out: cfg.out };
+}
+
+export function registerCompare(program: Command): void {
+  program
+    .command('compare')
+    .description('train base → SFT, RLVR, SFT→RLVR, ViSurf (and ablations) under one budget; evaluate all on every task; write results.json/.md')
+    .option('--config <file>', 'compare config (YAML/JSON; see configs/compare-demo.yaml)')
+    .option('--set <key=value>', 'override a key, e.g. --set train.budgetTokens=2000000 (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--out <dir>', 'output directory')
+    .option('--base <dir>', 'base model checkpoint directory')
+    .option('--ablations', 'also run ViSurf without each reward control')
+    .option('--seeds <list>', 'comma-separated seeds, e.g. 0,1,2')
+    .action(async (opts: CompareCliOptions) => {
+      const sets = [...opts.set];
+      if (opts.out) sets.push(`out=${opts.out}`);
+      if (opts.base) sets.push(`base=${opts.base}`);
+      if (opts.ablations) sets.push('ablations=true');
+      if (opts.seeds) sets.push(`seeds=[${opts.seeds}]`);
+      const raw = applyOverrides(opts.config ? readConfigFile(opts.config) : {}, sets);
+      const { results, out } = await runCompare(raw, opts.config ?? 'compare', `visurf ${process.argv.slice(2).join(' ')}`);
+      printResults(results, out);
+    });
+}

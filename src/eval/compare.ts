@@ -1,0 +1,295 @@
+/**
+ * `visurf compare`: from one base model and under one compute budget, train every paradigm,
+ * evaluate each on every task of the suite plus the forgetting set, and write the paper-shaped
+ * tables (Table 1: methods x tasks; Table 6: training cost) as results.json and results.md.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { z } from 'zod';
+import { setMatmulDtype } from '../engine/index.js';
+import { latestCheckpoint, loadModel, type VisionLanguageModel } from '../model/index.js';
+import { TASKS, isTaskName, type Sample, type TaskName, type TaskOptions } from '../tasks/index.js';
+import { ConfigError, parseTrainConfig, type Method, type TrainConfig } from '../train/config.js';
+import { evalSamples } from '../train/data.js';
+import { train, type EvalLog, type TrainHooks } from '../train/trainer.js';
+import { evaluateTask, type TaskEval } from './evaluate.js';
+import { passAtK } from './pass-at-k.js';
+
+export const CompareConfigSchema = z
+  .object({
+    /** the base model: a checkpoint directory */
+    base: z.string().min(1),
+    /** output directory (results.json, results.md, runs/<method>) */
+    out: z.string().min(1).default('runs/compare'),
+    methods: z.array(z.enum(['sft', 'rlvr', 'sft-rlvr', 'visurf'])).min(1).default(['sft', 'rlvr', 'sft-rlvr', 'visurf']),
+    /** also run ViSurf without each reward control */
+    ablations: z.boolean().default(false),
+    seeds: z.array(z.number().int()).min(1).default([0]),
+    /** tasks evaluated (default: the training tasks) */
+    evalTasks: z.array(z.string()).default([]),
+    /** general tasks from pre-training, evaluated to measure forgetting */
+    forgetting: z.array(z.string()).default(['caption', 'colorqa', 'shapeqa']),
+    evalSize: z.number().int().positive().default(64),
+    passAtK: z
+      .object({ n: z.number().int().positive().default(8), ks: z.array(z.number().int().positive()).default([1, 2, 4, 8]), tasks: z.array(z.string()).default([]), size: z.number().int().positive().default(32) })
+      .strict()
+      .default({ n: 8, ks: [1, 2, 4, 8], tasks: [], size: 32 }),
+    /** training settings shared by every method (any TrainConfig key) */
+    train: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+export type CompareConfig = z.infer<typeof CompareConfigSchema>;
+
+export interface MethodResult {
+  name: string;
+  method: Method;
+  seed: number;
+  runDir: string;
+  eval: EvalLog;
+  passAtK?: Record<string, Record<string, number>>;
+  cost: { seconds: number; generatedTokens: number; trainedTokens: number; peakRssMb: number; steps: number };
+}
+
+export interface CompareResults {
+  version: 1;
+  createdAt: string;
+  command: string;
+  base: { path: string; eval: EvalLog; passAtK?: Record<string, Record<string, number>> };
+  methods: MethodResult[];
+  seeds: number[];
+}
+
+interface Variant {
+  name: string;
+  method: Method;
+  controls?: Partial<TrainConfig['controls']>;
+}
+
+export function variants(c: CompareConfig): Variant[] {
+  const out: Variant[] = c.methods.map((m) => ({ name: m, method: m }));
+  if (c.ablations) {
+    out.push(
+      { name: 'visurf-no-align', method: 'visurf', controls: { align: false } },
+      { name: 'visurf-no-think-elim', method: 'visurf', controls: { eliminateThinking: false } },
+      { name: 'visurf-no-smooth', method: 'visurf', controls: { smooth: false } },
+    );
+  }
+  return out;
+}
+
+export function parseCompareConfig(raw: unknown, source: string): CompareConfig {
+  const r = CompareConfigSchema.safeParse(raw ?? {});
+  if (!r.success) {
+    throw new ConfigError(r.error.issues.map((i) => `${source}: ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n'));
+  }
+  for (const t of [...r.data.evalTasks, ...r.data.forgetting, ...r.data.passAtK.tasks]) {
+    if (!isTaskName(t)) throw new ConfigError(`${source}: unknown task "${t}"`);
+  }
+  return r.data;
+}
+
+function trainConfigFor(c: CompareConfig, v: Variant, seed: number, source: string): TrainConfig {
+  const shared = c.train as Record<string, unknown>;
+  const model = { ...((shared.model as object | undefined) ?? {}), init: c.base };
+  const controls = { ...((shared.controls as object | undefined) ?? {}), ...v.controls };
+  return parseTrainConfig(
+    { ...shared, method: v.method, seed, model, controls, runDir: join(c.out, 'runs', runName(v, seed, c)) },
+    `${source}: train`,
+  );
+}
+
+function runName(v: Variant, seed: number, c: CompareConfig): string {
+  return c.seeds.length > 1 ? `${v.name}-s${seed}` : v.name;
+}
+
+/** The evaluation sets: training tasks with the training task options, forgetting tasks plain. */
+function evalSets(c: CompareConfig, tc: TrainConfig, size: number, imageSize: number): Map<TaskName, Sample[]> {
+  const tasks = (c.evalTasks.length ? c.evalTasks : tc.data.tasks) as TaskName[];
+  const sets = new Map<TaskName, Sample[]>();
+  for (const t of tasks) {
+    const opts = { ...(tc.data.taskOptions as TaskOptions), ...(tc.data.perTaskOptions[t] as TaskOptions | undefined), width: imageSize, height: imageSize };
+    sets.set(t, evalSamples(t, size, opts));
+  }
+  for (const t of c.forgetting as TaskName[]) if (!sets.has(t)) sets.set(t, evalSamples(t, size, { width: imageSize, height: imageSize }));
+  return sets;
+}
+
+function evaluateAll(model: VisionLanguageModel, sets: Map<TaskName, Sample[]>, tc: TrainConfig, step: number): EvalLog {
+  const maxNewTokens = tc.rollout.maxNewTokens > 0 ? Math.min(tc.rollout.maxNewTokens, model.config.maxResponseTokens) : model.config.maxResponseTokens;
+  return {
+    step,
+    tasks: [...sets].map(([task, samples]) =>
+      evaluateTask(model, task, samples, { template: tc.data.template, noThink: tc.noThink, referenceSize: tc.reward.referenceSize, maxNewTokens }),
+    ),
+  };
+}
+
+function passAtKAll(model: VisionLanguageModel, c: CompareConfig, tc: TrainConfig, imageSize: number): Record<string, Record<string, number>> | undefined {
+  if (c.passAtK.tasks.length === 0) return undefined;
+  const out: Record<string, Record<string, number>> = {};
+  for (const t of c.passAtK.tasks as TaskName[]) {
+    const opts = { ...(tc.data.taskOptions as TaskOptions), ...(tc.data.perTaskOptions[t] as TaskOptions | undefined), width: imageSize, height: imageSize };
+    out[t] = passAtK(model, evalSamples(t, c.passAtK.size, opts), {
+      n: c.passAtK.n, ks: c.passAtK.ks, template: tc.data.template, noThink: tc.noThink, referenceSize: tc.reward.referenceSize,
+      maxNewTokens: model.config.maxResponseTokens, seed: 7,
+    });
+  }
+  return out;
+}
+
+function peakRss(runDir: string): number {
+  const path = join(runDir, 'metrics.jsonl');
+  if (!existsSync(path)) return 0;
+  let peak = 0;
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      peak = Math.max(peak, (JSON.parse(line) as { peakRssMb?: number }).peakRssMb ?? 0);
+    } catch {
+      /* a torn line from a crash: ignore */
+    }
+  }
+  return peak;
+}
+
+export interface CompareHooks {
+  onMessage?: (text: string) => void;
+  trainHooks?: (name: string) => TrainHooks;
+}
+
+/** Run (or resume: finished runs are reused) the comparison. */
+export async function compare(c: CompareConfig, command: string, hooks: CompareHooks = {}): Promise<CompareResults> {
+  const say = hooks.onMessage ?? (() => {});
+  mkdirSync(c.out, { recursive: true });
+  const base = await loadModel(c.base);
+  const refCfg = trainConfigFor(c, { name: 'base', method: 'visurf' }, c.seeds[0]!, 'compare');
+  setMatmulDtype(refCfg.model.precision);
+  const imageSize = base.model.config.image.size;
+  const sets = evalSets(c, refCfg, c.evalSize, imageSize);
+  say(`evaluating the base model ${c.base} on ${[...sets.keys()].join(', ')}`);
+  const results: CompareResults = {
+    version: 1,
+    createdAt: new Date().toISOString(),
+    command,
+    base: { path: c.base, eval: evaluateAll(base.model, sets, refCfg, 0) },
+    methods: [],
+    seeds: c.seeds,
+  };
+  const basePass = passAtKAll(base.model, c, refCfg, imageSize);
+  if (basePass) results.base.passAtK = basePass;
+  for (const seed of c.seeds) {
+    for (const v of variants(c)) {
+      const tc = trainConfigFor(c, v, seed, 'compare');
+      const name = runName(v, seed, c);
+      say(`${name}: training (${tc.budgetTokens > 0 ? `budget ${tc.budgetTokens} tokens` : `${tc.steps} steps`})`);
+      const r = await train(tc, hooks.trainHooks?.(name) ?? {});
+      const latest = await latestCheckpoint(tc.runDir);
+      if (!latest) throw new Error(`${name}: no checkpoint in ${tc.runDir} after training`);
+      const trained = (await loadModel(latest.path)).model;
+      const entry: MethodResult = {
+        name,
+        method: v.method,
+        seed,
+        runDir: relative(c.out, tc.runDir),
+        eval: evaluateAll(trained, sets, tc, r.state.step),
+        cost: {
+          seconds: r.state.totalSeconds,
+          generatedTokens: r.state.totalGeneratedTokens,
+          trainedTokens: r.state.totalTrainedTokens,
+          peakRssMb: peakRss(tc.runDir),
+          steps: r.state.step,
+        },
+      };
+      const pk = passAtKAll(trained, c, tc, imageSize);
+      if (pk) entry.passAtK = pk;
+      results.methods.push(entry);
+      writeFileSync(join(c.out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    }
+  }
+  writeFileSync(join(c.out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(c.out, 'results.md'), resultsMarkdown(results));
+  return results;
+}
+
+/** The headline metric of a task (the paper's choice per benchmark). */
+export function mainMetric(t: TaskEval): { name: string; value: number | null | undefined } {
+  if (TASKS[t.task].answerKind === 'objects') return { name: 'gIoU', value: t.gIoU };
+  return { name: 'acc', value: t.accuracy };
+}
+
+const fmt = (v: number | null | undefined) => (v === undefined || v === null || Number.isNaN(v) ? '–' : (100 * v).toFixed(1));
+
+/** Rows = base + methods (mean over seeds), columns = tasks (main metric; N-Acc and AUC extra). */
+export function resultsTable(r: CompareResults): { headers: string[]; rows: string[][] } {
+  const tasks = r.base.eval.tasks;
+  const headers = ['method'];
+  for (const t of tasks) {
+    headers.push(`${t.task} ${mainMetric(t).name}`);
+    if (t.nAcc !== undefined && t.nAcc !== null) headers.push(`${t.task} N-Acc`);
+    if (t.auc !== undefined && t.auc !== null) headers.push(`${t.task} AUC`);
+  }
+  const row = (name: string, evals: EvalLog[]): string[] => {
+    const cells = [name];
+    tasks.forEach((t, i) => {
+      const pick = (f: (e: TaskEval) => number | null | undefined) => {
+        const vals = evals.map((e) => f(e.tasks[i]!)).filter((v): v is number => typeof v === 'number' && !Number.isNaN(v));
+        if (!vals.length) return '–';
+        const m = vals.reduce((a, b) => a + b, 0) / vals.length;
+        if (vals.length === 1) return fmt(m);
+        const sd = Math.sqrt(vals.reduce((a, b) => a + (b - m) ** 2, 0) / (vals.length - 1));
+        return `${fmt(m)} ± ${(100 * sd).toFixed(1)}`;
+      };
+      cells.push(pick((e) => mainMetric(e).value));
+      if (t.nAcc !== undefined && t.nAcc !== null) cells.push(pick((e) => e.nAcc));
+      if (t.auc !== undefined && t.auc !== null) cells.push(pick((e) => e.auc));
+    });
+    return cells;
+  };
+  const rows = [row('base', [r.base.eval])];
+  const byVariant = new Map<string, EvalLog[]>();
+  for (const m of r.methods) {
+    const key = m.name.replace(/-s\d+$/, '');
+    byVariant.set(key, [...(byVariant.get(key) ?? []), m.eval]);
+  }
+  for (const [name, evals] of byVariant) rows.push(row(name, evals));
+  return { headers, rows };
+}
+
+export function costTable(r: CompareResults): { headers: string[]; rows: string[][] } {
+  return {
+    headers: ['method', 'seed', 'steps', 'wall time (s)', 'generated tokens', 'trained tokens', 'peak RSS (MB)'],
+    rows: r.methods.map((m) => [m.name, String(m.seed), String(m.cost.steps), m.cost.seconds.toFixed(0), String(m.cost.generatedTokens), String(m.cost.trainedTokens), String(m.cost.peakRssMb)]),
+  };
+}
+
+function markdownTable(t: { headers: string[]; rows: string[][] }): string {
+  return [`| ${t.headers.join(' | ')} |`, `| ${t.headers.map(() => '---').join(' | ')} |`, ...t.rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+export function resultsMarkdown(r: CompareResults): string {
+  const lines = [
+    '# visurf compare',
+    '',
+    `Command: \`${r.command}\``,
+    `Created: ${r.createdAt}; base: \`${r.base.path}\`; seeds: ${r.seeds.join(', ')}`,
+    '',
+    '## Results (Table 1 shape; % — gIoU for grounding tasks, accuracy otherwise)',
+    '',
+    markdownTable(resultsTable(r)),
+    '',
+    '## Training cost (Table 6 shape)',
+    '',
+    markdownTable(costTable(r)),
+    '',
+  ];
+  if (r.base.passAtK) {
+    lines.push('## pass@k (%)', '');
+    const ks = Object.keys(Object.values(r.base.passAtK)[0] ?? {});
+    const rows: string[][] = [];
+    for (const [task, v] of Object.entries(r.base.passAtK)) rows.push(['base', task, ...ks.map((k) => fmt(v[k]))]);
+    for (const m of r.methods) for (const [task, v] of Object.entries(m.passAtK ?? {})) rows.push([m.name, task, ...ks.map((k) => fmt(v[k]))]);
+    lines.push(markdownTable({ headers: ['model', 'task', ...ks.map((k) => `pass@${k}`)], rows }), '');
+  }
+  return lines.join('\n');
+}
