@@ -3,17 +3,12 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { addonPath, type NativeAddon } from '../src/engine/kernels/native.js';
+import { Rng } from '../src/engine/random.js';
 
-/** mulberry32: a tiny seeded PRNG so every test input is reproducible. */
+/** A seeded uniform [0, 1) stream so every test input is reproducible. */
 export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 /** n uniform values in [-scale, scale). */

@@ -21,6 +21,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { addonPath } from '../../src/engine/kernels/native.js';
+import { rng } from '../helpers.js';
 import { referenceKernels } from '../../src/engine/kernels/reference.js';
 import { roundBf16 } from '../../src/engine/kernels/reference/linalg.js';
 import type { PointwiseKernels } from '../../src/engine/kernels/reference/pointwise.js';
@@ -32,17 +33,6 @@ const RTOL = 1e-5;
 
 // ------------------------------------------------------------------------------------ helpers
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 // Fixed seed so failures reproduce; VISURF_TEST_SEED=n tries another draw.
 const rand = rng(Number(process.env.VISURF_TEST_SEED ?? 12345));
 function randn(): number {

@@ -22,6 +22,7 @@ import {
   withMatmulDtype,
   type MatmulDtype,
 } from '../../src/engine/index.js';
+import type { BlockParams } from '../../src/model/vlm.js';
 import { randArray, rng } from '../helpers.js';
 
 const VOCAB = 12; // digits 0-9, SEP = 10, BOS = 11
@@ -30,21 +31,12 @@ const BOS = 11;
 const N = 6; // digits to copy
 const T = 2 * N + 2; // BOS x SEP x
 
-interface Block {
-  norm1: Tensor;
-  qkv: Tensor;
-  out: Tensor;
-  norm2: Tensor;
-  w13: Tensor;
-  w2: Tensor;
-}
-
 function makeModel(d: number, hidden: number, layers: number, seed: number) {
   let s = seed;
   const w = (shape: number[], fanIn: number) =>
     Tensor.param(randArray(shape[0]! * shape[1]!, s++, Math.sqrt(3 / fanIn)), shape);
   const ones = (n: number) => Tensor.param(new Float32Array(n).fill(1), [n]);
-  const blocks: Block[] = [];
+  const blocks: BlockParams[] = [];
   for (let l = 0; l < layers; l++) {
     blocks.push({
       norm1: ones(d),
