@@ -47,6 +47,9 @@ export interface StepLog extends Partial<StepStats>, UpdateDiagnostics {
   phase: Phase;
   lr: number;
   generatedTokens: number;
+  /** wall time of sampling + scoring the rollouts, and of the policy update */
+  rolloutSeconds: number;
+  updateSeconds: number;
   /** cumulative counters since the run began */
   totalGeneratedTokens: number;
   totalTrainedTokens: number;
@@ -236,6 +239,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
     let members;
     let stats: StepStats | undefined;
     let generated = 0;
+    const tRollout = performance.now();
     if (phase === 'sft') {
       members = sftMembers(items, cfg.noThink);
     } else {
@@ -264,6 +268,8 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
       members = built.members;
       stats = built.stats;
     }
+    const rolloutSeconds = (performance.now() - tRollout) / 1000;
+    const tUpdate = performance.now();
     const lr = warmupCosineLr(step, { baseLr: cfg.optim.lr, warmupSteps: cfg.optim.warmupSteps, totalSteps: cfg.steps, minLrRatio: cfg.optim.minLrRatio });
     const diag = updatePolicy(model, opt, images, members, {
       loss: phase === 'sft' ? 'nll' : 'policy',
@@ -279,6 +285,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
       lr,
       arena,
     }, refModel);
+    const updateSeconds = (performance.now() - tUpdate) / 1000;
     if (diag.skipped) {
       state.nonFiniteStreak++;
       say(`step ${step}: non-finite loss or gradient (grad norm ${diag.gradNorm}); update skipped`);
@@ -297,7 +304,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
     state.totalTrainedTokens += diag.backwardTokens;
     state.totalSeconds += seconds;
     const log: StepLog = {
-      step, phase, lr, ...stats, ...diag, generatedTokens: generated,
+      step, phase, lr, ...stats, ...diag, generatedTokens: generated, rolloutSeconds, updateSeconds,
       totalGeneratedTokens: state.totalGeneratedTokens, totalTrainedTokens: state.totalTrainedTokens,
       seconds, totalSeconds: state.totalSeconds, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     };
