@@ -40,6 +40,8 @@ import {
   type StepStats,
 } from './paradigms.js';
 import { updatePolicy, type UpdateDiagnostics } from './update.js';
+import { checkResources } from './resources.js';
+import { armTestFault } from './guard.js';
 
 /** Everything logged for one step (one line of metrics.jsonl). */
 export interface StepLog extends Partial<StepStats>, UpdateDiagnostics {
@@ -173,6 +175,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
     model = await initialModel(cfg);
     writeFileAtomicSync(join(cfg.runDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
   }
+  checkResources(cfg, model.config); // refuse configs that cannot fit in memory, before any step
   // Drop log lines written after the checkpoint we resume from (they will be written again).
   truncateLog(metricsPath, state.step);
   truncateLog(evalPath, state.step === 0 ? 0 : state.step >= cfg.steps ? state.step : state.step + 1);
@@ -247,6 +250,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
       stats = built.stats;
     }
     const lr = warmupCosineLr(step, { baseLr: cfg.optim.lr, warmupSteps: cfg.optim.warmupSteps, totalSteps: cfg.steps, minLrRatio: cfg.optim.minLrRatio });
+    armTestFault(step, opt); // no-op unless VISURF_TEST_INJECT_NAN names this step (tests)
     const diag = updatePolicy(model, opt, images, members, {
       loss: phase === 'sft' ? 'nll' : 'policy',
       epochs: phase === 'sft' ? 1 : cfg.ppoEpochs,
