@@ -17,6 +17,7 @@ rawAddon()?.setThreads(1);
 const CHILD_ENV = { OMP_NUM_THREADS: '1' };
 
 export const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+export const CRASH_PRELOAD = fileURLToPath(new URL('./crash-preload.js', import.meta.url));
 
 /** `--set` flags of the tiny deterministic run every crash test uses. */
 export function tinySets(steps: number, extra: string[] = []): string[] {
@@ -89,8 +90,8 @@ export interface Child {
 }
 
 /** `visurf train` as a child process whose output is watched. */
-export function spawnTrain(args: string[], env: Record<string, string> = {}): Child {
-  const child = spawn(process.execPath, [MAIN, 'train', ...args], {
+export function spawnTrain(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Child {
+  const child = spawn(process.execPath, [...nodeArgs, MAIN, 'train', ...args], {
     env: { ...process.env, ...CHILD_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
