@@ -2,7 +2,7 @@
  * Where prompts come from: the procedural task suite (sample i of a split is a pure function of
  * the seed and i, so a resumed run sees exactly the same data), or a dataset file.
  */
-import { readDataset } from '../data/index.js';
+import { readTrainingDataset } from './guard.js';
 import { generateSample, isTaskName, type Sample, type TaskName, type TaskOptions } from '../tasks/index.js';
 import { BOS, encode, renderPrompt } from '../model/index.js';
 import { ConfigError, type TrainConfig } from './config.js';
@@ -38,7 +38,7 @@ export function evalSamples(task: TaskName, n: number, options: TaskOptions = {}
 
 /** Training samples from a dataset file, cycled. */
 export async function datasetTrainSource(path: string, skipBad: boolean, size: { width: number; height: number }): Promise<SampleSource> {
-  const r = await readDataset(path, { skipBad, resize: size });
+  const r = await readTrainingDataset(path, { skipBad, resize: size }); // guard.ts: + solution checks
   if (r.samples.length === 0) {
     throw new ConfigError(`${path}: no usable rows (${r.rows} read, ${r.bad} bad)`);
   }

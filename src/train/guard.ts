@@ -11,6 +11,8 @@
  * This is documented in docs/RELIABILITY.md; it is not a user-facing knob.
  */
 import type { AdamW } from '../engine/index.js';
+import { DatasetError, readDataset, resizeSample, type ReadResult, type RowError } from '../data/index.js';
+import { referenceResponse, rewardForSample, type Sample } from '../tasks/index.js';
 
 export const INJECT_NAN_ENV = 'VISURF_TEST_INJECT_NAN';
 
@@ -44,4 +46,45 @@ export function armTestFault(step: number, opt: AdamW, env: NodeJS.ProcessEnv = 
     return original.call(opt, lr);
   };
   return true;
+}
+
+/**
+ * Read a training dataset and check, before training starts, that every row is usable: on top of
+ * readDataset's per-row checks (columns, types, image decoding, objects JSON), each sample's own
+ * label must be scorable by its task's reward — a solution that does not parse (invalid JSON, no
+ * boxes, not a number) is reported as field "solution" instead of silently training on a reward
+ * that can never be earned. Without skipBad the first bad row (lowest row number) is thrown as a
+ * DatasetError naming file, row and field, with the total count of bad rows; with skipBad bad rows
+ * are dropped and counted in `bad` / `errors`.
+ */
+export async function readTrainingDataset(
+  path: string,
+  opts: { skipBad: boolean; resize?: { width: number; height: number } },
+): Promise<ReadResult> {
+  // Checked before resizing: resizing rebuilds the solution from the parsed objects, which would
+  // turn an unparseable solution into a valid-looking "no object" label.
+  const r = await readDataset(path, { skipBad: true });
+  // readDataset yields one sample per good row, in row order: recover each sample's row number.
+  const badRows = new Set(r.errors.map((e) => e.row));
+  const rowOf: number[] = [];
+  for (let i = 0; i < r.rows; i++) if (!badRows.has(i)) rowOf.push(i);
+  const errors: RowError[] = [...r.errors];
+  const samples: Sample[] = [];
+  r.samples.forEach((s, k) => {
+    const self = rewardForSample(s, referenceResponse(s), { referenceSize: s.image.width, thinking: false });
+    if (self.error !== undefined) errors.push({ file: path, row: rowOf[k] ?? -1, field: 'solution', message: self.error });
+    else samples.push(s);
+  });
+  if (opts.resize) {
+    for (let i = 0; i < samples.length; i++) samples[i] = await resizeSample(samples[i]!, opts.resize.width, opts.resize.height);
+  }
+  errors.sort((a, b) => a.row - b.row);
+  if (!opts.skipBad && errors.length > 0) {
+    const first = errors[0]!;
+    throw new DatasetError({
+      ...first,
+      message: `${first.message} (${errors.length} bad row(s) of ${r.rows}; data.skipBadRows=true skips and counts them)`,
+    });
+  }
+  return { ...r, samples, bad: errors.length, errors };
 }
