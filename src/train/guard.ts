@@ -10,7 +10,7 @@
  *
  * This is documented in docs/RELIABILITY.md; it is not a user-facing knob.
  */
-import type { AdamW } from '../engine/index.js';
+import type { AdamW, BufferArena } from '../engine/index.js';
 import { DatasetError, readDataset, resizeSample, type ReadResult, type RowError } from '../data/index.js';
 import { referenceResponse, rewardForSample, type Sample } from '../tasks/index.js';
 
@@ -87,4 +87,18 @@ export async function readTrainingDataset(
     });
   }
   return { ...r, samples, bad: errors.length, errors };
+}
+
+/**
+ * Bound the buffer arena between steps. The arena keeps every buffer size it has seen for reuse,
+ * and a step's sizes depend on its sequence lengths, so over a run it accumulates one working
+ * set per distinct length: measured on the tiny model (16 prompts × 8 rollouts) peak RSS went
+ * 301 → 787 MB in 8 steps. When the arena holds more than `limit` bytes (the estimated working
+ * set of one update, resources.ts `arenaRetained`) its free buffers are dropped; the next step
+ * allocates afresh. Call only between steps (nothing from the arena is in use then).
+ */
+export function trimArena(arena: BufferArena, limit: number): boolean {
+  if (arena.bytes <= limit) return false;
+  arena.clear();
+  return true;
 }

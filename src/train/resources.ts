@@ -14,7 +14,9 @@
  * - update: one micro-batch of sequences with every layer's activations kept for backward
  *   (≈ T·(13·width + 3·hidden) + H·T² floats per layer and sequence), the same again for their
  *   gradients, the logits / log-softmax over the vocabulary, and the vision encoder over the
- *   step's images.
+ *   step's images; plus the larger of what the buffer arena may keep between steps (buffers of
+ *   other sequence lengths, capped at one working set by guard.ts trimArena) and the not yet
+ *   collected garbage of the step's earlier micro-batches.
  * The estimate is deliberately on the high side (see docs/RELIABILITY.md for how it compares with
  * measured peak RSS). It is a check, not an allocator.
  */
@@ -45,6 +47,8 @@ export interface MemoryEstimate {
   kvCache: number;
   /** one update micro-batch: activations and their gradients */
   update: number;
+  /** what the buffer arena may keep between steps (the trimArena limit) */
+  arenaRetained: number;
   /** evaluation generation (greedy, eval.size sequences per task) */
   evaluation: number;
   /** sequences in the largest forward/backward micro-batch */
@@ -54,7 +58,8 @@ export interface MemoryEstimate {
   peakPhase: 'generation' | 'update' | 'evaluation';
 }
 
-function parameterCount(c: ModelConfig): number {
+/** Parameter count of a model config (the same as VisionLanguageModel.parameterCount()). */
+export function modelParameterCount(c: ModelConfig): number {
   const block = (w: number, h: number) => 2 * w + 3 * w * w + w * w + 2 * h * w + w * h;
   const patchDim = c.image.patch * c.image.patch * 3;
   return (
@@ -80,7 +85,7 @@ function hasRollouts(cfg: TrainConfig): boolean {
 /** Peak-memory estimate of a training config on a model (see the module comment). */
 export function estimateMemory(cfg: TrainConfig, model: ModelConfig): MemoryEstimate {
   const c = model;
-  const P = parameterCount(c);
+  const P = modelParameterCount(c);
   const nImg = imageTokens(c);
   const W = c.decoder.width;
   const maxNew = cfg.rollout.maxNewTokens > 0 ? Math.min(cfg.rollout.maxNewTokens, c.maxResponseTokens) : c.maxResponseTokens;
@@ -120,7 +125,14 @@ export function estimateMemory(cfg: TrainConfig, model: ModelConfig): MemoryEsti
   const update = 2 * (micro * perSeq + prompts * visionPerImage) * F32; // ×2: gradients of every kept activation
 
   const evaluation = genOf(cfg.eval.size).total;
-  const phases = { generation: gen.total, update, evaluation } as const;
+  // On top of the live micro-batch: the buffer arena may keep up to one more working set of other
+  // sizes between steps (guard.ts trimArena caps it at `update`), and the garbage of the step's
+  // earlier micro-batches (buffers too small to pool) may not have been collected yet. Whichever
+  // is larger.
+  const chunks = (n: number) => (n === 0 ? 0 : cfg.microBatch > 0 ? Math.ceil(n / cfg.microBatch) : 1);
+  const stepAllocation = 2 * ((rollouts + labels) * perSeq + (chunks(rollouts) + chunks(labels)) * prompts * visionPerImage) * F32;
+  const arenaRetained = update;
+  const phases = { generation: gen.total, update: update + Math.max(arenaRetained, stepAllocation - update), evaluation } as const;
   const peakPhase = (Object.keys(phases) as (keyof typeof phases)[]).reduce((a, b) => (phases[b] > phases[a] ? b : a));
   return {
     total: BASELINE_BYTES + resident + phases[peakPhase],
@@ -129,6 +141,7 @@ export function estimateMemory(cfg: TrainConfig, model: ModelConfig): MemoryEsti
     generation: gen.total,
     kvCache: gen.kv,
     update,
+    arenaRetained,
     evaluation,
     microBatchSequences: micro,
     rolloutSequences,
@@ -193,17 +206,9 @@ const gib = (b: number) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `
 export function suggestFit(cfg: TrainConfig, model: ModelConfig, budget: number): string {
   const fits = (c: TrainConfig) => estimateMemory(c, model).total <= budget;
   const current = estimateMemory(cfg, model).microBatchSequences;
-  // Largest micro-batch that fits (binary search: the estimate grows with it).
-  if (fits({ ...cfg, microBatch: 1 })) {
-    let lo = 1;
-    let hi = Math.max(1, current);
-    while (lo < hi) {
-      const mid = Math.ceil((lo + hi) / 2);
-      if (fits({ ...cfg, microBatch: mid })) lo = mid;
-      else hi = mid - 1;
-    }
-    return `--set microBatch=${lo}`;
-  }
+  // Largest micro-batch that fits. Not monotonic (smaller micro-batches re-run the vision encoder
+  // more often), so scan; the estimate is a closed form.
+  for (let m = current - 1; m >= 1; m--) if (fits({ ...cfg, microBatch: m })) return `--set microBatch=${m}`;
   const withMicro = (p: number): TrainConfig => ({ ...cfg, promptsPerStep: p, microBatch: Math.min(cfg.microBatch || 8, 8) });
   if (fits(withMicro(1))) {
     let lo = 1;

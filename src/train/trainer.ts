@@ -41,7 +41,7 @@ import {
 } from './paradigms.js';
 import { updatePolicy, type UpdateDiagnostics } from './update.js';
 import { checkResources } from './resources.js';
-import { armTestFault } from './guard.js';
+import { armTestFault, trimArena } from './guard.js';
 
 /** Everything logged for one step (one line of metrics.jsonl). */
 export interface StepLog extends Partial<StepStats>, UpdateDiagnostics {
@@ -175,7 +175,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
     model = await initialModel(cfg);
     writeFileAtomicSync(join(cfg.runDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
   }
-  checkResources(cfg, model.config); // refuse configs that cannot fit in memory, before any step
+  const memory = checkResources(cfg, model.config); // refuse configs that cannot fit in memory, before any step
   // Drop log lines written after the checkpoint we resume from (they will be written again).
   truncateLog(metricsPath, state.step);
   truncateLog(evalPath, state.step === 0 ? 0 : state.step >= cfg.steps ? state.step : state.step + 1);
@@ -265,6 +265,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
       lr,
       arena,
     }, refModel);
+    trimArena(arena, memory.arenaRetained); // the arena must not grow with every new sequence length
     if (diag.skipped) {
       state.nonFiniteStreak++;
       say(`step ${step}: non-finite loss or gradient (grad norm ${diag.gradNorm}); update skipped`);
