@@ -235,8 +235,8 @@ export function checkResources(cfg: TrainConfig, model: ModelConfig, env: NodeJS
   if (est.total <= budget) return est;
   const suggestion = suggestFit(cfg, model, budget);
   throw new ResourceError(
-    `not enough memory for this config: estimated peak ${gib(est.total)} ` +
-      `(${est.peakPhase}: generation ${gib(est.generation)} incl. KV cache ${gib(est.kvCache)} for ${est.rolloutSequences} rollouts, ` +
+    `not enough memory for this config: estimated peak ${gib(est.total)}, reached during the ${est.peakPhase} ` +
+      `(generation ${gib(est.generation)} incl. KV cache ${gib(est.kvCache)} for ${est.rolloutSequences} rollouts, ` +
       `update ${gib(est.update)} for micro-batches of ${est.microBatchSequences} sequences, ` +
       `parameters + optimizer ${gib(est.resident)}), but only ${gib(avail.bytes)} is available (${avail.source}; planning for ${Math.round(SAFETY_FRACTION * 100)}%). ` +
       `Try ${suggestion}. (${CHECK_ENV}=off skips this check.)`,

@@ -68,7 +68,7 @@ test('an absurd config (bench model, promptsPerStep=100000) is refused up front 
     const r = trainCli(['--method', 'visurf', '--run-dir', dir, '--set', 'model.init=bench', '--set', 'promptsPerStep=100000'], { [BUDGET_ENV]: '4096' });
     const ms = performance.now() - t0;
     assert.equal(r.status, 1, r.stderr);
-    const m = /visurf: not enough memory for this config: estimated peak ([\d.]+) (GiB|MiB) .*KV cache .* for 800000 rollouts.*only 4\.00 GiB is available \(VISURF_MEMORY_BUDGET_MB=4096.*Try --set promptsPerStep=(\d+) --set microBatch=(\d+)\./.exec(r.stderr);
+    const m = /visurf: not enough memory for this config: estimated peak ([\d.]+) (GiB|MiB), reached during the \w+ .*KV cache .* for 800000 rollouts.*only 4\.00 GiB is available \(VISURF_MEMORY_BUDGET_MB=4096.*Try --set promptsPerStep=(\d+) --set microBatch=(\d+)\./.exec(r.stderr);
     assert.ok(m, r.stderr);
     assert.ok(m[2] === 'GiB' && Number(m[1]) > 1000, 'the estimate is in the TiB range');
     assert.ok(!existsSync(join(dir, 'metrics.jsonl')) && !existsSync(join(dir, 'checkpoints')), 'nothing ran');
