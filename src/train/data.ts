@@ -37,8 +37,13 @@ export function evalSamples(task: TaskName, n: number, options: TaskOptions = {}
 }
 
 /** Training samples from a dataset file, cycled. */
-export async function datasetTrainSource(path: string, skipBad: boolean, size: { width: number; height: number }): Promise<SampleSource> {
-  const r = await readTrainingDataset(path, { skipBad, resize: size }); // guard.ts: + solution checks
+export async function datasetTrainSource(
+  path: string,
+  skipBad: boolean,
+  size: { width: number; height: number },
+  prompt?: { template: string; maxPromptTokens: number },
+): Promise<SampleSource> {
+  const r = await readTrainingDataset(path, { skipBad, resize: size, ...(prompt ? { prompt } : {}) }); // guard.ts: + solution and prompt checks
   if (r.samples.length === 0) {
     throw new ConfigError(`${path}: no usable rows (${r.rows} read, ${r.bad} bad)`);
   }
@@ -46,8 +51,9 @@ export async function datasetTrainSource(path: string, skipBad: boolean, size: {
   return { size: r.samples.length, get: (i) => r.samples[i % r.samples.length]! };
 }
 
-export async function trainSource(cfg: TrainConfig, imageSize: number): Promise<SampleSource> {
-  if (cfg.data.path) return datasetTrainSource(cfg.data.path, cfg.data.skipBadRows, { width: imageSize, height: imageSize });
+export async function trainSource(cfg: TrainConfig, imageSize: number, maxPromptTokens?: number): Promise<SampleSource> {
+  const prompt = maxPromptTokens === undefined ? undefined : { template: cfg.data.template, maxPromptTokens };
+  if (cfg.data.path) return datasetTrainSource(cfg.data.path, cfg.data.skipBadRows, { width: imageSize, height: imageSize }, prompt);
   return generatedTrainSource(checkTasks(cfg.data.tasks, 'config'), cfg.seed, { ...cfg.data.taskOptions, width: imageSize, height: imageSize } as TaskOptions);
 }
 

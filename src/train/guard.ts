@@ -13,6 +13,7 @@
 import type { AdamW, BufferArena } from '../engine/index.js';
 import { DatasetError, readDataset, resizeSample, type ReadResult, type RowError } from '../data/index.js';
 import { referenceResponse, rewardForSample, type Sample } from '../tasks/index.js';
+import { encode, renderPrompt } from '../model/index.js';
 
 export const INJECT_NAN_ENV = 'VISURF_TEST_INJECT_NAN';
 
@@ -53,13 +54,19 @@ export function armTestFault(step: number, opt: AdamW, env: NodeJS.ProcessEnv = 
  * readDataset's per-row checks (columns, types, image decoding, objects JSON), each sample's own
  * label must be scorable by its task's reward — a solution that does not parse (invalid JSON, no
  * boxes, not a number) is reported as field "solution" instead of silently training on a reward
- * that can never be earned. Without skipBad the first bad row (lowest row number) is thrown as a
+ * that can never be earned — and (with `prompt`) each prompt must fit the model's prompt budget,
+ * instead of failing at the step that first draws the row. Without skipBad the first bad row (lowest row number) is thrown as a
  * DatasetError naming file, row and field, with the total count of bad rows; with skipBad bad rows
  * are dropped and counted in `bad` / `errors`.
  */
 export async function readTrainingDataset(
   path: string,
-  opts: { skipBad: boolean; resize?: { width: number; height: number } },
+  opts: {
+    skipBad: boolean;
+    resize?: { width: number; height: number };
+    /** also check each prompt against the model's prompt budget (field problem / text) */
+    prompt?: { template: string; maxPromptTokens: number };
+  },
 ): Promise<ReadResult> {
   // Checked before resizing: resizing rebuilds the solution from the parsed objects, which would
   // turn an unparseable solution into a valid-looking "no object" label.
@@ -72,8 +79,16 @@ export async function readTrainingDataset(
   const samples: Sample[] = [];
   r.samples.forEach((s, k) => {
     const self = rewardForSample(s, referenceResponse(s), { referenceSize: s.image.width, thinking: false });
+    const tokens = opts.prompt ? 1 + encode(renderPrompt(opts.prompt.template, s.prompt)).length : 0; // <bos> + prompt
     if (self.error !== undefined) errors.push({ file: path, row: rowOf[k] ?? -1, field: 'solution', message: self.error });
-    else samples.push(s);
+    else if (opts.prompt && tokens > opts.prompt.maxPromptTokens) {
+      errors.push({
+        file: path,
+        row: rowOf[k] ?? -1,
+        field: r.layout === 'train' ? 'problem' : 'text',
+        message: `prompt is ${tokens} tokens with template "${opts.prompt.template}"; the model's budget is ${opts.prompt.maxPromptTokens}`,
+      });
+    } else samples.push(s);
   });
   if (opts.resize) {
     for (let i = 0; i < samples.length; i++) samples[i] = await resizeSample(samples[i]!, opts.resize.width, opts.resize.height);

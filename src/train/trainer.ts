@@ -189,7 +189,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
   });
   if (optState) opt.loadState(optState);
   const refModel = cfg.loss.klCoef > 0 ? (await initialModel(cfg)).frozenCopy() : null;
-  const source: SampleSource = await trainSource(cfg, model.config.image.size);
+  const source: SampleSource = await trainSource(cfg, model.config.image.size, model.config.maxPromptTokens);
   const sets = evalSets(cfg, model.config.image.size);
   const rng = new Rng(0);
   rng.setState(state.rng);

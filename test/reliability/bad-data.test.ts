@@ -47,6 +47,7 @@ const JSONL_CASES: [string, number, string, (r: Row, dir: string) => void][] = [
   ['solution not a list', 1, 'solution', (r) => ((r['solution'] = '<answer>{"a": 1}</answer>'), delete r['objects'])],
   ['empty solution', 0, 'solution', (r) => (r['solution'] = '')],
   ['invalid objects JSON', 3, 'objects', (r) => (r['objects'] = '[{')],
+  ['absurd prompt length', 2, 'problem', (r) => (r['problem'] = 'where is the red circle? '.repeat(4000))],
 ];
 
 async function goodJsonl(dir: string): Promise<{ path: string; rows: Row[] }> {
@@ -80,7 +81,7 @@ test(`JSONL: ${JSONL_CASES.length} kinds of bad row fail before training naming 
       writeJsonl(file, bad);
       const esc = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       await assertFailsBeforeTraining(file, join(dir, `run-${name}`), new RegExp(`^${esc}: row ${row}: field "${field}": .*1 bad row\\(s\\) of 4`));
-      const skipped = await readTrainingDataset(file, { skipBad: true });
+      const skipped = await readTrainingDataset(file, { skipBad: true, prompt: { template: 'compact', maxPromptTokens: 16 } });
       assert.equal(skipped.bad, 1, name);
       assert.equal(skipped.samples.length, 3, name);
       assert.deepEqual(skipped.errors.map((e) => [e.row, e.field]), [[row, field]], name);
