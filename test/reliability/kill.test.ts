@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { checkpointDirForStep, latestCheckpoint, loadModel } from '../../src/model/index.js';
 import { CRASH_PRELOAD, deterministicLines, rng, sleep, spawnTrain, steps, tinySets, trainCli, withTemp } from './helpers.js';
 
-const STEPS = 8;
+const STEPS = 10;
 const args = (dir: string) => ['--method', 'visurf', '--run-dir', dir, ...tinySets(STEPS).flatMap((s) => ['--set', s])];
 
 function snapshot(dir: string) {
@@ -64,7 +64,7 @@ test(`SIGKILL at ${PLAN.length} planned points (start, step, checkpoint write, r
         await sleep(Math.floor(r() * 400));
       } else if (kind === 'step') {
         await c.waitForStderr(/train visurf \d+\/\d+/).catch(() => undefined);
-        await sleep(Math.floor(r() * 60));
+        await sleep(Math.floor(r() * 40));
       } else if (kind === 'save') {
         // Poll the checkpoints directory for a save in progress (temp or moved-aside dir).
         const t0 = Date.now();
