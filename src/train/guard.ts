@@ -10,6 +10,8 @@
  *
  * This is documented in docs/RELIABILITY.md; it is not a user-facing knob.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AdamW, BufferArena } from '../engine/index.js';
 import { DatasetError, readDataset, resizeSample, type ReadResult, type RowError } from '../data/index.js';
 import { referenceResponse, rewardForSample, type Sample } from '../tasks/index.js';
@@ -116,4 +118,38 @@ export function trimArena(arena: BufferArena, limit: number): boolean {
   if (arena.bytes <= limit) return false;
   arena.clear();
   return true;
+}
+
+/** Dotted keys whose values differ between two JSON-like values (arrays compared whole). */
+function changedKeys(a: unknown, b: unknown, prefix = ''): string[] {
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (isObj(a) && isObj(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    return keys.flatMap((k) => changedKeys(a[k], b[k], prefix ? `${prefix}.${k}` : k));
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix || '(root)'];
+}
+
+/**
+ * On resume: the keys in which `cfg` differs from the config the run started with (its
+ * `config.json`), as one warning line, or null when they agree (or there is no record). `runDir`
+ * is ignored. A changed config is allowed (e.g. more steps) but the run then no longer matches
+ * an uninterrupted one.
+ */
+export function resumeConfigWarning(cfg: object & { runDir: string }): string | null {
+  const path = join(cfg.runDir, 'config.json');
+  if (!existsSync(path)) return null;
+  let saved: unknown;
+  try {
+    saved = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return `${path} is unreadable; cannot check that the resumed config matches the original`;
+  }
+  const current = JSON.parse(JSON.stringify(cfg)) as Record<string, unknown>;
+  const keys = changedKeys({ ...(saved as object), runDir: null }, { ...current, runDir: null });
+  if (keys.length === 0) return null;
+  const show = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
+  const get = (o: unknown, k: string) => k.split('.').reduce<unknown>((x, p) => (x && typeof x === 'object' ? (x as Record<string, unknown>)[p] : undefined), o);
+  const diffs = keys.slice(0, 8).map((k) => `${k} ${show(get(saved, k))} -> ${show(get(current, k))}`);
+  return `resuming with a config that differs from ${path}: ${diffs.join(', ')}${keys.length > 8 ? `, and ${keys.length - 8} more` : ''}; the run will not match an uninterrupted one`;
 }

@@ -41,7 +41,7 @@ import {
 } from './paradigms.js';
 import { updatePolicy, type UpdateDiagnostics } from './update.js';
 import { checkResources } from './resources.js';
-import { armTestFault, trimArena } from './guard.js';
+import { armTestFault, resumeConfigWarning, trimArena } from './guard.js';
 
 /** Everything logged for one step (one line of metrics.jsonl). */
 export interface StepLog extends Partial<StepStats>, UpdateDiagnostics {
@@ -171,6 +171,8 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
     optState = loaded.optimizer ?? null;
     state = { ...state, ...(loaded.trainerState as TrainerState) };
     say(`resuming from ${latest.path} (step ${state.step})`);
+    const drift = resumeConfigWarning(cfg); // guard.ts: warn when the config changed since the start
+    if (drift) say(drift);
   } else {
     model = await initialModel(cfg);
     writeFileAtomicSync(join(cfg.runDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);

@@ -82,3 +82,17 @@ test('a completed run started again changes nothing', async () => {
     assert.deepEqual(deterministicLines(tmp, 'eval.jsonl'), evals);
   });
 });
+
+test('resuming with a changed config warns with the changed keys; the same config does not', async () => {
+  await withTemp(async (dir) => {
+    await train(tinyConfig(dir, 2));
+    const same: string[] = [];
+    await train(tinyConfig(dir, 2), { onMessage: (m) => same.push(m) });
+    assert.ok(same.some((m) => /^resuming from /.test(m)) && !same.some((m) => /differs/.test(m)), same.join('\n'));
+    const changed: string[] = [];
+    await train(tinyConfig(dir, 3, ['optim.lr=0.001']), { onMessage: (m) => changed.push(m) });
+    const w = changed.find((m) => /differs/.test(m));
+    assert.ok(w, changed.join('\n'));
+    assert.match(w, /resuming with a config that differs from .*config\.json: optim\.lr 0\.003 -> 0\.001, steps 2 -> 3; the run will not match an uninterrupted one/);
+  });
+});
