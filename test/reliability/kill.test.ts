@@ -106,7 +106,7 @@ test(`SIGKILL at ${PLAN.length} planned points (start, step, checkpoint write, r
   });
 });
 
-test('SIGINT finishes the step, saves, exits 130 with how to resume; resuming matches an uninterrupted run', { timeout: 120_000 }, async () => {
+test('SIGINT finishes the step, saves, exits 130 with how to resume; a second SIGINT aborts; resuming matches an uninterrupted run', { timeout: 120_000 }, async () => {
   await withTemp(async (tmp) => {
     const refDir = join(tmp, 'ref');
     const r0 = trainCli(args(refDir));
@@ -127,6 +127,17 @@ test('SIGINT finishes the step, saves, exits 130 with how to resume; resuming ma
       assert.equal(latest?.step, stoppedAt, 'the checkpoint is at the step the run stopped');
       assert.equal(steps(dir).at(-1), stoppedAt - 1, 'every finished step is logged');
     }
+    // A second Ctrl-C aborts at once; the last checkpoint still stands.
+    const before = (await latestCheckpoint(dir))!.step;
+    const c2 = spawnTrain(args(dir));
+    await c2.waitForStderr(/train visurf \d+\/\d+/);
+    c2.child.kill('SIGINT');
+    await c2.waitForStderr(/interrupt: finishing the current step/);
+    c2.child.kill('SIGINT');
+    assert.equal(await c2.exited, 130);
+    const after = await latestCheckpoint(dir);
+    assert.ok(after && after.step >= before);
+    await loadModel(after.path);
     const fin = trainCli(args(dir));
     assert.equal(fin.status, 0, fin.stderr);
     assert.match(fin.stderr, /resuming from .*\(step \d+\)/);
