@@ -13,7 +13,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AdamW, BufferArena } from '../engine/index.js';
-import { DatasetError, readDataset, resizeSample, type ReadResult, type RowError } from '../data/index.js';
+import {
+  DatasetError,
+  readDataset,
+  resizeSample,
+  type ReadResult,
+  type RowError,
+} from '../data/index.js';
 import { referenceResponse, rewardForSample, type Sample } from '../tasks/index.js';
 import { encode, renderPrompt } from '../model/index.js';
 
@@ -22,7 +28,10 @@ export const INJECT_NAN_ENV = 'VISURF_TEST_INJECT_NAN';
 /** The set of steps named by a spec like `3`, `2,5`, `1-10`; throws on anything else. */
 export function parseStepSpec(spec: string): Set<number> {
   const out = new Set<number>();
-  for (const part of spec.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+  for (const part of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
     if (!m) throw new Error(`${INJECT_NAN_ENV}: "${part}" is not a step or a range a-b`);
     const a = Number(m[1]);
@@ -38,7 +47,11 @@ export function parseStepSpec(spec: string): Set<number> {
  * next `opt.step()` poisons a gradient, restores the original method and proceeds.
  * Returns whether a fault was armed.
  */
-export function armTestFault(step: number, opt: AdamW, env: NodeJS.ProcessEnv = process.env): boolean {
+export function armTestFault(
+  step: number,
+  opt: AdamW,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
   const spec = env[INJECT_NAN_ENV];
   if (!spec || !parseStepSpec(spec).has(step)) return false;
   const original = opt.step;
@@ -80,9 +93,15 @@ export async function readTrainingDataset(
   const errors: RowError[] = [...r.errors];
   const samples: Sample[] = [];
   r.samples.forEach((s, k) => {
-    const self = rewardForSample(s, referenceResponse(s), { referenceSize: s.image.width, thinking: false });
-    const tokens = opts.prompt ? 1 + encode(renderPrompt(opts.prompt.template, s.prompt)).length : 0; // <bos> + prompt
-    if (self.error !== undefined) errors.push({ file: path, row: rowOf[k] ?? -1, field: 'solution', message: self.error });
+    const self = rewardForSample(s, referenceResponse(s), {
+      referenceSize: s.image.width,
+      thinking: false,
+    });
+    const tokens = opts.prompt
+      ? 1 + encode(renderPrompt(opts.prompt.template, s.prompt)).length
+      : 0; // <bos> + prompt
+    if (self.error !== undefined)
+      errors.push({ file: path, row: rowOf[k] ?? -1, field: 'solution', message: self.error });
     else if (opts.prompt && tokens > opts.prompt.maxPromptTokens) {
       errors.push({
         file: path,
@@ -93,7 +112,8 @@ export async function readTrainingDataset(
     } else samples.push(s);
   });
   if (opts.resize) {
-    for (let i = 0; i < samples.length; i++) samples[i] = await resizeSample(samples[i]!, opts.resize.width, opts.resize.height);
+    for (let i = 0; i < samples.length; i++)
+      samples[i] = await resizeSample(samples[i]!, opts.resize.width, opts.resize.height);
   }
   errors.sort((a, b) => a.row - b.row);
   if (!opts.skipBad && errors.length > 0) {
@@ -122,7 +142,8 @@ export function trimArena(arena: BufferArena, limit: number): boolean {
 
 /** Dotted keys whose values differ between two JSON-like values (arrays compared whole). */
 function changedKeys(a: unknown, b: unknown, prefix = ''): string[] {
-  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const isObj = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
   if (isObj(a) && isObj(b)) {
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
     return keys.flatMap((k) => changedKeys(a[k], b[k], prefix ? `${prefix}.${k}` : k));
@@ -149,7 +170,15 @@ export function resumeConfigWarning(cfg: object & { runDir: string }): string | 
   const keys = changedKeys({ ...(saved as object), runDir: null }, { ...current, runDir: null });
   if (keys.length === 0) return null;
   const show = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
-  const get = (o: unknown, k: string) => k.split('.').reduce<unknown>((x, p) => (x && typeof x === 'object' ? (x as Record<string, unknown>)[p] : undefined), o);
-  const diffs = keys.slice(0, 8).map((k) => `${k} ${show(get(saved, k))} -> ${show(get(current, k))}`);
+  const get = (o: unknown, k: string) =>
+    k
+      .split('.')
+      .reduce<unknown>(
+        (x, p) => (x && typeof x === 'object' ? (x as Record<string, unknown>)[p] : undefined),
+        o,
+      );
+  const diffs = keys
+    .slice(0, 8)
+    .map((k) => `${k} ${show(get(saved, k))} -> ${show(get(current, k))}`);
   return `resuming with a config that differs from ${path}: ${diffs.join(', ')}${keys.length > 8 ? `, and ${keys.length - 8} more` : ''}; the run will not match an uninterrupted one`;
 }

@@ -88,7 +88,10 @@ export function estimateMemory(cfg: TrainConfig, model: ModelConfig): MemoryEsti
   const P = modelParameterCount(c);
   const nImg = imageTokens(c);
   const W = c.decoder.width;
-  const maxNew = cfg.rollout.maxNewTokens > 0 ? Math.min(cfg.rollout.maxNewTokens, c.maxResponseTokens) : c.maxResponseTokens;
+  const maxNew =
+    cfg.rollout.maxNewTokens > 0
+      ? Math.min(cfg.rollout.maxNewTokens, c.maxResponseTokens)
+      : c.maxResponseTokens;
   const G = cfg.rollout.groupSize;
   const prompts = cfg.promptsPerStep;
 
@@ -104,8 +107,13 @@ export function estimateMemory(cfg: TrainConfig, model: ModelConfig): MemoryEsti
   const T0 = nImg + c.maxPromptTokens;
   const genOf = (B: number) => {
     const kv = c.decoder.layers * 2 * B * cap * W * F32;
-    const prefill = 2 * B * (T0 * (13 * W + 3 * c.decoder.hidden) + c.decoder.heads * T0 * T0) * F32;
-    const vision = 2 * Math.min(B, prompts) * layerActivations(nImg, c.vision.width, c.vision.hidden, c.vision.heads) * F32;
+    const prefill =
+      2 * B * (T0 * (13 * W + 3 * c.decoder.hidden) + c.decoder.heads * T0 * T0) * F32;
+    const vision =
+      2 *
+      Math.min(B, prompts) *
+      layerActivations(nImg, c.vision.width, c.vision.hidden, c.vision.heads) *
+      F32;
     return { kv, total: kv + prefill + vision + B * c.vocab * 8 };
   };
   const gen = genOf(rolloutSequences);
@@ -121,7 +129,9 @@ export function estimateMemory(cfg: TrainConfig, model: ModelConfig): MemoryEsti
     c.decoder.layers * layerActivations(T, W, c.decoder.hidden, c.decoder.heads) +
     3 * T * W + // embedding, image rows, concat
     textLen * (2 * W + 4 * c.vocab); // final norm, logits, log-softmax, entropy
-  const visionPerImage = c.vision.layers * layerActivations(nImg, c.vision.width, c.vision.hidden, c.vision.heads) + 3 * nImg * c.vision.width;
+  const visionPerImage =
+    c.vision.layers * layerActivations(nImg, c.vision.width, c.vision.hidden, c.vision.heads) +
+    3 * nImg * c.vision.width;
   const update = 2 * (micro * perSeq + prompts * visionPerImage) * F32; // ×2: gradients of every kept activation
 
   const evaluation = genOf(cfg.eval.size).total;
@@ -129,11 +139,22 @@ export function estimateMemory(cfg: TrainConfig, model: ModelConfig): MemoryEsti
   // sizes between steps (guard.ts trimArena caps it at `update`), and the garbage of the step's
   // earlier micro-batches (buffers too small to pool) may not have been collected yet. Whichever
   // is larger.
-  const chunks = (n: number) => (n === 0 ? 0 : cfg.microBatch > 0 ? Math.ceil(n / cfg.microBatch) : 1);
-  const stepAllocation = 2 * ((rollouts + labels) * perSeq + (chunks(rollouts) + chunks(labels)) * prompts * visionPerImage) * F32;
+  const chunks = (n: number) =>
+    n === 0 ? 0 : cfg.microBatch > 0 ? Math.ceil(n / cfg.microBatch) : 1;
+  const stepAllocation =
+    2 *
+    ((rollouts + labels) * perSeq +
+      (chunks(rollouts) + chunks(labels)) * prompts * visionPerImage) *
+    F32;
   const arenaRetained = update;
-  const phases = { generation: gen.total, update: update + Math.max(arenaRetained, stepAllocation - update), evaluation } as const;
-  const peakPhase = (Object.keys(phases) as (keyof typeof phases)[]).reduce((a, b) => (phases[b] > phases[a] ? b : a));
+  const phases = {
+    generation: gen.total,
+    update: update + Math.max(arenaRetained, stepAllocation - update),
+    evaluation,
+  } as const;
+  const peakPhase = (Object.keys(phases) as (keyof typeof phases)[]).reduce((a, b) =>
+    phases[b] > phases[a] ? b : a,
+  );
   return {
     total: BASELINE_BYTES + resident + phases[peakPhase],
     baseline: BASELINE_BYTES,
@@ -150,11 +171,15 @@ export function estimateMemory(cfg: TrainConfig, model: ModelConfig): MemoryEsti
 }
 
 /** Bytes of memory this process may still use: MemAvailable (or free memory), capped by a cgroup limit. */
-export function availableMemory(env: NodeJS.ProcessEnv = process.env): { bytes: number; source: string } {
+export function availableMemory(env: NodeJS.ProcessEnv = process.env): {
+  bytes: number;
+  source: string;
+} {
   const budget = env[BUDGET_ENV];
   if (budget !== undefined && budget !== '') {
     const mb = Number(budget);
-    if (!Number.isFinite(mb) || mb <= 0) throw new Error(`${BUDGET_ENV}=${budget}: expected a positive number of MiB`);
+    if (!Number.isFinite(mb) || mb <= 0)
+      throw new Error(`${BUDGET_ENV}=${budget}: expected a positive number of MiB`);
     return { bytes: mb * 2 ** 20, source: `${BUDGET_ENV}=${budget}` };
   }
   let bytes = freemem();
@@ -200,7 +225,8 @@ export class ResourceError extends Error {
   }
 }
 
-const gib = (b: number) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${(b / 2 ** 20).toFixed(0)} MiB`);
+const gib = (b: number) =>
+  b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : `${(b / 2 ** 20).toFixed(0)} MiB`;
 
 /** A change of microBatch or promptsPerStep (with microBatch) whose estimate fits, as --set flags. */
 export function suggestFit(cfg: TrainConfig, model: ModelConfig, budget: number): string {
@@ -208,8 +234,13 @@ export function suggestFit(cfg: TrainConfig, model: ModelConfig, budget: number)
   const current = estimateMemory(cfg, model).microBatchSequences;
   // Largest micro-batch that fits. Not monotonic (smaller micro-batches re-run the vision encoder
   // more often), so scan; the estimate is a closed form.
-  for (let m = current - 1; m >= 1; m--) if (fits({ ...cfg, microBatch: m })) return `--set microBatch=${m}`;
-  const withMicro = (p: number): TrainConfig => ({ ...cfg, promptsPerStep: p, microBatch: Math.min(cfg.microBatch || 8, 8) });
+  for (let m = current - 1; m >= 1; m--)
+    if (fits({ ...cfg, microBatch: m })) return `--set microBatch=${m}`;
+  const withMicro = (p: number): TrainConfig => ({
+    ...cfg,
+    promptsPerStep: p,
+    microBatch: Math.min(cfg.microBatch || 8, 8),
+  });
   if (fits(withMicro(1))) {
     let lo = 1;
     let hi = cfg.promptsPerStep;
@@ -227,7 +258,11 @@ export function suggestFit(cfg: TrainConfig, model: ModelConfig, budget: number)
  * Throw a ResourceError before training when the config's estimated peak exceeds the available
  * memory (times SAFETY_FRACTION). `VISURF_MEMORY_CHECK=off` skips it.
  */
-export function checkResources(cfg: TrainConfig, model: ModelConfig, env: NodeJS.ProcessEnv = process.env): MemoryEstimate {
+export function checkResources(
+  cfg: TrainConfig,
+  model: ModelConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): MemoryEstimate {
   const est = estimateMemory(cfg, model);
   if (env[CHECK_ENV] === 'off') return est;
   const avail = availableMemory(env);

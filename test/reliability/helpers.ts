@@ -37,7 +37,10 @@ export function tinySets(steps: number, extra: string[] = []): string[] {
 }
 
 export function tinyConfig(runDir: string, steps: number, extra: string[] = []): TrainConfig {
-  return parseTrainConfig(applyOverrides({}, [...tinySets(steps, extra), `runDir=${runDir}`]), 'test');
+  return parseTrainConfig(
+    applyOverrides({}, [...tinySets(steps, extra), `runDir=${runDir}`]),
+    'test',
+  );
 }
 
 /** Fields of a step log that depend on the wall clock, not on the computation. */
@@ -71,7 +74,10 @@ export async function withTemp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 }
 
 /** `visurf train` synchronously. */
-export function trainCli(args: string[], env: Record<string, string> = {}): SpawnSyncReturns<string> {
+export function trainCli(
+  args: string[],
+  env: Record<string, string> = {},
+): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [MAIN, 'train', ...args], {
     encoding: 'utf8',
     env: { ...process.env, ...CHILD_ENV, ...env },
@@ -90,7 +96,11 @@ export interface Child {
 }
 
 /** `visurf train` as a child process whose output is watched. */
-export function spawnTrain(args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Child {
+export function spawnTrain(
+  args: string[],
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): Child {
   const child = spawn(process.execPath, [...nodeArgs, MAIN, 'train', ...args], {
     env: { ...process.env, ...CHILD_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -101,7 +111,8 @@ export function spawnTrain(args: string[], env: Record<string, string> = {}, nod
   child.stdout!.on('data', (d) => (out += String(d)));
   child.stderr!.on('data', (d) => {
     err += String(d);
-    for (let i = watchers.length - 1; i >= 0; i--) if (watchers[i]!.re.test(err)) watchers.splice(i, 1)[0]!.resolve();
+    for (let i = watchers.length - 1; i >= 0; i--)
+      if (watchers[i]!.re.test(err)) watchers.splice(i, 1)[0]!.resolve();
   });
   const exited = new Promise<number | string>((resolve) =>
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
@@ -114,7 +125,10 @@ export function spawnTrain(args: string[], env: Record<string, string> = {}, nod
     waitForStderr(re, timeoutMs = 60_000) {
       if (re.test(err)) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timeout waiting for ${re}; stderr: ${err}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`timeout waiting for ${re}; stderr: ${err}`)),
+          timeoutMs,
+        );
         watchers.push({ re, resolve: () => (clearTimeout(timer), resolve()) });
         void exited.then((c) => {
           clearTimeout(timer);

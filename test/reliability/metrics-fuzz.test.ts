@@ -7,11 +7,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateGrounding, evaluatePresence, type GroundingCase, type GroundingReport } from '../../src/metrics/index.js';
+import {
+  evaluateGrounding,
+  evaluatePresence,
+  type GroundingCase,
+  type GroundingReport,
+} from '../../src/metrics/index.js';
 import { generateSamples, referenceResponse } from '../../src/tasks/index.js';
 import { rng } from './helpers.js';
 
-const samples = [...generateSamples('refer', 3, 5), ...generateSamples('nonobj', 3, 6), ...generateSamples('anomaly', 2, 7)];
+const samples = [
+  ...generateSamples('refer', 3, 5),
+  ...generateSamples('nonobj', 3, 6),
+  ...generateSamples('anomaly', 2, 7),
+];
 const BOUND_MS = 1500; // per call, generous: this guards against blow-ups, not for speed
 
 function assertReport(g: GroundingReport, what: string) {
@@ -30,7 +39,12 @@ function check(responses: unknown[], what: string): number {
   let g: GroundingReport;
   try {
     g = evaluateGrounding(cases);
-    const p = evaluatePresence(responses.map((r, i) => ({ present: samples[i % samples.length]!.objects.length > 0, responses: [r as string, r as string] })));
+    const p = evaluatePresence(
+      responses.map((r, i) => ({
+        present: samples[i % samples.length]!.objects.length > 0,
+        responses: [r as string, r as string],
+      })),
+    );
     assert.ok(p.accuracy >= 0 && p.accuracy <= 1, `${what}: presence accuracy ${p.accuracy}`);
     assert.ok(p.rocAuc === null || (p.rocAuc >= 0 && p.rocAuc <= 1), `${what}: auc ${p.rocAuc}`);
   } catch (e) {
@@ -54,14 +68,26 @@ test('adversarial responses: deep nesting, 10^6 objects, huge numbers, control c
     ['10^6 objects, no tags', million.slice(25, -9)],
     ['300 objects under the length limit', `<answer>[${Array(300).fill(obj).join(',')}]</answer>`],
     ['10^6 empty objects', `<answer>[${'{},'.repeat(1_000_000)}{}]</answer>`],
-    ['huge numbers', '<answer>[{"bbox_2d": [1e308, -1e308, 1e308, 1e308], "point_2d": [1e308, 1e308]}]</answer>'],
+    [
+      'huge numbers',
+      '<answer>[{"bbox_2d": [1e308, -1e308, 1e308, 1e308], "point_2d": [1e308, 1e308]}]</answer>',
+    ],
     ['overflow', '<answer>[{"bbox_2d": [0, 0, 1e309, 1e309], "point_2d": [-1e309, 5]}]</answer>'],
     ['whole image', '<answer>[{"bbox_2d": [-1e15, -1e15, 1e15, 1e15]}]</answer>'],
     ['NaN tokens', '<answer>[{"bbox_2d": [NaN, 0, Infinity, -Infinity]}]</answer>'],
     ['long digits', `<answer>[{"bbox_2d": [${'9'.repeat(10_000)}, 0, 1, 1]}]</answer>`],
-    ['strings as numbers', '<answer>[{"bbox_2d": ["10", "10", "40", "40"], "point_2d": [null, true]}]</answer>'],
-    ['wrong shapes', '<answer>[{"bbox_2d": [1, 2, 3]}, {"bbox_2d": [[1, 2], [3, 4]]}, {"point_2d": {}}, 7, null, "x"]</answer>'],
-    ['control characters', `<answer>${Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)).join('')}[]\u0000</answer>`],
+    [
+      'strings as numbers',
+      '<answer>[{"bbox_2d": ["10", "10", "40", "40"], "point_2d": [null, true]}]</answer>',
+    ],
+    [
+      'wrong shapes',
+      '<answer>[{"bbox_2d": [1, 2, 3]}, {"bbox_2d": [[1, 2], [3, 4]]}, {"point_2d": {}}, 7, null, "x"]</answer>',
+    ],
+    [
+      'control characters',
+      `<answer>${Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)).join('')}[]\u0000</answer>`,
+    ],
     ['lone surrogates', '<answer>[\ud800{"bbox_2d": [1, 1, 5, 5]}\udfff]</answer>\ud83d'],
     ['BOM and separators', '\ufeff<answer>\u2028[\u2029]</answer>'],
     ['many answer tags', '<answer>[]</answer>'.repeat(100_000)],
@@ -70,7 +96,14 @@ test('adversarial responses: deep nesting, 10^6 objects, huge numbers, control c
     ['empty', ''],
     ['undefined', undefined],
     ['number', 42],
-    ['object', { toString: () => { throw new Error('no'); } }],
+    [
+      'object',
+      {
+        toString: () => {
+          throw new Error('no');
+        },
+      },
+    ],
     ['array', ['<answer>[]</answer>']],
   ];
   const rssBefore = process.memoryUsage().rss;
@@ -80,11 +113,42 @@ test('adversarial responses: deep nesting, 10^6 objects, huge numbers, control c
     times.push(`${name} ${ms.toFixed(0)}ms`);
   }
   const grew = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
-  console.log(`metrics adversarial: ${adversarial.length} kinds x 3 cases; ${times.join(', ')}; RSS +${grew.toFixed(0)} MB`);
+  console.log(
+    `metrics adversarial: ${adversarial.length} kinds x 3 cases; ${times.join(', ')}; RSS +${grew.toFixed(0)} MB`,
+  );
   assert.ok(grew < 512, `memory grew by ${grew.toFixed(0)} MB`);
 });
 
-const PIECES = ['<think>', '</think>', '<answer>', '</answer>', '[', ']', '{', '}', '"bbox_2d"', '"point_2d"', ':', ',', '1e309', '-0', '1.5', 'NaN', '"', '\\', '\u0000', '\ud800', '😀', '\n', 'null', 'true', '[[[[[[', ']]]]]]', '-1', '99999999999'];
+const PIECES = [
+  '<think>',
+  '</think>',
+  '<answer>',
+  '</answer>',
+  '[',
+  ']',
+  '{',
+  '}',
+  '"bbox_2d"',
+  '"point_2d"',
+  ':',
+  ',',
+  '1e309',
+  '-0',
+  '1.5',
+  'NaN',
+  '"',
+  '\\',
+  '\u0000',
+  '\ud800',
+  '😀',
+  '\n',
+  'null',
+  'true',
+  '[[[[[[',
+  ']]]]]]',
+  '-1',
+  '99999999999',
+];
 
 test('fuzz: 3000 mutated valid answers through both metrics never throw, bounded time', () => {
   const r = rng(99);
@@ -117,10 +181,17 @@ test('fuzz: 3000 mutated valid answers through both metrics never throw, bounded
   const t0 = performance.now();
   for (let i = 0; i < N; i += BATCH) {
     const batch = Array.from({ length: BATCH }, (_, j) => mutate(seeds[(i + j) % seeds.length]!));
-    worst = Math.max(worst, check(batch, `batch ${i / BATCH}: ${JSON.stringify(batch).slice(0, 2000)}`));
+    worst = Math.max(
+      worst,
+      check(batch, `batch ${i / BATCH}: ${JSON.stringify(batch).slice(0, 2000)}`),
+    );
   }
   // The unmutated references score perfectly (the fuzz harness itself is sound).
-  const perfect = evaluateGrounding(samples.map((s) => ({ image: s.image, objects: s.objects, response: referenceResponse(s) })));
+  const perfect = evaluateGrounding(
+    samples.map((s) => ({ image: s.image, objects: s.objects, response: referenceResponse(s) })),
+  );
   assert.equal(perfect.bboxAcc, 1);
-  console.log(`metrics fuzz: ${N} responses in batches of ${BATCH}, worst batch ${worst.toFixed(1)} ms, total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `metrics fuzz: ${N} responses in batches of ${BATCH}, worst batch ${worst.toFixed(1)} ms, total ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 });

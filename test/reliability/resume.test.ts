@@ -29,7 +29,10 @@ async function reference(dir: string, extra: string[]) {
 // Crash plans per checkpoint interval: each list is the steps after which successive attempts
 // crash. With every=2 a crash after an even step loses that step (no checkpoint after it), so
 // the same step is crashed twice in a row and its log line must be replaced, not duplicated.
-const PLAN_SETS: Record<number, number[][]> = { 1: [[2], [5], [0, 1, 4]], 2: [[0, 0, 2, 2, 5], [3]] };
+const PLAN_SETS: Record<number, number[][]> = {
+  1: [[2], [5], [0, 1, 4]],
+  2: [[0, 0, 2, 2, 5], [3]],
+};
 
 for (const [every, PLANS] of Object.entries(PLAN_SETS).map(([e, p]) => [Number(e), p] as const)) {
   test(`in-process crash after steps ${PLANS.map((p) => p.join('+')).join(', ')} resumes exactly (checkpoint.every=${every})`, async () => {
@@ -55,15 +58,33 @@ for (const [every, PLANS] of Object.entries(PLAN_SETS).map(([e, p]) => [Number(e
           assert.equal(steps(dir).at(-1), at);
           const latest = await latestCheckpoint(dir);
           const expected = at + 1 === STEPS ? STEPS : Math.floor((at + 1) / every) * every;
-          assert.equal(latest?.step ?? 0, expected, `latest checkpoint after a crash at step ${at}`);
+          assert.equal(
+            latest?.step ?? 0,
+            expected,
+            `latest checkpoint after a crash at step ${at}`,
+          );
         }
         const done = await train(cfg);
         assert.equal(done.steps, STEPS);
-        assert.deepEqual(deterministicLines(dir), ref.metrics, `plan ${plan}: metrics differ from the uninterrupted run`);
-        assert.deepEqual(deterministicLines(dir, 'eval.jsonl'), ref.evals, `plan ${plan}: eval differs`);
+        assert.deepEqual(
+          deterministicLines(dir),
+          ref.metrics,
+          `plan ${plan}: metrics differ from the uninterrupted run`,
+        );
+        assert.deepEqual(
+          deterministicLines(dir, 'eval.jsonl'),
+          ref.evals,
+          `plan ${plan}: eval differs`,
+        );
         const ck = checkpointDirForStep(dir, STEPS);
-        assert.ok(readFileSync(join(ck, 'model.safetensors')).equals(ref.weights), `plan ${plan}: final weights differ`);
-        assert.ok(readFileSync(join(ck, 'optimizer.safetensors')).equals(ref.optimizer), `plan ${plan}: optimizer state differs`);
+        assert.ok(
+          readFileSync(join(ck, 'model.safetensors')).equals(ref.weights),
+          `plan ${plan}: final weights differ`,
+        );
+        assert.ok(
+          readFileSync(join(ck, 'optimizer.safetensors')).equals(ref.optimizer),
+          `plan ${plan}: optimizer state differs`,
+        );
       }
       assert.equal(crashes, PLANS.flat().length);
     });
@@ -88,11 +109,17 @@ test('resuming with a changed config warns with the changed keys; the same confi
     await train(tinyConfig(dir, 2));
     const same: string[] = [];
     await train(tinyConfig(dir, 2), { onMessage: (m) => same.push(m) });
-    assert.ok(same.some((m) => /^resuming from /.test(m)) && !same.some((m) => /differs/.test(m)), same.join('\n'));
+    assert.ok(
+      same.some((m) => /^resuming from /.test(m)) && !same.some((m) => /differs/.test(m)),
+      same.join('\n'),
+    );
     const changed: string[] = [];
     await train(tinyConfig(dir, 3, ['optim.lr=0.001']), { onMessage: (m) => changed.push(m) });
     const w = changed.find((m) => /differs/.test(m));
     assert.ok(w, changed.join('\n'));
-    assert.match(w, /resuming with a config that differs from .*config\.json: optim\.lr 0\.003 -> 0\.001, steps 2 -> 3; the run will not match an uninterrupted one/);
+    assert.match(
+      w,
+      /resuming with a config that differs from .*config\.json: optim\.lr 0\.003 -> 0\.001, steps 2 -> 3; the run will not match an uninterrupted one/,
+    );
   });
 });
