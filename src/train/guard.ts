@@ -21,7 +21,15 @@ import {
   type RowError,
 } from '../data/index.js';
 import { referenceResponse, rewardForSample, type Sample } from '../tasks/index.js';
-import { encode, renderPrompt } from '../model/index.js';
+import {
+  CheckpointError,
+  encode,
+  listCheckpoints,
+  loadModel,
+  renderPrompt,
+  type CheckpointRef,
+  type LoadedModel,
+} from '../model/index.js';
 
 export const INJECT_NAN_ENV = 'VISURF_TEST_INJECT_NAN';
 
@@ -181,4 +189,31 @@ export function resumeConfigWarning(cfg: object & { runDir: string }): string | 
     .slice(0, 8)
     .map((k) => `${k} ${show(get(saved, k))} -> ${show(get(current, k))}`);
   return `resuming with a config that differs from ${path}: ${diffs.join(', ')}${keys.length > 8 ? `, and ${keys.length - 8} more` : ''}; the run will not match an uninterrupted one`;
+}
+
+/**
+ * The newest checkpoint of a run that loads completely, for resuming. A checkpoint whose files
+ * fail their recorded SHA-256 or do not parse (disk corruption, a hand edit) is passed over with a
+ * message, and the one before it is used: at most `checkpoint.every` steps are redone, and the
+ * log truncation on resume keeps the logs consistent. When every checkpoint is damaged the newest
+ * one's CheckpointError is thrown (never a silent fresh start over an existing run).
+ */
+export async function loadLatestGood(
+  runDir: string,
+  say: (text: string) => void,
+): Promise<{ ref: CheckpointRef; loaded: LoadedModel } | undefined> {
+  const all = await listCheckpoints(runDir);
+  let newestError: unknown = null;
+  for (let i = all.length - 1; i >= 0; i--) {
+    const ref = all[i]!;
+    try {
+      return { ref, loaded: await loadModel(ref.path) };
+    } catch (e) {
+      if (!(e instanceof CheckpointError)) throw e;
+      newestError ??= e;
+      say(`${ref.path} cannot be loaded (${e.message}); trying the checkpoint before it`);
+    }
+  }
+  if (newestError) throw newestError;
+  return undefined;
 }

@@ -41,7 +41,7 @@ import {
 } from './paradigms.js';
 import { updatePolicy, type UpdateDiagnostics } from './update.js';
 import { checkResources } from './resources.js';
-import { armTestFault, resumeConfigWarning, trimArena } from './guard.js';
+import { armTestFault, loadLatestGood, resumeConfigWarning, trimArena } from './guard.js';
 
 /** Everything logged for one step (one line of metrics.jsonl). */
 export interface StepLog extends Partial<StepStats>, UpdateDiagnostics {
@@ -161,12 +161,13 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
   const evalPath = join(cfg.runDir, 'eval.jsonl');
 
   // Resume from the latest complete checkpoint if there is one.
-  const latest = await latestCheckpoint(cfg.runDir);
+  const resumed = await loadLatestGood(cfg.runDir, say); // guard.ts: the newest checkpoint that loads
+  const latest = resumed?.ref;
   let model: VisionLanguageModel;
   let state: TrainerState = { step: 0, rng: new Rng(cfg.seed).getState(), totalGeneratedTokens: 0, totalTrainedTokens: 0, totalSeconds: 0, nonFiniteStreak: 0 };
   let optState = null;
   if (latest) {
-    const loaded = await loadModel(latest.path);
+    const loaded = resumed!.loaded;
     model = loaded.model;
     optState = loaded.optimizer ?? null;
     state = { ...state, ...(loaded.trainerState as TrainerState) };

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkpointDirForStep, latestCheckpoint } from '../../src/model/index.js';
 import { train } from '../../src/train/trainer.js';
@@ -121,5 +121,55 @@ test('resuming with a changed config warns with the changed keys; the same confi
       w,
       /resuming with a config that differs from .*config\.json: optim\.lr 0\.003 -> 0\.001, steps 2 -> 3; the run will not match an uninterrupted one/,
     );
+  });
+});
+
+test('a damaged latest checkpoint (truncated or bit-flipped) is passed over: the run resumes from the one before, exactly', async () => {
+  await withTemp(async (tmp) => {
+    const ref = await reference(join(tmp, 'ref'), []);
+    for (const damage of ['truncate', 'flip'] as const) {
+      const dir = join(tmp, damage);
+      const cfg = tinyConfig(dir, STEPS);
+      await train(cfg);
+      const file = join(checkpointDirForStep(dir, STEPS), 'model.safetensors');
+      const bytes = readFileSync(file);
+      if (damage === 'truncate') writeFileSync(file, bytes.subarray(0, bytes.length - 100));
+      else {
+        bytes[bytes.length - 50] ^= 0x40;
+        writeFileSync(file, bytes);
+      }
+      const said: string[] = [];
+      await train(cfg, { onMessage: (m) => said.push(m) });
+      assert.ok(
+        said.some((m) => m.includes(`(step ${STEPS - 1})`)),
+        `${damage}: ${said.join('\n')}`,
+      );
+      if (damage === 'flip')
+        assert.ok(
+          said.some((m) =>
+            /step-000006 cannot be loaded \(.*SHA-256 does not match.*\); trying the checkpoint before it/.test(
+              m,
+            ),
+          ),
+          said.join('\n'),
+        );
+      assert.deepEqual(deterministicLines(dir), ref.metrics, damage);
+      assert.deepEqual(deterministicLines(dir, 'eval.jsonl'), ref.evals, damage);
+      assert.ok(readFileSync(file).equals(ref.weights), `${damage}: final weights`);
+    }
+    // Every checkpoint damaged: a clear error, not a silent fresh start over the run.
+    const dir = join(tmp, 'flip');
+    for (const step of [STEPS - 1, STEPS]) {
+      const f = join(checkpointDirForStep(dir, step), 'optimizer.safetensors');
+      const b = readFileSync(f);
+      b[b.length - 1] ^= 1;
+      writeFileSync(f, b);
+    }
+    const before = deterministicLines(dir);
+    await assert.rejects(
+      train(tinyConfig(dir, STEPS)),
+      /step-000006\/optimizer\.safetensors: SHA-256 does not match/,
+    );
+    assert.deepEqual(deterministicLines(dir), before, 'the logs are untouched');
   });
 });
