@@ -170,6 +170,11 @@ export function parseTrainConfig(raw: unknown, source = 'config'): TrainConfig {
   const r = TrainConfigSchema.safeParse(raw ?? {});
   if (!r.success) throw new ConfigError(describeIssues(r.error, source));
   const c = r.data;
+  try {
+    JSON.stringify(c); // the run directory records it; a self-referencing YAML anchor cannot be
+  } catch (err) {
+    throw new ConfigError(`${source}: not representable as JSON (${(err as Error).message.split('\n')[0]}); does a YAML anchor refer to itself?`);
+  }
   if (c.method === 'sft-rlvr' && c.budgetTokens === 0 && (c.sftSteps <= 0 || c.sftSteps >= c.steps)) {
     throw new ConfigError(`${source}: sftSteps: sft-rlvr needs 0 < sftSteps < steps (got ${c.sftSteps} of ${c.steps})`);
   }

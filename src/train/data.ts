@@ -2,7 +2,7 @@
  * Where prompts come from: the procedural task suite (sample i of a split is a pure function of
  * the seed and i, so a resumed run sees exactly the same data), or a dataset file.
  */
-import { readDataset } from '../data/index.js';
+import { readTrainingDataset } from './guard.js';
 import { generateSample, isTaskName, mixSeed, type Sample, type TaskName, type TaskOptions } from '../tasks/index.js';
 import { BOS, encode, renderPrompt } from '../model/index.js';
 import { ConfigError, type TrainConfig } from './config.js';
@@ -61,8 +61,13 @@ export function evalSamples(task: TaskName, n: number, options: TaskOptions = {}
 }
 
 /** Training samples from a dataset file, cycled. */
-export async function datasetTrainSource(path: string, skipBad: boolean, size: { width: number; height: number }): Promise<SampleSource> {
-  const r = await readDataset(path, { skipBad, resize: size });
+export async function datasetTrainSource(
+  path: string,
+  skipBad: boolean,
+  size: { width: number; height: number },
+  prompt?: { template: string; maxPromptTokens: number },
+): Promise<SampleSource> {
+  const r = await readTrainingDataset(path, { skipBad, resize: size, ...(prompt ? { prompt } : {}) }); // guard.ts: + solution and prompt checks
   if (r.samples.length === 0) {
     throw new ConfigError(`${path}: no usable rows (${r.rows} read, ${r.bad} bad)`);
   }
@@ -70,8 +75,9 @@ export async function datasetTrainSource(path: string, skipBad: boolean, size: {
   return { size: r.samples.length, get: (i) => r.samples[i % r.samples.length]! };
 }
 
-export async function trainSource(cfg: TrainConfig, imageSize: number): Promise<SampleSource> {
-  if (cfg.data.path) return datasetTrainSource(cfg.data.path, cfg.data.skipBadRows, { width: imageSize, height: imageSize });
+export async function trainSource(cfg: TrainConfig, imageSize: number, maxPromptTokens?: number): Promise<SampleSource> {
+  const prompt = maxPromptTokens === undefined ? undefined : { template: cfg.data.template, maxPromptTokens };
+  if (cfg.data.path) return datasetTrainSource(cfg.data.path, cfg.data.skipBadRows, { width: imageSize, height: imageSize }, prompt);
   const tasks = checkTasks(cfg.data.tasks, 'config');
   checkTasks(Object.keys(cfg.data.perTaskOptions), 'config: data.perTaskOptions');
   checkTasks(Object.keys(cfg.data.taskWeights), 'config: data.taskWeights');

@@ -40,6 +40,8 @@ import {
   type StepStats,
 } from './paradigms.js';
 import { updatePolicy, type UpdateDiagnostics } from './update.js';
+import { checkResources } from './resources.js';
+import { armTestFault, loadLatestGood, resumeConfigWarning, trimArena } from './guard.js';
 
 /** Everything logged for one step (one line of metrics.jsonl). */
 export interface StepLog extends Partial<StepStats>, UpdateDiagnostics {
@@ -179,20 +181,24 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
   const evalPath = join(cfg.runDir, 'eval.jsonl');
 
   // Resume from the latest complete checkpoint if there is one.
-  const latest = await latestCheckpoint(cfg.runDir);
+  const resumed = await loadLatestGood(cfg.runDir, say); // guard.ts: the newest checkpoint that loads
+  const latest = resumed?.ref;
   let model: VisionLanguageModel;
   let state: TrainerState = { step: 0, rng: new Rng(cfg.seed).getState(), totalGeneratedTokens: 0, totalTrainedTokens: 0, totalSeconds: 0, nonFiniteStreak: 0, stage: 'sft', finished: false };
   let optState = null;
   if (latest) {
-    const loaded = await loadModel(latest.path);
+    const loaded = resumed!.loaded;
     model = loaded.model;
     optState = loaded.optimizer ?? null;
     state = { ...state, ...(loaded.trainerState as TrainerState) };
     say(`resuming from ${latest.path} (step ${state.step})`);
+    const drift = resumeConfigWarning(cfg); // guard.ts: warn when the config changed since the start
+    if (drift) say(drift);
   } else {
     model = await initialModel(cfg);
     writeFileAtomicSync(join(cfg.runDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
   }
+  const memory = checkResources(cfg, model.config); // refuse configs that cannot fit in memory, before any step
   // Drop log lines written after the checkpoint we resume from (they will be written again).
   truncateLog(metricsPath, state.step);
   truncateLog(evalPath, state.step === 0 ? 0 : state.finished ? state.step : state.step + 1);
@@ -206,7 +212,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
   });
   if (optState) opt.loadState(optState);
   const refModel = cfg.loss.klCoef > 0 ? (await initialModel(cfg)).frozenCopy() : null;
-  const source: SampleSource = await trainSource(cfg, model.config.image.size);
+  const source: SampleSource = await trainSource(cfg, model.config.image.size, model.config.maxPromptTokens);
   const sets = evalSets(cfg, model.config.image.size);
   const rng = new Rng(0);
   rng.setState(state.rng);
@@ -271,6 +277,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
     const rolloutSeconds = (performance.now() - tRollout) / 1000;
     const tUpdate = performance.now();
     const lr = warmupCosineLr(step, { baseLr: cfg.optim.lr, warmupSteps: cfg.optim.warmupSteps, totalSteps: cfg.steps, minLrRatio: cfg.optim.minLrRatio });
+    armTestFault(step, opt); // no-op unless VISURF_TEST_INJECT_NAN names this step (tests)
     const diag = updatePolicy(model, opt, images, members, {
       loss: phase === 'sft' ? 'nll' : 'policy',
       epochs: phase === 'sft' ? 1 : cfg.ppoEpochs,
@@ -286,6 +293,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
       arena,
     }, refModel);
     const updateSeconds = (performance.now() - tUpdate) / 1000;
+    trimArena(arena, memory.arenaRetained); // the arena must not grow with every new sequence length
     if (diag.skipped) {
       state.nonFiniteStreak++;
       say(`step ${step}: non-finite loss or gradient (grad norm ${diag.gradNorm}); update skipped`);

@@ -276,7 +276,8 @@ export function updatePolicy(
         d.gradNormRl = 0;
       }
     }
-    const report = opt.step(o.lr);
+    // A non-finite loss with finite gradients must not reach the weights either.
+    const report = Number.isFinite(loss) ? opt.step(o.lr) : { gradNorm: NaN, clipScale: 0, skipped: true };
     d.loss = loss;
     d.gradNorm = report.gradNorm;
     d.clipScale = report.clipScale;

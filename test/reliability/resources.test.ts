@@ -1,0 +1,169 @@
+/**
+ * The up-front memory check (src/train/resources.ts): the estimate is compared with the measured
+ * peak RSS of real runs, and configs that cannot fit are refused before the first step with the
+ * estimate and a setting that fits.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NAMED_CONFIGS, VisionLanguageModel } from '../../src/model/index.js';
+import { applyOverrides, parseTrainConfig } from '../../src/train/config.js';
+import {
+  BUDGET_ENV,
+  ResourceError,
+  SAFETY_FRACTION,
+  availableMemory,
+  checkResources,
+  estimateMemory,
+  modelParameterCount,
+} from '../../src/train/resources.js';
+import { train } from '../../src/train/trainer.js';
+import { tinyConfig, trainCli, withTemp } from './helpers.js';
+
+const cfgOf = (sets: string[]) => parseTrainConfig(applyOverrides({}, sets), 'test');
+const MB = 2 ** 20;
+
+test('parameter count of every named model config matches the model', () => {
+  for (const [name, c] of Object.entries(NAMED_CONFIGS)) {
+    assert.equal(modelParameterCount(c), VisionLanguageModel.create(c, 0).parameterCount(), name);
+  }
+});
+
+test('the estimate grows with batch and shrinks with micro-batching; available memory is sane', () => {
+  const base = ['model.init=small', 'promptsPerStep=8', 'rollout.groupSize=8'];
+  const e0 = estimateMemory(cfgOf(base), NAMED_CONFIGS['small']!);
+  const eBig = estimateMemory(cfgOf([...base, 'promptsPerStep=16']), NAMED_CONFIGS['small']!);
+  const eMicro = estimateMemory(cfgOf([...base, 'microBatch=8']), NAMED_CONFIGS['small']!);
+  assert.ok(eBig.total > e0.total && eMicro.total < e0.total);
+  assert.equal(eMicro.microBatchSequences, 8);
+  assert.equal(e0.rolloutSequences, 64);
+  const a = availableMemory({});
+  assert.ok(a.bytes > 64 * MB && Number.isFinite(a.bytes), `${a.bytes} from ${a.source}`);
+  assert.equal(availableMemory({ [BUDGET_ENV]: '512' }).bytes, 512 * MB);
+  assert.throws(() => availableMemory({ [BUDGET_ENV]: 'lots' }), /expected a positive number/);
+});
+
+// Measured peak RSS over a few real steps vs the estimate; the documented factor is 2 either way.
+const MEASURED: string[][] = [
+  ['promptsPerStep=2', 'rollout.groupSize=4'],
+  ['promptsPerStep=16', 'rollout.groupSize=8'],
+  ['promptsPerStep=16', 'rollout.groupSize=8', 'microBatch=16'],
+];
+
+test(
+  `estimate is within 2x of the measured peak RSS of ${MEASURED.length} real runs`,
+  { timeout: 120_000 },
+  async () => {
+    await withTemp(async (tmp) => {
+      const rows: string[] = [];
+      for (const [i, extra] of MEASURED.entries()) {
+        const sets = ['model.init=tiny', 'steps=4', 'eval.size=2', 'data.tasks=[refer]', ...extra];
+        const dir = join(tmp, `m${i}`);
+        const r = trainCli([
+          '--method',
+          'visurf',
+          '--run-dir',
+          dir,
+          ...sets.flatMap((s) => ['--set', s]),
+        ]);
+        assert.equal(r.status, 0, r.stderr);
+        const peak = Math.max(
+          ...readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => (JSON.parse(l) as { peakRssMb: number }).peakRssMb),
+        );
+        const est = estimateMemory(cfgOf(sets), NAMED_CONFIGS['tiny']!).total / MB;
+        rows.push(
+          `${extra.join(' ')}: estimate ${est.toFixed(0)} MB, measured ${peak} MB (x${(peak / est).toFixed(2)})`,
+        );
+        assert.ok(peak <= 2 * est && peak >= est / 2, rows.at(-1));
+      }
+      console.log(`memory estimate vs peak RSS: ${rows.join('; ')}`);
+    });
+  },
+);
+
+test('an absurd config (bench model, promptsPerStep=100000) is refused up front with the estimate and a suggestion that fits', async () => {
+  await withTemp(async (dir) => {
+    const t0 = performance.now();
+    const r = trainCli(
+      [
+        '--method',
+        'visurf',
+        '--run-dir',
+        dir,
+        '--set',
+        'model.init=bench',
+        '--set',
+        'promptsPerStep=100000',
+      ],
+      { [BUDGET_ENV]: '4096' },
+    );
+    const ms = performance.now() - t0;
+    assert.equal(r.status, 1, r.stderr);
+    const m =
+      /visurf: not enough memory for this config: estimated peak ([\d.]+) (GiB|MiB), reached during the \w+ .*KV cache .* for 800000 rollouts.*only 4\.00 GiB is available \(VISURF_MEMORY_BUDGET_MB=4096.*Try --set promptsPerStep=(\d+) --set microBatch=(\d+)\./.exec(
+        r.stderr,
+      );
+    assert.ok(m, r.stderr);
+    assert.ok(m[2] === 'GiB' && Number(m[1]) > 1000, 'the estimate is in the TiB range');
+    assert.ok(
+      !existsSync(join(dir, 'metrics.jsonl')) && !existsSync(join(dir, 'checkpoints')),
+      'nothing ran',
+    );
+    assert.ok(ms < 30_000, `refusal took ${ms} ms`);
+    // The suggestion fits the budget, and one more prompt per step would not.
+    const p = Number(m[3]);
+    const fit = (prompts: number) =>
+      estimateMemory(
+        cfgOf(['model.init=bench', `promptsPerStep=${prompts}`, `microBatch=${m[4]}`]),
+        NAMED_CONFIGS['bench']!,
+      ).total <=
+      4096 * MB * SAFETY_FRACTION;
+    assert.ok(p >= 1 && fit(p) && !fit(p + 1), `promptsPerStep=${p}`);
+  });
+});
+
+test('a batch too large for the budget suggests the largest micro-batch that fits; train() refuses before any step', async () => {
+  await withTemp(async (dir) => {
+    const sets = ['model.init=tiny', 'promptsPerStep=16', 'rollout.groupSize=8'];
+    const cfg = cfgOf(sets);
+    const full = estimateMemory(cfg, NAMED_CONFIGS['tiny']!).total;
+    const budgetMb = Math.floor((0.8 * full) / SAFETY_FRACTION / MB);
+    const env = { [BUDGET_ENV]: String(budgetMb) };
+    const err = (() => {
+      try {
+        checkResources(cfg, NAMED_CONFIGS['tiny']!, env);
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    assert.ok(err instanceof ResourceError, String(err));
+    const mb = Number(/^--set microBatch=(\d+)$/.exec(err.suggestion)?.[1]);
+    const est = (n: number) =>
+      estimateMemory(cfgOf([...sets, `microBatch=${n}`]), NAMED_CONFIGS['tiny']!).total;
+    const budget = budgetMb * MB * SAFETY_FRACTION;
+    assert.ok(mb >= 1 && est(mb) <= budget, err.suggestion);
+    for (let n = mb + 1; n <= 16 * 8; n++)
+      assert.ok(est(n) > budget, `microBatch=${n} would fit too`);
+    assert.equal(
+      checkResources(cfgOf([...sets, `microBatch=${mb}`]), NAMED_CONFIGS['tiny']!, env)
+        .microBatchSequences,
+      mb,
+    );
+    // Through the trainer: refused before the first step.
+    process.env[BUDGET_ENV] = String(budgetMb);
+    try {
+      await assert.rejects(
+        train(tinyConfig(dir, 2, ['promptsPerStep=16', 'rollout.groupSize=8'])),
+        ResourceError,
+      );
+    } finally {
+      delete process.env[BUDGET_ENV];
+    }
+    assert.ok(!existsSync(join(dir, 'metrics.jsonl')));
+  });
+});
