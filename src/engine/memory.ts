@@ -14,24 +14,37 @@
 /** Buffers smaller than this are ordinary allocations (pooling them buys nothing). */
 const MIN_POOLED = 1 << 16;
 
+/**
+ * Round a request up to a size class (8 classes per power of two, so at most 12.5% waste):
+ * sequences of varying length then share buffers instead of each length adding its own set.
+ */
+export function sizeClass(n: number): number {
+  if (n <= 8) return n;
+  const top = 2 ** Math.floor(Math.log2(n));
+  const step = top / 8;
+  return Math.ceil(n / step) * step;
+}
+
 export class BufferArena {
   private readonly free = new Map<number, Float32Array[]>();
   private used: Float32Array[] = [];
   /** bytes currently held (free + in use) */
   bytes = 0;
 
+  /** A buffer of exactly n elements (a view into a size-class buffer). */
   take(n: number, zero: boolean): Float32Array {
-    const list = this.free.get(n);
-    const buf = list?.pop();
+    const cls = sizeClass(n);
+    const buf = this.free.get(cls)?.pop();
     if (buf) {
-      if (zero) buf.fill(0);
       this.used.push(buf);
-      return buf;
+      const view = buf.subarray(0, n);
+      if (zero) view.fill(0);
+      return view;
     }
-    const fresh = new Float32Array(n);
-    this.bytes += n * 4;
+    const fresh = new Float32Array(cls);
+    this.bytes += cls * 4;
     this.used.push(fresh);
-    return fresh;
+    return fresh.subarray(0, n);
   }
 
   /** Return every buffer taken since the last release to the free lists. */
