@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerBench } from './bench.js';
 import { registerDemo } from './demo.js';
 import { registerData } from './data.js';
+import { registerReport } from './report.js';
 import { registerReward } from './reward.js';
 import { registerTrain } from './train.js';
 
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerBench(program);
   registerDemo(program);
   registerData(program);
+  registerReport(program);
   registerReward(program);
   registerTrain(program);
   return program;
