@@ -23,7 +23,7 @@ import {
 import { INJECTION, TASKS, writeCompareDir, writeRunDir } from './fixtures.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
+const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
 
 function tmp(): string {
