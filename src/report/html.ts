@@ -7,17 +7,30 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { TaskEval } from '../eval/evaluate.js';
 import type { ReportData } from './load.js';
-import { buildCharts, colorFor, costTable, methodLabels, resultsTable, type ChartSpec } from './series.js';
+import {
+  buildCharts,
+  colorFor,
+  costTable,
+  methodLabels,
+  resultsTable,
+  type ChartSpec,
+} from './series.js';
 
 /** Escape text for HTML element content and attribute values. */
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 /** Model output for people: control characters shown as \xNN, very long text cut. */
 export function showText(s: string, max = 800): string {
   // eslint-disable-next-line no-control-regex
-  let t = s.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  let t = s.replace(
+    /[\u0000-\u0008\u000b-\u001f\u007f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
   if (t.length > max) t = `${t.slice(0, max)}… (${t.length - max} more characters)`;
   return escapeHtml(t);
 }
@@ -41,10 +54,13 @@ export function chartJsSource(): string {
   } catch {
     throw new Error('chart.js is not installed (run npm ci): the report embeds it');
   }
-  return readFileSync(file, 'utf8').replace(/<\/script/gi, '<\\/script').replace(/<!--/g, '<\\!--');
+  return readFileSync(file, 'utf8')
+    .replace(/<\/script/gi, '<\\/script')
+    .replace(/<!--/g, '<\\!--');
 }
 
-const pct = (x: number | null | undefined, digits = 1) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : (100 * x).toFixed(digits));
+const pct = (x: number | null | undefined, digits = 1) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '—' : (100 * x).toFixed(digits);
 
 function fmtSeconds(s: number): string {
   if (!Number.isFinite(s)) return '—';
@@ -52,7 +68,9 @@ function fmtSeconds(s: number): string {
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   const sec = Math.round(s % 60);
-  return h ? `${h} h ${String(m).padStart(2, '0')} min` : `${m} min ${String(sec).padStart(2, '0')} s`;
+  return h
+    ? `${h} h ${String(m).padStart(2, '0')} min`
+    : `${m} min ${String(sec).padStart(2, '0')} s`;
 }
 
 function fmtCount(n: number): string {
@@ -69,7 +87,8 @@ function fmtMb(mb: number): string {
 
 function resultsSection(data: ReportData): string {
   const { tasks, rows } = resultsTable(data);
-  if (!rows.length || !tasks.length) return '<p class="note">No evaluation results (no final.json or eval.jsonl).</p>';
+  if (!rows.length || !tasks.length)
+    return '<p class="note">No evaluation results (no final.json or eval.jsonl).</p>';
   const best: Record<string, number> = {};
   for (const t of tasks) {
     const vs = rows.map((r) => r.cells[t]?.value).filter((v): v is number => typeof v === 'number');
@@ -85,7 +104,9 @@ function resultsSection(data: ReportData): string {
           if (!c) return '<td class="na">—</td>';
           const isBest = best[t] !== undefined && c.value !== null && c.value >= best[t]! - 1e-12;
           const spread = c.spread !== null ? `<span class="pm"> ± ${pct(c.spread)}</span>` : '';
-          const sec = c.secondary.length ? `<span class="sub">${c.secondary.map((s) => `${escapeHtml(s.name)} ${pct(s.value)}`).join(' · ')}</span>` : '';
+          const sec = c.secondary.length
+            ? `<span class="sub">${c.secondary.map((s) => `${escapeHtml(s.name)} ${pct(s.value)}`).join(' · ')}</span>`
+            : '';
           return `<td class="${isBest ? 'best' : ''}">${pct(c.value)}${spread}${sec}</td>`;
         })
         .join('');
@@ -263,7 +284,9 @@ const PAGE_JS = `
 
 export function renderReport(data: ReportData, chartJs: string = chartJsSource()): string {
   const charts = buildCharts(data);
-  const trainingCharts = charts.filter((c) => !c.id.startsWith('chart-task-') && !c.id.startsWith('chart-passk-'));
+  const trainingCharts = charts.filter(
+    (c) => !c.id.startsWith('chart-task-') && !c.id.startsWith('chart-passk-'),
+  );
   const taskCharts = charts.filter((c) => c.id.startsWith('chart-task-'));
   const passCharts = charts.filter((c) => c.id.startsWith('chart-passk-'));
   const meta = [

@@ -4,9 +4,26 @@ import { dirname, join, resolve } from 'node:path';
 import { renderReport } from './html.js';
 import { loadReportData } from './load.js';
 
-export { ReportInputError, loadReportData, loadRun, loadCompare, parseJsonl, parseStepLogs, parseEvalLogs, runCost } from './load.js';
+export {
+  ReportInputError,
+  loadReportData,
+  loadRun,
+  loadCompare,
+  parseJsonl,
+  parseStepLogs,
+  parseEvalLogs,
+  runCost,
+} from './load.js';
 export type { ReportData, RunData, MethodResult, RunCost, PassAtK } from './load.js';
-export { buildCharts, resultsTable, costTable, stepSeries, evalSeries, mainMetric, num } from './series.js';
+export {
+  buildCharts,
+  resultsTable,
+  costTable,
+  stepSeries,
+  evalSeries,
+  mainMetric,
+  num,
+} from './series.js';
 export type { ChartSpec, Dataset, Point } from './series.js';
 export { renderReport, escapeHtml, scriptJson } from './html.js';
 

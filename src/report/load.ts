@@ -56,7 +56,8 @@ export interface ReportData {
   methods: MethodResult[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Parse JSONL text: one JSON object per non-blank line. A line that is not a JSON object is an
@@ -73,9 +74,14 @@ export function parseJsonl(text: string, file: string): Record<string, unknown>[
     try {
       v = JSON.parse(line);
     } catch (err) {
-      throw new ReportInputError(`${file}:${i + 1}: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+      throw new ReportInputError(
+        `${file}:${i + 1}: not valid JSON (${err instanceof Error ? err.message : String(err)})`,
+      );
     }
-    if (!isObject(v)) throw new ReportInputError(`${file}:${i + 1}: expected a JSON object, got ${Array.isArray(v) ? 'an array' : typeof v}`);
+    if (!isObject(v))
+      throw new ReportInputError(
+        `${file}:${i + 1}: expected a JSON object, got ${Array.isArray(v) ? 'an array' : typeof v}`,
+      );
     out.push(v);
   }
   return out;
@@ -85,7 +91,9 @@ function readText(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ReportInputError(`${file}: cannot read (${err instanceof Error ? err.message : String(err)})`);
+    throw new ReportInputError(
+      `${file}: cannot read (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
 }
 
@@ -94,13 +102,16 @@ function readJson(file: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new ReportInputError(`${file}: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new ReportInputError(
+      `${file}: not valid JSON (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
 }
 
 function requireNumber(o: Record<string, unknown>, key: string, where: string): number {
   const v = o[key];
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ReportInputError(`${where}: "${key}" must be a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new ReportInputError(`${where}: "${key}" must be a number, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -109,20 +120,24 @@ export function parseStepLogs(text: string, file: string): StepLog[] {
   return parseJsonl(text, file).map((o, i) => {
     const where = `${file}: record ${i + 1}`;
     requireNumber(o, 'step', where);
-    if (typeof o['phase'] !== 'string') throw new ReportInputError(`${where}: "phase" must be a string`);
+    if (typeof o['phase'] !== 'string')
+      throw new ReportInputError(`${where}: "phase" must be a string`);
     return o as unknown as StepLog;
   });
 }
 
 function checkTaskEval(t: unknown, where: string): TaskEval {
   if (!isObject(t)) throw new ReportInputError(`${where}: a task evaluation must be an object`);
-  if (typeof t['task'] !== 'string') throw new ReportInputError(`${where}: "task" must be a string`);
-  if (t['examples'] !== undefined && !Array.isArray(t['examples'])) throw new ReportInputError(`${where}: "examples" must be an array`);
+  if (typeof t['task'] !== 'string')
+    throw new ReportInputError(`${where}: "task" must be a string`);
+  if (t['examples'] !== undefined && !Array.isArray(t['examples']))
+    throw new ReportInputError(`${where}: "examples" must be an array`);
   return t as unknown as TaskEval;
 }
 
 export function checkEvalLog(v: unknown, where: string): EvalLog {
-  if (!isObject(v)) throw new ReportInputError(`${where}: an evaluation must be an object {step, tasks}`);
+  if (!isObject(v))
+    throw new ReportInputError(`${where}: an evaluation must be an object {step, tasks}`);
   if (!Array.isArray(v['tasks'])) throw new ReportInputError(`${where}: "tasks" must be an array`);
   const step = typeof v['step'] === 'number' ? v['step'] : 0;
   return { step, tasks: v['tasks'].map((t, i) => checkTaskEval(t, `${where}: tasks[${i}]`)) };
@@ -162,7 +177,9 @@ export function loadRun(dir: string, name?: string): RunData {
   requireDir(dir);
   const metricsPath = join(dir, 'metrics.jsonl');
   if (!existsSync(metricsPath)) {
-    throw new ReportInputError(`${metricsPath}: not found (is ${dir} a run directory made by "visurf train", or a comparison directory with results.json?)`);
+    throw new ReportInputError(
+      `${metricsPath}: not found (is ${dir} a run directory made by "visurf train", or a comparison directory with results.json?)`,
+    );
   }
   const steps = byStep(parseStepLogs(readText(metricsPath), metricsPath));
   const evalPath = join(dir, 'eval.jsonl');
@@ -178,8 +195,10 @@ export function loadRun(dir: string, name?: string): RunData {
   let finalEval: EvalLog | null = evals.length ? evals[evals.length - 1]! : null;
   if (existsSync(finalPath)) {
     const f = readJson(finalPath);
-    if (!isObject(f)) throw new ReportInputError(`${finalPath}: expected a JSON object {state, eval}`);
-    if (f['eval'] !== undefined && f['eval'] !== null) finalEval = checkEvalLog(f['eval'], `${finalPath}: eval`);
+    if (!isObject(f))
+      throw new ReportInputError(`${finalPath}: expected a JSON object {state, eval}`);
+    if (f['eval'] !== undefined && f['eval'] !== null)
+      finalEval = checkEvalLog(f['eval'], `${finalPath}: eval`);
   }
   const method = config && typeof config['method'] === 'string' ? config['method'] : undefined;
   return { dir, name: name ?? method ?? basename(resolve(dir)), config, steps, evals, finalEval };
@@ -189,7 +208,9 @@ export function loadRun(dir: string, name?: string): RunData {
 export function runCost(run: RunData): RunCost | null {
   const last = run.steps[run.steps.length - 1];
   if (!last) return null;
-  const peak = Math.max(...run.steps.map((s) => (typeof s.peakRssMb === 'number' ? s.peakRssMb : 0)));
+  const peak = Math.max(
+    ...run.steps.map((s) => (typeof s.peakRssMb === 'number' ? s.peakRssMb : 0)),
+  );
   return {
     seconds: last.totalSeconds,
     generatedTokens: last.totalGeneratedTokens,
@@ -200,12 +221,16 @@ export function runCost(run: RunData): RunCost | null {
 
 function checkPassAtK(v: unknown, where: string): PassAtK | undefined {
   if (v === undefined || v === null) return undefined;
-  if (!isObject(v)) throw new ReportInputError(`${where}: passAtK must be an object {task: {k: value}}`);
+  if (!isObject(v))
+    throw new ReportInputError(`${where}: passAtK must be an object {task: {k: value}}`);
   for (const [task, ks] of Object.entries(v)) {
-    if (!isObject(ks)) throw new ReportInputError(`${where}: passAtK.${task} must be an object {k: value}`);
+    if (!isObject(ks))
+      throw new ReportInputError(`${where}: passAtK.${task} must be an object {k: value}`);
     for (const [k, x] of Object.entries(ks)) {
-      if (!Number.isFinite(Number(k))) throw new ReportInputError(`${where}: passAtK.${task}: key "${k}" is not a number k`);
-      if (x !== null && typeof x !== 'number') throw new ReportInputError(`${where}: passAtK.${task}.${k} must be a number`);
+      if (!Number.isFinite(Number(k)))
+        throw new ReportInputError(`${where}: passAtK.${task}: key "${k}" is not a number k`);
+      if (x !== null && typeof x !== 'number')
+        throw new ReportInputError(`${where}: passAtK.${task}.${k} must be a number`);
     }
   }
   return v as PassAtK;
@@ -215,7 +240,12 @@ function checkCost(v: unknown, where: string): RunCost | null {
   if (v === undefined || v === null) return null;
   if (!isObject(v)) throw new ReportInputError(`${where}: cost must be an object`);
   const num = (k: string) => (typeof v[k] === 'number' ? (v[k] as number) : NaN);
-  return { seconds: num('seconds'), generatedTokens: num('generatedTokens'), trainedTokens: num('trainedTokens'), peakRssMb: num('peakRssMb') };
+  return {
+    seconds: num('seconds'),
+    generatedTokens: num('generatedTokens'),
+    trainedTokens: num('trainedTokens'),
+    peakRssMb: num('peakRssMb'),
+  };
 }
 
 /** Read a comparison directory (results.json, see docs in src/report/README or the lead's compare). */
@@ -224,19 +254,27 @@ export function loadCompare(dir: string): ReportData {
   const file = join(dir, 'results.json');
   const r = readJson(file);
   if (!isObject(r)) throw new ReportInputError(`${file}: expected a JSON object`);
-  if (r['version'] !== undefined && r['version'] !== 1) throw new ReportInputError(`${file}: unsupported version ${JSON.stringify(r['version'])} (this report reads version 1)`);
-  if (!Array.isArray(r['methods'])) throw new ReportInputError(`${file}: "methods" must be an array`);
+  if (r['version'] !== undefined && r['version'] !== 1)
+    throw new ReportInputError(
+      `${file}: unsupported version ${JSON.stringify(r['version'])} (this report reads version 1)`,
+    );
+  if (!Array.isArray(r['methods']))
+    throw new ReportInputError(`${file}: "methods" must be an array`);
   let base: ReportData['base'] = null;
   if (r['base'] !== undefined && r['base'] !== null) {
     const b = r['base'];
     if (!isObject(b)) throw new ReportInputError(`${file}: "base" must be an object`);
     const passAtK = checkPassAtK(b['passAtK'], `${file}: base`);
-    base = { eval: b['eval'] ? checkEvalLog(b['eval'], `${file}: base.eval`) : null, ...(passAtK ? { passAtK } : {}) };
+    base = {
+      eval: b['eval'] ? checkEvalLog(b['eval'], `${file}: base.eval`) : null,
+      ...(passAtK ? { passAtK } : {}),
+    };
   }
   const methods: MethodResult[] = r['methods'].map((m, i) => {
     const where = `${file}: methods[${i}]`;
     if (!isObject(m)) throw new ReportInputError(`${where}: must be an object`);
-    if (typeof m['name'] !== 'string' || !m['name']) throw new ReportInputError(`${where}: "name" must be a non-empty string`);
+    if (typeof m['name'] !== 'string' || !m['name'])
+      throw new ReportInputError(`${where}: "name" must be a non-empty string`);
     const name = m['name'];
     const runDirRel = typeof m['runDir'] === 'string' ? m['runDir'] : join('runs', name);
     const runDir = resolve(dir, runDirRel);
@@ -254,7 +292,9 @@ export function loadCompare(dir: string): ReportData {
       run,
     };
   });
-  const seeds = Array.isArray(r['seeds']) ? r['seeds'].filter((s): s is number => typeof s === 'number') : undefined;
+  const seeds = Array.isArray(r['seeds'])
+    ? r['seeds'].filter((s): s is number => typeof s === 'number')
+    : undefined;
   return {
     kind: 'compare',
     dir,
@@ -284,5 +324,7 @@ export function loadReportData(dir: string): ReportData {
   requireDir(dir);
   if (isCompareDir(dir)) return loadCompare(dir);
   if (isRunDir(dir)) return loadRunReport(dir);
-  throw new ReportInputError(`${dir}: neither a comparison directory (no results.json) nor a run directory (no metrics.jsonl)`);
+  throw new ReportInputError(
+    `${dir}: neither a comparison directory (no results.json) nor a run directory (no metrics.jsonl)`,
+  );
 }

@@ -48,7 +48,16 @@ const KNOWN_COLORS: Record<string, string> = {
   'visurf-no-think-elimination': '#bcbd22',
   'visurf-no-smoothing': '#e377c2',
 };
-const PALETTE = ['#d62728', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#1f77b4', '#ff7f0e', '#9467bd'];
+const PALETTE = [
+  '#d62728',
+  '#8c564b',
+  '#e377c2',
+  '#17becf',
+  '#bcbd22',
+  '#1f77b4',
+  '#ff7f0e',
+  '#9467bd',
+];
 
 /** A stable colour per method name (the same in every chart). */
 export function colorFor(name: string, index: number): string {
@@ -106,7 +115,11 @@ function stdOf(xs: readonly number[]): number | null {
 }
 
 /** Held-out accuracy per evaluation: the mean over tasks (or one task's value). */
-export function evalSeries(evals: readonly EvalLog[], pick: (t: TaskEval) => number | null, task?: string): Point[] {
+export function evalSeries(
+  evals: readonly EvalLog[],
+  pick: (t: TaskEval) => number | null,
+  task?: string,
+): Point[] {
   return evals.map((e) => {
     const tasks = task === undefined ? e.tasks : e.tasks.filter((t) => t.task === task);
     return { x: e.step, y: meanOf(tasks.map(pick)) };
@@ -158,7 +171,8 @@ export const STEP_METRICS: readonly StepMetric[] = [
   {
     id: 'smoothing',
     title: 'Smoothing rate',
-    caption: 'Fraction of groups whose label reward was smoothed because a rollout already matched it.',
+    caption:
+      'Fraction of groups whose label reward was smoothed because a rollout already matched it.',
     yTitle: 'fraction of groups',
     pick: (s) => s.smoothingFraction,
     yMin: 0,
@@ -187,7 +201,11 @@ export const STEP_METRICS: readonly StepMetric[] = [
 /** Every chart of the report. */
 export function buildCharts(data: ReportData): ChartSpec[] {
   const labels = methodLabels(data.methods);
-  const methods = data.methods.map((m, i) => ({ m, label: labels[i]!, color: colorFor(m.name, i) }));
+  const methods = data.methods.map((m, i) => ({
+    m,
+    label: labels[i]!,
+    color: colorFor(m.name, i),
+  }));
   const withRun = methods.filter((x) => x.m.run !== null);
   const charts: ChartSpec[] = [];
   const finish = (c: ChartSpec, emptyWhy: string) => {
@@ -217,8 +235,24 @@ export function buildCharts(data: ReportData): ChartSpec[] {
 
   // held-out accuracy from eval.jsonl, with the base model's at step 0 when known
   const tasks = taskNames(data);
-  const heldOut = (task: string | undefined, pick: (t: TaskEval) => number | null, id: string, title: string, caption: string, yTitle: string) => {
-    const c: ChartSpec = { id, title, caption, xTitle: 'training step', yTitle, yMin: 0, yMax: 1, datasets: [] };
+  const heldOut = (
+    task: string | undefined,
+    pick: (t: TaskEval) => number | null,
+    id: string,
+    title: string,
+    caption: string,
+    yTitle: string,
+  ) => {
+    const c: ChartSpec = {
+      id,
+      title,
+      caption,
+      xTitle: 'training step',
+      yTitle,
+      yMin: 0,
+      yMax: 1,
+      datasets: [],
+    };
     const baseY = data.base?.eval ? evalSeries([data.base.eval], pick, task)[0]!.y : null;
     for (const { m, label, color } of methods) {
       const evals = m.run?.evals.length ? m.run.evals : m.eval ? [m.eval] : [];
@@ -246,7 +280,8 @@ export function buildCharts(data: ReportData): ChartSpec[] {
   const g: ChartSpec = {
     id: 'chart-grad-norm',
     title: 'Gradient norm: RL term vs SFT term',
-    caption: 'Norm of the gradient of the RL (rollout) part of the loss — solid — and of the SFT (label) part — dashed.',
+    caption:
+      'Norm of the gradient of the RL (rollout) part of the loss — solid — and of the SFT (label) part — dashed.',
     xTitle: 'training step',
     yTitle: '‖∇‖',
     yMin: 0,
@@ -290,7 +325,8 @@ export function buildCharts(data: ReportData): ChartSpec[] {
     const c: ChartSpec = {
       id: `chart-passk-${slug(task)}`,
       title: `pass@k: ${task}`,
-      caption: 'Fraction of prompts with at least one correct answer among k samples: base model (before, dashed) and each method (after).',
+      caption:
+        'Fraction of prompts with at least one correct answer among k samples: base model (before, dashed) and each method (after).',
       xTitle: 'k (samples per prompt)',
       yTitle: 'pass@k',
       yMin: 0,
@@ -302,7 +338,13 @@ export function buildCharts(data: ReportData): ChartSpec[] {
         .map(([k, v]) => ({ x: Number(k), y: num(v) }))
         .sort((a, b) => a.x - b.x);
     const basePts = curve(data.base?.passAtK?.[task]);
-    if (hasValue(basePts)) c.datasets.push({ label: 'base (before)', color: KNOWN_COLORS['base']!, dashed: true, data: basePts });
+    if (hasValue(basePts))
+      c.datasets.push({
+        label: 'base (before)',
+        color: KNOWN_COLORS['base']!,
+        dashed: true,
+        data: basePts,
+      });
     for (const { m, label, color } of methods) {
       const pts = curve(m.passAtK?.[task]);
       if (hasValue(pts)) c.datasets.push({ label: `${label} (after)`, color, data: pts });
@@ -319,7 +361,11 @@ export function slug(s: string): string {
 }
 
 function findTaskEval(data: ReportData, task: string): TaskEval | undefined {
-  const evals = [data.base?.eval, ...data.methods.map((m) => m.eval), ...data.methods.flatMap((m) => m.run?.evals ?? [])];
+  const evals = [
+    data.base?.eval,
+    ...data.methods.map((m) => m.eval),
+    ...data.methods.flatMap((m) => m.run?.evals ?? []),
+  ];
   for (const e of evals) {
     const t = e?.tasks.find((x) => x.task === task);
     if (t) return t;
@@ -360,12 +406,15 @@ export function resultsTable(data: ReportData): { tasks: string[]; rows: Results
   const rows = groups.map(({ name, evals }) => {
     const cells: Record<string, Cell> = {};
     for (const task of tasks) {
-      const ts = evals.map((e) => e.tasks.find((t) => t.task === task)).filter((t): t is TaskEval => t !== undefined);
+      const ts = evals
+        .map((e) => e.tasks.find((t) => t.task === task))
+        .filter((t): t is TaskEval => t !== undefined);
       if (!ts.length) continue;
       const main = ts.map(mainMetric);
       const vals = main.map((x) => x.value).filter((v): v is number => v !== null);
       const sec = new Map<string, number[]>();
-      for (const t of ts) for (const s of secondaryMetrics(t)) sec.set(s.name, [...(sec.get(s.name) ?? []), s.value]);
+      for (const t of ts)
+        for (const s of secondaryMetrics(t)) sec.set(s.name, [...(sec.get(s.name) ?? []), s.value]);
       cells[task] = {
         metric: main[0]!.name,
         value: meanOf(vals),
@@ -374,7 +423,12 @@ export function resultsTable(data: ReportData): { tasks: string[]; rows: Results
       };
     }
     const present = tasks.map((t) => cells[t]?.value ?? null);
-    return { name, runs: evals.length, cells, average: present.every((v) => v !== null) && present.length ? meanOf(present) : null };
+    return {
+      name,
+      runs: evals.length,
+      cells,
+      average: present.every((v) => v !== null) && present.length ? meanOf(present) : null,
+    };
   });
   return { tasks, rows };
 }

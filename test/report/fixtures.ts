@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { TaskEval } from '../../src/eval/evaluate.js';
 import type { EvalLog, StepLog } from '../../src/train/trainer.js';
 
-export const INJECTION = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=2">';
+export const INJECTION =
+  '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=2">';
 
 const RL_METHODS = new Set(['rlvr', 'visurf', 'visurf-no-align']);
 
@@ -52,7 +53,7 @@ export function stepLog(method: string, step: number, steps: number, seed = 0): 
   };
   if (rl) {
     Object.assign(log, {
-      rewardMean: 2 + 3 * t + wob,
+      rewardMean: 2 + 6 * (QUALITY[method] ?? 0.5) * t + wob,
       rewardStd: 0.5,
       components: { thinkFormat: 0.5 + 0.4 * t, answerFormat: 0.6, accuracy: t, nonRepeat: 1 },
       accuracyRate: t * 0.8,
@@ -71,9 +72,18 @@ export function stepLog(method: string, step: number, steps: number, seed = 0): 
   return log;
 }
 
-export function taskEval(task: string, quality: number, response = `<think>look</think><answer>${task} answer</answer>`): TaskEval {
+export function taskEval(
+  task: string,
+  quality: number,
+  response = `<think>look</think><answer>${task} answer</answer>`,
+): TaskEval {
   const q = Math.max(0, Math.min(1, quality));
-  const grounding = task === 'refer' || task === 'nonobj' || task === 'reason' || task === 'anomaly' || task === 'lesion';
+  const grounding =
+    task === 'refer' ||
+    task === 'nonobj' ||
+    task === 'reason' ||
+    task === 'anomaly' ||
+    task === 'lesion';
   const ev: TaskEval = {
     task: task as TaskEval['task'],
     n: 16,
@@ -82,19 +92,31 @@ export function taskEval(task: string, quality: number, response = `<think>look<
     formatRate: Math.min(1, q + 0.2),
     examples: [
       { prompt: `find the ${task} thing`, response, solution: `${task} solution` },
-      { prompt: 'second prompt', response: 'a plain \u0002 response with a control character', solution: 'x' },
+      {
+        prompt: 'second prompt',
+        response: 'a plain \u0002 response with a control character',
+        solution: 'x',
+      },
       { prompt: 'third prompt', response: 'third', solution: 'y' },
     ],
   };
   if (grounding) {
     Object.assign(ev, { gIoU: q * 0.9, cIoU: q * 0.85, bboxAcc: q });
-    if (task === 'nonobj' || task === 'anomaly') Object.assign(ev, { nAcc: q * 0.7, auc: 0.5 + q / 2 });
+    if (task === 'nonobj' || task === 'anomaly')
+      Object.assign(ev, { nAcc: q * 0.7, auc: 0.5 + q / 2 });
   }
   return ev;
 }
 
 export const TASKS = ['refer', 'nonobj', 'colorqa'];
-const QUALITY: Record<string, number> = { base: 0.2, sft: 0.45, rlvr: 0.4, 'sft-rlvr': 0.5, visurf: 0.6, 'visurf-no-align': 0.55 };
+const QUALITY: Record<string, number> = {
+  base: 0.2,
+  sft: 0.45,
+  rlvr: 0.4,
+  'sft-rlvr': 0.5,
+  visurf: 0.6,
+  'visurf-no-align': 0.55,
+};
 
 function jsonl(rows: readonly unknown[]): string {
   // NaN is written as null, as JSON.stringify does in the trainer
@@ -110,7 +132,11 @@ export interface RunFixtureOptions {
 }
 
 /** Write a run directory as `visurf train` does. */
-export function writeRunDir(dir: string, method: string, o: RunFixtureOptions = {}): { finalEval: EvalLog; last: StepLog } {
+export function writeRunDir(
+  dir: string,
+  method: string,
+  o: RunFixtureOptions = {},
+): { finalEval: EvalLog; last: StepLog } {
   const steps = o.steps ?? 12;
   const every = o.evalEvery ?? 4;
   const tasks = o.tasks ?? TASKS;
@@ -120,20 +146,35 @@ export function writeRunDir(dir: string, method: string, o: RunFixtureOptions = 
   const q1 = QUALITY[method] ?? 0.5;
   const evalAt = (step: number): EvalLog => ({
     step,
-    tasks: tasks.map((t, i) => taskEval(t, q0 + (q1 - q0) * (step / steps) - 0.05 * i + 0.01 * (o.seed ?? 0), o.injection && i === 0 ? INJECTION : undefined)),
+    tasks: tasks.map((t, i) =>
+      taskEval(
+        t,
+        q0 + (q1 - q0) * (step / steps) - 0.05 * i + 0.01 * (o.seed ?? 0),
+        o.injection && i === 0 ? INJECTION : undefined,
+      ),
+    ),
   });
   const evals: EvalLog[] = [];
   for (let s = every; s < steps; s += every) evals.push(evalAt(s));
   const finalEval = evalAt(steps);
   evals.push(finalEval);
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ method, steps, seed: o.seed ?? 0, data: { tasks } }, null, 2));
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({ method, steps, seed: o.seed ?? 0, data: { tasks } }, null, 2),
+  );
   writeFileSync(join(dir, 'metrics.jsonl'), jsonl(logs));
   writeFileSync(join(dir, 'eval.jsonl'), jsonl(evals));
-  writeFileSync(join(dir, 'final.json'), JSON.stringify({ state: { step: steps }, eval: finalEval }, null, 2));
+  writeFileSync(
+    join(dir, 'final.json'),
+    JSON.stringify({ state: { step: steps }, eval: finalEval }, null, 2),
+  );
   return { finalEval, last: logs[logs.length - 1]! };
 }
 
-function passAtK(quality: number, tasks: readonly string[]): Record<string, Record<string, number>> {
+function passAtK(
+  quality: number,
+  tasks: readonly string[],
+): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
   for (const t of tasks) {
     out[t] = {};
@@ -158,14 +199,23 @@ export function writeCompareDir(dir: string, o: CompareFixtureOptions = {}): voi
   for (const seed of seeds) {
     for (const name of methods) {
       const runDir = seeds.length > 1 ? join('runs', `${name}-seed${seed}`) : join('runs', name);
-      const { finalEval, last } = writeRunDir(join(dir, runDir), name, { steps: o.steps ?? 12, seed, injection: o.injection ?? false });
+      const { finalEval, last } = writeRunDir(join(dir, runDir), name, {
+        steps: o.steps ?? 12,
+        seed,
+        injection: o.injection ?? false,
+      });
       entries.push({
         name,
         ...(seeds.length > 1 ? { seed } : {}),
         runDir,
         eval: finalEval,
         passAtK: passAtK(QUALITY[name] ?? 0.5, TASKS.slice(0, 2)),
-        cost: { seconds: last.totalSeconds, generatedTokens: last.totalGeneratedTokens, trainedTokens: last.totalTrainedTokens, peakRssMb: last.peakRssMb },
+        cost: {
+          seconds: last.totalSeconds,
+          generatedTokens: last.totalGeneratedTokens,
+          trainedTokens: last.totalTrainedTokens,
+          peakRssMb: last.peakRssMb,
+        },
       });
     }
   }
@@ -173,7 +223,10 @@ export function writeCompareDir(dir: string, o: CompareFixtureOptions = {}): voi
     version: 1,
     createdAt: '2026-11-22T00:00:00Z',
     command: 'visurf compare --fixture',
-    base: { eval: { step: 0, tasks: TASKS.map((t) => taskEval(t, QUALITY['base']!)) }, passAtK: passAtK(QUALITY['base']!, TASKS.slice(0, 2)) },
+    base: {
+      eval: { step: 0, tasks: TASKS.map((t) => taskEval(t, QUALITY['base']!)) },
+      passAtK: passAtK(QUALITY['base']!, TASKS.slice(0, 2)),
+    },
     methods: entries,
     ...(seeds.length > 1 ? { seeds } : {}),
   };

@@ -32,14 +32,27 @@ function tmp(): string {
 
 test('parseJsonl: blank lines skipped; a bad line is an error naming file and line', () => {
   assert.deepEqual(parseJsonl('{"a":1}\n\n{"a":2}\n', 'f.jsonl'), [{ a: 1 }, { a: 2 }]);
-  assert.throws(() => parseJsonl('{"a":1}\n\n{"a":\n', 'm.jsonl'), (e: Error) => e instanceof ReportInputError && /^m\.jsonl:3: not valid JSON/.test(e.message));
-  assert.throws(() => parseJsonl('[1,2]\n', 'm.jsonl'), /m\.jsonl:1: expected a JSON object, got an array/);
-  assert.throws(() => parseStepLogs('{"phase":"sft"}\n', 'm.jsonl'), /m\.jsonl: record 1: "step" must be a number/);
+  assert.throws(
+    () => parseJsonl('{"a":1}\n\n{"a":\n', 'm.jsonl'),
+    (e: Error) => e instanceof ReportInputError && /^m\.jsonl:3: not valid JSON/.test(e.message),
+  );
+  assert.throws(
+    () => parseJsonl('[1,2]\n', 'm.jsonl'),
+    /m\.jsonl:1: expected a JSON object, got an array/,
+  );
+  assert.throws(
+    () => parseStepLogs('{"phase":"sft"}\n', 'm.jsonl'),
+    /m\.jsonl: record 1: "step" must be a number/,
+  );
 });
 
 test('series: null / NaN / absent values are gaps; eval series average over tasks', () => {
   const steps = parseStepLogs(
-    ['{"step":0,"phase":"sft","entropy":null}', '{"step":1,"phase":"rlvr","entropy":2.5,"rewardMean":3}', '{"step":2,"phase":"rlvr","entropy":1.5}'].join('\n'),
+    [
+      '{"step":0,"phase":"sft","entropy":null}',
+      '{"step":1,"phase":"rlvr","entropy":2.5,"rewardMean":3}',
+      '{"step":2,"phase":"rlvr","entropy":1.5}',
+    ].join('\n'),
     'm.jsonl',
   );
   assert.deepEqual(
@@ -54,9 +67,23 @@ test('series: null / NaN / absent values are gaps; eval series average over task
     stepSeries(steps, (s) => s.rewardMean).map((p) => p.y),
     [null, 3, null],
   );
-  const ev = [{ step: 4, tasks: [{ task: 'refer', accuracy: 0.5 }, { task: 'colorqa', accuracy: 1 }] }] as never;
-  assert.deepEqual(evalSeries(ev, (t) => t.accuracy), [{ x: 4, y: 0.75 }]);
-  assert.deepEqual(evalSeries(ev, (t) => t.accuracy, 'refer'), [{ x: 4, y: 0.5 }]);
+  const ev = [
+    {
+      step: 4,
+      tasks: [
+        { task: 'refer', accuracy: 0.5 },
+        { task: 'colorqa', accuracy: 1 },
+      ],
+    },
+  ] as never;
+  assert.deepEqual(
+    evalSeries(ev, (t) => t.accuracy),
+    [{ x: 4, y: 0.75 }],
+  );
+  assert.deepEqual(
+    evalSeries(ev, (t) => t.accuracy, 'refer'),
+    [{ x: 4, y: 0.5 }],
+  );
 });
 
 test('run directory: one method, SFT charts without reward are notes, not blank canvases', () => {
@@ -170,7 +197,10 @@ test('visurf report CLI: prints the path; bad input names the file and line', ()
     mkdirSync(join(dir, 'empty'));
     r = spawnSync(process.execPath, [MAIN, 'report', join(dir, 'empty')], { encoding: 'utf8' });
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /neither a comparison directory \(no results\.json\) nor a run directory \(no metrics\.jsonl\)/);
+    assert.match(
+      r.stderr,
+      /neither a comparison directory \(no results\.json\) nor a run directory \(no metrics\.jsonl\)/,
+    );
 
     const metrics = join(run, 'metrics.jsonl');
     writeFileSync(metrics, readFileSync(metrics, 'utf8') + '{"step": 4, "phase":\n');
@@ -225,77 +255,106 @@ const IN_PAGE_CHECK = `(() => {
   };
 })()`;
 
-test('the report renders in headless Chromium: every chart drawn, tables, escaped responses', { timeout: 60_000 }, async (t) => {
-  if (!existsSync(CHROMIUM)) {
-    t.skip(`${CHROMIUM} not found: install Debian's chromium (make system-deps does) to run the browser test`);
-    return;
-  }
-  const { chromium } = await import('playwright-core');
-  const dir = tmp();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-  try {
-    const cmp = join(dir, 'cmp');
-    writeCompareDir(cmp, { injection: true, methods: ['sft', 'rlvr', 'sft-rlvr', 'visurf'] });
-    const run = join(dir, 'run');
-    writeRunDir(run, 'sft', { steps: 5, evalEvery: 2, tasks: ['colorqa'] });
-    const pages: Array<{ file: string; shot?: string }> = [
-      { file: writeReport(cmp), shot: join(ARTIFACTS, 'report.png') },
-      { file: writeReport(run), shot: join(ARTIFACTS, 'report-run.png') },
-    ];
-    for (const { file, shot } of pages) {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      const problems: string[] = [];
-      const requests: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-      });
-      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-      page.on('request', (r) => {
-        if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) requests.push(r.url());
-      });
-      await page.goto(pathToFileURL(file).href);
-      await page.waitForSelector('body[data-charts-ready]', { timeout: 15_000 });
-      const check = (await page.evaluate(IN_PAGE_CHECK)) as PageCheck;
-      if (shot) {
-        mkdirSync(ARTIFACTS, { recursive: true });
-        await page.screenshot({ path: shot, fullPage: true });
-      }
-      await page.close();
-      assert.deepEqual(problems, [], `console errors in ${file}`);
-      assert.deepEqual(requests, [], 'the report fetches nothing');
-      assert.ok(check.charts.length > 0, 'no chart canvas');
-      assert.equal(Number(check.ready), check.charts.length, 'every canvas got a chart');
-      for (const c of check.charts) {
-        assert.ok(c.width > 100 && c.height > 100, `${c.id}: canvas ${c.width}x${c.height}`);
-        // axes, grid, labels and lines: a real chart paints a good share in several colours
-        assert.ok(c.painted > 0.02 * c.width * c.height, `${c.id}: only ${c.painted} painted pixels`);
-        assert.ok(c.colors >= 3, `${c.id}: ${c.colors} colours`);
-      }
-      if (file.startsWith(cmp)) {
-        const ids = check.charts.map((c) => c.id);
-        for (const id of ['chart-reward', 'chart-heldout-accuracy', 'chart-label-advantage', 'chart-smoothing', 'chart-grad-norm', 'chart-entropy', 'chart-response-length', 'chart-passk-refer', 'chart-passk-nonobj', 'chart-task-refer']) {
-          assert.ok(ids.includes(id), `missing chart ${id}`);
-        }
-        assert.deepEqual(check.resultsRows, ['base', 'sft', 'rlvr', 'sft-rlvr', 'visurf']);
-        assert.deepEqual(check.costRows, ['sft', 'rlvr', 'sft-rlvr', 'visurf']);
-        assert.equal(check.empties, 0);
-        assert.equal(check.pwned, undefined, 'a response ran as script');
-        assert.ok(check.injectedText, 'the injected <script> is shown as text');
-      } else {
-        // a single SFT run: reward, Â_y, smoothing, entropy and length have no values
-        assert.deepEqual(check.resultsRows, ['sft']);
-        assert.equal(check.empties, 5);
-        assert.deepEqual(
-          check.charts.map((c) => c.id).sort(),
-          ['chart-grad-norm', 'chart-heldout-accuracy'],
-        );
-      }
+test(
+  'the report renders in headless Chromium: every chart drawn, tables, escaped responses',
+  { timeout: 60_000 },
+  async (t) => {
+    if (!existsSync(CHROMIUM)) {
+      t.skip(
+        `${CHROMIUM} not found: install Debian's chromium (make system-deps does) to run the browser test`,
+      );
+      return;
     }
-  } finally {
-    await browser.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+    const { chromium } = await import('playwright-core');
+    const dir = tmp();
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    try {
+      const cmp = join(dir, 'cmp');
+      writeCompareDir(cmp, { injection: true, methods: ['sft', 'rlvr', 'sft-rlvr', 'visurf'] });
+      const run = join(dir, 'run');
+      writeRunDir(run, 'sft', { steps: 5, evalEvery: 2, tasks: ['colorqa'] });
+      const pages: Array<{ file: string; shot?: string }> = [
+        { file: writeReport(cmp), shot: join(ARTIFACTS, 'report.png') },
+        { file: writeReport(run), shot: join(ARTIFACTS, 'report-run.png') },
+      ];
+      for (const { file, shot } of pages) {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+        const problems: string[] = [];
+        const requests: string[] = [];
+        page.on('console', (m) => {
+          if (m.type() === 'error' || m.type() === 'warning')
+            problems.push(`${m.type()}: ${m.text()}`);
+        });
+        page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+        page.on('request', (r) => {
+          if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) requests.push(r.url());
+        });
+        await page.goto(pathToFileURL(file).href);
+        await page.waitForSelector('body[data-charts-ready]', { timeout: 15_000 });
+        const check = (await page.evaluate(IN_PAGE_CHECK)) as PageCheck;
+        if (shot) {
+          mkdirSync(ARTIFACTS, { recursive: true });
+          await page.screenshot({ path: shot, fullPage: true });
+        }
+        await page.close();
+        assert.deepEqual(problems, [], `console errors in ${file}`);
+        assert.deepEqual(requests, [], 'the report fetches nothing');
+        assert.ok(check.charts.length > 0, 'no chart canvas');
+        assert.equal(Number(check.ready), check.charts.length, 'every canvas got a chart');
+        for (const c of check.charts) {
+          assert.ok(c.width > 100 && c.height > 100, `${c.id}: canvas ${c.width}x${c.height}`);
+          // axes, grid, labels and lines: a real chart paints a good share in several colours
+          assert.ok(
+            c.painted > 0.02 * c.width * c.height,
+            `${c.id}: only ${c.painted} painted pixels`,
+          );
+          assert.ok(c.colors >= 3, `${c.id}: ${c.colors} colours`);
+        }
+        if (file.startsWith(cmp)) {
+          const ids = check.charts.map((c) => c.id);
+          for (const id of [
+            'chart-reward',
+            'chart-heldout-accuracy',
+            'chart-label-advantage',
+            'chart-smoothing',
+            'chart-grad-norm',
+            'chart-entropy',
+            'chart-response-length',
+            'chart-passk-refer',
+            'chart-passk-nonobj',
+            'chart-task-refer',
+          ]) {
+            assert.ok(ids.includes(id), `missing chart ${id}`);
+          }
+          assert.deepEqual(check.resultsRows, ['base', 'sft', 'rlvr', 'sft-rlvr', 'visurf']);
+          assert.deepEqual(check.costRows, ['sft', 'rlvr', 'sft-rlvr', 'visurf']);
+          assert.equal(check.empties, 0);
+          assert.equal(check.pwned, undefined, 'a response ran as script');
+          assert.ok(check.injectedText, 'the injected <script> is shown as text');
+        } else {
+          // a single SFT run: reward, Â_y, smoothing, entropy and length have no values
+          assert.deepEqual(check.resultsRows, ['sft']);
+          assert.equal(check.empties, 5);
+          assert.deepEqual(check.charts.map((c) => c.id).sort(), [
+            'chart-grad-norm',
+            'chart-heldout-accuracy',
+          ]);
+        }
+      }
+    } finally {
+      await browser.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
