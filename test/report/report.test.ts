@@ -24,7 +24,8 @@ import { INJECTION, TASKS, writeCompareDir, writeRunDir } from './fixtures.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
+/** VISURF_CHROMIUM only to check the skip path; the browser is Debian's. */
+const CHROMIUM = process.env['VISURF_CHROMIUM'] ?? '/usr/bin/chromium';
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'visurf-report-'));
