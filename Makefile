@@ -20,6 +20,13 @@ system-deps:
 	  echo "installing Debian package libdnnl-dev (oneDNN)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libdnnl-dev; \
 	fi
+	@# Chromium is only for the browser test of the HTML report: if it cannot be installed
+	@# (e.g. the package mirror is down), that test skips itself and everything else goes on.
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing Debian package chromium (for the report's browser test)"; \
+	  ( $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium ) \
+	    || echo "visurf: could not install chromium; the report's browser test will be skipped"; \
+	fi
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerBench } from './bench.js';
 import { registerDemo } from './demo.js';
 import { registerData } from './data.js';
+import { registerReport } from './report.js';
 import { registerReward } from './reward.js';
 import { registerTrain } from './train.js';
 import { registerCompare } from './compare.js';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerBench(program);
   registerDemo(program);
   registerData(program);
+  registerReport(program);
   registerReward(program);
   registerTrain(program);
   registerCompare(program);
