@@ -4,6 +4,7 @@ import { applyOverrides, readConfigFile } from '../train/config.js';
 import { compare, costTable, parseCompareConfig, resultsTable, type CompareResults } from '../eval/compare.js';
 import type { StepLog } from '../train/trainer.js';
 import { progress } from './progress.js';
+import { writeReport } from '../report/index.js';
 import { table } from './tables.js';
 import { stepLine } from './train.js';
 
@@ -62,5 +63,6 @@ export function registerCompare(program: Command): void {
       const raw = applyOverrides(opts.config ? readConfigFile(opts.config) : {}, sets);
       const { results, out } = await runCompare(raw, opts.config ?? 'compare', `visurf ${process.argv.slice(2).join(' ')}`);
       printResults(results, out);
+      process.stdout.write(`report: ${writeReport(out)}\n`);
     });
 }

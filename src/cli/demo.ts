@@ -9,6 +9,7 @@ import { applyOverrides, readConfigFile } from '../train/config.js';
 import { isCompleteCheckpoint } from '../model/index.js';
 import { packagePath } from './paths.js';
 import { printResults, runCompare } from './compare.js';
+import { writeReport } from '../report/index.js';
 
 interface DemoOptions {
   out: string;
@@ -42,5 +43,6 @@ export function registerDemo(program: Command): void {
       const raw = applyOverrides(readConfigFile(file), [`base=${base}`, `out=${opts.out}`, ...opts.set]);
       const { results, out } = await runCompare(raw, file, `visurf demo ${process.argv.slice(3).join(' ')}`.trim());
       printResults(results, out);
+      process.stdout.write(`report: ${writeReport(out)}\n`);
     });
 }

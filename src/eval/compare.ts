@@ -181,9 +181,9 @@ export async function compare(c: CompareConfig, command: string, hooks: CompareH
   for (const seed of c.seeds) {
     for (const v of variants(c)) {
       const tc = trainConfigFor(c, v, seed, 'compare');
-      const name = runName(v, seed, c);
-      say(`${name}: training (${tc.budgetTokens > 0 ? `budget ${tc.budgetTokens} tokens` : `${tc.steps} steps`})`);
-      const r = await train(tc, hooks.trainHooks?.(name) ?? {});
+      const name = v.name;
+      say(`${runName(v, seed, c)}: training (${tc.budgetTokens > 0 ? `budget ${tc.budgetTokens} tokens` : `${tc.steps} steps`})`);
+      const r = await train(tc, hooks.trainHooks?.(runName(v, seed, c)) ?? {});
       const latest = await latestCheckpoint(tc.runDir);
       if (!latest) throw new Error(`${name}: no checkpoint in ${tc.runDir} after training`);
       const trained = (await loadModel(latest.path)).model;
@@ -249,8 +249,7 @@ export function resultsTable(r: CompareResults): { headers: string[]; rows: stri
   const rows = [row('base', [r.base.eval])];
   const byVariant = new Map<string, EvalLog[]>();
   for (const m of r.methods) {
-    const key = m.name.replace(/-s\d+$/, '');
-    byVariant.set(key, [...(byVariant.get(key) ?? []), m.eval]);
+    byVariant.set(m.name, [...(byVariant.get(m.name) ?? []), m.eval]);
   }
   for (const [name, evals] of byVariant) rows.push(row(name, evals));
   return { headers, rows };

@@ -44,7 +44,7 @@ export function tinyConfig(runDir: string, steps: number, extra: string[] = []):
 }
 
 /** Fields of a step log that depend on the wall clock, not on the computation. */
-const TIMING = new Set(['seconds', 'totalSeconds', 'peakRssMb']);
+const TIMING = new Set(['seconds', 'totalSeconds', 'rolloutSeconds', 'updateSeconds', 'peakRssMb']);
 
 /** The deterministic part of each metrics.jsonl line, as canonical JSON text (bit-exact numbers). */
 export function deterministicLines(runDir: string, file = 'metrics.jsonl'): string[] {

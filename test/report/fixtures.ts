@@ -31,6 +31,8 @@ export function stepLog(method: string, step: number, steps: number, seed = 0): 
     step,
     phase,
     lr: 1e-4,
+    rolloutSeconds: rl ? 0.5 : 0,
+    updateSeconds: 0.5,
     loss: 1 - 0.5 * t + wob,
     clipFraction: rl ? 0.05 : 0,
     approxKl: rl ? 0.01 : 0,
