@@ -8,7 +8,7 @@ NODE_GYP := node_modules/.bin/node-gyp
 NODEDIR := $(shell if [ -f /usr/include/node/node_api.h ]; then echo /usr; else dirname $$(dirname $$(readlink -f $$(which node))); fi)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help deps system-deps build native ts test demo bench clean
+.PHONY: help deps system-deps test-deps build native ts test demo bench clean
 
 help:
 	@echo "make demo   - run the main job (installs what it needs)"
@@ -20,6 +20,8 @@ system-deps:
 	  echo "installing Debian package libdnnl-dev (oneDNN)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libdnnl-dev; \
 	fi
+
+test-deps:
 	@# Chromium is only for the browser test of the HTML report: if it cannot be installed
 	@# (e.g. the package mirror is down), that test skips itself and everything else goes on.
 	@if [ ! -x /usr/bin/chromium ]; then \
@@ -43,7 +45,7 @@ ts: deps
 
 build: native ts
 
-test: build
+test: build test-deps
 	node --test --test-concurrency=1 dist/test/
 
 demo: build
