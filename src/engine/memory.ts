@@ -16,7 +16,7 @@ const MIN_POOLED = 1 << 16;
 
 export class BufferArena {
   private readonly free = new Map<number, Float32Array[]>();
-  private used: Float32Array[] = [];
+  private used = new Set<Float32Array>();
   /** bytes currently held (free + in use) */
   bytes = 0;
 
@@ -25,29 +25,41 @@ export class BufferArena {
     const buf = list?.pop();
     if (buf) {
       if (zero) buf.fill(0);
-      this.used.push(buf);
+      this.used.add(buf);
       return buf;
     }
     const fresh = new Float32Array(n);
     this.bytes += n * 4;
-    this.used.push(fresh);
+    this.used.add(fresh);
     return fresh;
+  }
+
+  /**
+   * Return one buffer early (the backward pass does this with each intermediate gradient once it
+   * has been consumed), so later takes of the same size reuse it within the step. Buffers not
+   * taken from this arena are ignored.
+   */
+  recycle(buf: Float32Array): void {
+    if (!this.used.delete(buf)) return;
+    this.put(buf);
+  }
+
+  private put(b: Float32Array): void {
+    const list = this.free.get(b.length);
+    if (list) list.push(b);
+    else this.free.set(b.length, [b]);
   }
 
   /** Return every buffer taken since the last release to the free lists. */
   release(): void {
-    for (const b of this.used) {
-      const list = this.free.get(b.length);
-      if (list) list.push(b);
-      else this.free.set(b.length, [b]);
-    }
-    this.used = [];
+    for (const b of this.used) this.put(b);
+    this.used.clear();
   }
 
   /** Drop everything (lets the memory be collected). */
   clear(): void {
     this.free.clear();
-    this.used = [];
+    this.used.clear();
     this.bytes = 0;
   }
 }
@@ -64,6 +76,11 @@ export function withArena<T>(arena: BufferArena, fn: () => T): T {
     current = prev;
     arena.release();
   }
+}
+
+/** Hand a buffer that nothing references any more back to the current arena (if it came from it). */
+export function recycleF32(buf: Float32Array): void {
+  current?.recycle(buf);
 }
 
 /**

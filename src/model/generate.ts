@@ -16,6 +16,7 @@ import {
   rope,
   swiglu,
 } from '../engine/index.js';
+import { profiling, recordPhase } from '../engine/kernels/profile.js';
 import { imageTokens } from './config.js';
 import { ANSWER_CLOSE, EOS, PAD } from './tokenizer.js';
 import type { ImageBatch, VisionLanguageModel } from './vlm.js';
@@ -218,6 +219,7 @@ function generateNoGrad(model: VisionLanguageModel, req: GenerationRequest, opts
 
   for (let step = 0; step < maxNew; step++) {
     opts.onStepLogits?.(step, logits);
+    const tSample = profiling() ? performance.now() : 0;
     let active = 0;
     for (let b = 0; b < B; b++) {
       if (done[b]) {
@@ -233,6 +235,7 @@ function generateNoGrad(model: VisionLanguageModel, req: GenerationRequest, opts
         out.finish[b] = 'stop';
       } else active++;
     }
+    if (tSample) recordPhase('sampling', (performance.now() - tSample) / 1000);
     if (active === 0 || step === maxNew - 1) break;
     // One decoder step for every sequence (finished ones compute on <pad>; their output is unused).
     let x = embedding(embed, next, [B, 1]);

@@ -11,6 +11,7 @@
 #include <omp.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -43,8 +44,36 @@ struct CachedMatmul {
   std::string impl;
 };
 
+// Small products run on one thread. A fork-join costs microseconds on an idle machine but up to
+// a scheduler time slice when the cores are shared (the second thread must be scheduled before the
+// region can end): measured on the shared VM, a rollout's decode steps (products of 17-92 MFLOP)
+// ran 2.6x faster on one thread than on two. Prefill and training products are 100x larger
+// and keep both threads. VISURF_SERIAL_FLOPS overrides the threshold (0 = always parallel).
+static double SerialFlops() {
+  static const double v = [] {
+    const char* e = std::getenv("VISURF_SERIAL_FLOPS");
+    return e ? std::atof(e) : 134217728.0;  // 2^27
+  }();
+  return v;
+}
+
+// Runs f with OpenMP limited to one thread when serial is true (oneDNN reads the thread count
+// when a primitive is created and when it runs).
+template <typename F>
+static void MaybeSerial(bool serial, F&& f) {
+  if (!serial) {
+    f();
+    return;
+  }
+  const int prev = omp_get_max_threads();
+  omp_set_num_threads(1);
+  f();
+  omp_set_num_threads(prev);
+}
+
 static std::string Key(const Operand& a, const Operand& b, const Operand& c, Dt dt, bool acc) {
   std::ostringstream k;
+  k << omp_get_max_threads() << '#';  // a primitive's blocking depends on the thread count
   for (auto* o : {&a, &b, &c}) {
     for (auto d : o->dims) k << d << ',';
     k << '/';
@@ -88,8 +117,8 @@ static std::vector<float>& Scratch32(size_t n) {
 
 // Runs C (+)= A·B where a/b point at f32 data (converted to bf16 first if bf16) or at already
 // converted bf16 data (preconverted = true).
-static void RunMatmul(const Operand& a, const void* ap, const Operand& b, const void* bp,
-                      const Operand& c, float* cp, Dt dt, bool accumulate) {
+static void RunMatmulNow(const Operand& a, const void* ap, const Operand& b, const void* bp,
+                         const Operand& c, float* cp, Dt dt, bool accumulate) {
   CachedMatmul& mm = GetMatmul(a, b, c, dt, accumulate);
   memory::desc amd(a.dims, dt, a.strides), bmd(b.dims, dt, b.strides),
       cmd(c.dims, Dt::f32, c.strides);
@@ -98,6 +127,18 @@ static void RunMatmul(const Operand& a, const void* ap, const Operand& b, const 
   memory cm(cmd, Engine(), cp);
   mm.prim.execute(Stream(), {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
   Stream().wait();
+}
+
+static double Flops(const Operand& a, const Operand& c) {  // 2 * batch * m * n * k
+  double f = 2.0 * static_cast<double>(a.dims.back());
+  for (auto d : c.dims) f *= static_cast<double>(d);
+  return f;
+}
+
+static void RunMatmul(const Operand& a, const void* ap, const Operand& b, const void* bp,
+                      const Operand& c, float* cp, Dt dt, bool accumulate) {
+  MaybeSerial(Flops(a, c) < SerialFlops(),
+              [&] { RunMatmulNow(a, ap, b, bp, c, cp, dt, accumulate); });
 }
 
 static Dt ParseDtype(const Napi::Value& v) {
@@ -142,10 +183,23 @@ static Napi::Value Matmul(const Napi::CallbackInfo& info) {
   Operand c{{batch, m, n}, {m * n, n, 1}};
   if (dt == Dt::bf16) {
     auto& a16 = Scratch16(0, needA);
-    auto& b16 = Scratch16(1, needB);
     ConvertToBf16(A.Data(), a16.data(), needA);
-    ConvertToBf16(B.Data(), b16.data(), needB);
-    RunMatmul(a, a16.data(), b, b16.data(), c, C.Data(), dt, acc);
+    // A cached bf16 copy of B (a weight) skips B's conversion.
+    const uint16_t* bp = nullptr;
+    Napi::Value pre = s.Get("bBf16");
+    if (pre.IsTypedArray() && pre.As<Napi::TypedArray>().TypedArrayType() == napi_uint16_array) {
+      auto B16 = pre.As<Napi::Uint16Array>();
+      if (B16.ElementLength() < needB) {
+        ArgError(info, "matmul: spec.bBf16 is shorter than B");
+        return info.Env().Undefined();
+      }
+      bp = B16.Data();
+    } else {
+      auto& b16 = Scratch16(1, needB);
+      ConvertToBf16(B.Data(), b16.data(), needB);
+      bp = b16.data();
+    }
+    RunMatmul(a, a16.data(), b, bp, c, C.Data(), dt, acc);
   } else {
     RunMatmul(a, A.Data(), b, B.Data(), c, C.Data(), dt, acc);
   }
@@ -385,7 +439,9 @@ static Napi::Value AttentionDecode(const Napi::CallbackInfo& info) {
   const float* vc = VC.Data();
   float* out = OUT.Data();
   const float scale = 1.f / std::sqrt(static_cast<float>(D));
-#pragma omp parallel
+  double work = 0;  // flops: q·k and p·v over every visible key
+  for (int64_t b = 0; b < B; b++) work += 4.0 * HD * lens[b];
+#pragma omp parallel if (work >= SerialFlops())
   {
     std::vector<float> w(cap);
 #pragma omp for schedule(static)

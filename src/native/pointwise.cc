@@ -32,10 +32,14 @@
 namespace visurf {
 namespace {
 
-// Below this many elements of work a kernel runs on one thread (see above).
-constexpr int64_t kParallelWork = 16384;
-// Pure streaming kernels (add, axpy, casts...) do ~1 flop per element: only split larger ones.
-constexpr int64_t kParallelStream = 65536;
+// Below this many elements of work a kernel runs on one thread (see above). The bar is set so a
+// rollout's decode step (128 rows of width 256..1408: 32k-180k elements) stays on one thread,
+// while training and prefill calls (millions of elements) use both: on a shared machine a
+// fork-join can wait a scheduler time slice for the second thread, far longer than the kernel
+// (measured: rmsnorm of 128x256 averaged 3.6 ms per call with 2 threads under load).
+constexpr int64_t kParallelWork = 1 << 18;
+// Pure streaming kernels (add, axpy, casts...) do ~1 flop per element: the same bar.
+constexpr int64_t kParallelStream = 1 << 18;
 
 // ------------------------------------------------------------------------ argument checking
 
