@@ -18,6 +18,8 @@ import {
   BOS,
   VisionLanguageModel,
   buildScoringBatch,
+  imageTokens,
+  type ModelConfig,
   generate,
   packResponses,
   scoreResponses,
@@ -78,14 +80,22 @@ export function benchTrainStep(dtype: MatmulDtype, steps = 3, onStep?: (i: numbe
   return trainStep(dtype, steps, onStep);
 }
 
-function trainStep(dtype: MatmulDtype, steps: number, onStep?: (i: number, s: number) => void): ModelBenchResult {
+/** The work of one train step: BENCH.md's is 16 prompts x (8 rollouts + 1 label) on BENCH_CONFIG. */
+export interface TrainStepShape {
+  config: ModelConfig;
+  prompts: number;
+  /** sequences per prompt (rollouts + label) */
+  group: number;
+}
+const BENCH_STEP: TrainStepShape = { config: BENCH_CONFIG, prompts: 16, group: 9 };
+
+export function trainStep(dtype: MatmulDtype, steps: number, onStep?: (i: number, s: number) => void, shape: TrainStepShape = BENCH_STEP): ModelBenchResult & { arena_mb: number } {
   return withMatmulDtype(dtype, () => {
-    const c = BENCH_CONFIG;
+    const c = shape.config;
     const r = new Rng(1);
     const model = VisionLanguageModel.create(c, 0);
     const opt = new AdamW(model.parameterList(), { lr: 1e-5, weightDecay: 0.01, maxGradNorm: 1.0 });
-    const prompts = 16;
-    const group = 9;
+    const { prompts, group } = shape;
     const B = prompts * group;
     const distinct = Array.from({ length: prompts }, () => randomImage(c.image.size, r));
     const images = model.patchify(Array.from({ length: B }, (_, i) => distinct[Math.floor(i / group)]!));
@@ -115,9 +125,11 @@ function trainStep(dtype: MatmulDtype, steps: number, onStep?: (i: number, s: nu
     return {
       name: 'train_step',
       dtype,
-      tokens_per_s: Math.round((B * (c.maxPromptTokens + c.maxResponseTokens + 64)) / step),
+      tokens_per_s: Math.round((B * (c.maxPromptTokens + c.maxResponseTokens + imageTokens(c))) / step),
       step_seconds: times.map((t) => Math.round(t * 1000) / 1000),
       peak_rss_mb: peakRssMb(),
+      // the step arena: every activation and (at its peak) gradient buffer of a step
+      arena_mb: Math.round(arena.bytes / 2 ** 20),
     };
   });
 }

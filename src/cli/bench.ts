@@ -11,6 +11,7 @@ import type { MatmulDtype } from '../engine/kernels/types.js';
 import { benchMatmul } from '../bench/matmul.js';
 import { benchRollout, benchTrainStep } from '../bench/model-bench.js';
 import type { ProfileSummary } from '../engine/kernels/profile.js';
+import { SCALING_POINTS, scalingPoint, type ScalingAxis } from '../bench/scaling.js';
 
 const ALL = ['matmul', 'train_step', 'rollout'] as const;
 type BenchName = (typeof ALL)[number];
@@ -22,6 +23,8 @@ interface BenchOptions {
   dtype?: string;
   threads: string;
   profile?: boolean;
+  scaling?: boolean;
+  scalingPoint?: string;
   child?: boolean;
 }
 
@@ -34,8 +37,10 @@ export function registerBench(program: Command): void {
     .option('--dtype <dtypes>', 'comma-separated subset of: f32, bf16', 'f32,bf16')
     .option('--threads <n>', 'compute threads', '2')
     .option('--profile', 'time per op kind (matmul, attention, norm, elementwise, optimizer, sampling, framework) and model FLOPs utilisation for train_step and rollout')
+    .option('--scaling', 'train-step time and memory as G, response length and decoder width grow (f32 unless --dtype)')
     // Internal: run in this process and print JSON lines (the parent spawns one per benchmark).
     .addOption(new Option('--child').hideHelp())
+    .addOption(new Option('--scaling-point <axis=value>').hideHelp())
     .action((opts: BenchOptions) => runBench(opts));
 }
 
@@ -51,6 +56,27 @@ function runOne(name: BenchName, dtype: MatmulDtype, profile: boolean): Array<Re
   if (name === 'matmul') return [256, 512, 1024].map((n) => ({ ...benchMatmul(n, dtype) }));
   if (name === 'train_step') return [{ ...benchTrainStep(dtype, 3, undefined, profile) }];
   return [{ ...benchRollout(dtype, profile) }];
+}
+
+function runScaling(dtypes: MatmulDtype[], threads: number, json: boolean): void {
+  const main = fileURLToPath(new URL('./main.js', import.meta.url));
+  const rows: Array<Record<string, unknown>> = [];
+  for (const p of SCALING_POINTS) {
+    for (const dtype of dtypes) {
+      if (!json) process.stderr.write(`bench: scaling ${p.axis}=${p.value} ${dtype} ...\n`);
+      const child = spawnSync(process.execPath, [main, 'bench', '--scaling-point', `${p.axis}=${p.value}`, '--dtype', dtype, '--threads', String(threads)], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: process.env,
+      });
+      if (child.status !== 0) throw new Error(`bench: scaling ${p.axis}=${p.value} failed (exit ${child.status ?? child.signal})`);
+      for (const line of child.stdout.split('\n').filter(Boolean)) {
+        rows.push(JSON.parse(line) as Record<string, unknown>);
+        if (json) process.stdout.write(`${line}\n`);
+      }
+    }
+  }
+  if (!json) console.table(rows.map(({ name: _n, threads: _t, ...r }) => r));
 }
 
 /** The profile of one benchmark as a table: seconds per step (or per rollout batch) by op kind. */
@@ -79,6 +105,15 @@ function runBench(opts: BenchOptions): void {
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`bench: --threads must be a positive integer, got "${opts.threads}"`);
   const k = kernels();
   getAddon()?.setThreads(threads);
+  if (opts.scalingPoint) {
+    const [axis, value] = opts.scalingPoint.split('=') as [ScalingAxis, string];
+    for (const dtype of dtypes) process.stdout.write(`${JSON.stringify({ ...scalingPoint(axis, Number(value), dtype), threads })}\n`);
+    return;
+  }
+  if (opts.scaling) {
+    runScaling(opts.dtype === undefined || opts.dtype === 'f32,bf16' ? ['f32'] : dtypes, threads, opts.json ?? false);
+    return;
+  }
   if (opts.child) {
     for (const name of names) for (const dtype of dtypes) {
       for (const row of runOne(name, dtype, opts.profile ?? false)) process.stdout.write(`${JSON.stringify({ ...row, threads, kernels: k.name })}\n`);

@@ -154,3 +154,41 @@ test('attentionDecode equals the last row of full causal attention, per-sequence
     /outside/,
   );
 });
+
+test('matmul: a pre-converted bf16 B (cached weight) gives the same product as converting b', () => {
+  if (!addon) return;
+  for (const transB of [false, true]) {
+    const spec: MatmulSpec = {
+      batch: 1, m: 9, n: 21, k: 35, transA: false, transB, broadcastB: false, accumulate: true, dtype: 'bf16',
+    };
+    const a = randArray(9 * 35, 11);
+    const b = randArray(21 * 35, 12);
+    const b16 = new Uint16Array(b.length);
+    addon.toBf16(b, b16, b.length);
+    const c0 = randArray(9 * 21, 13);
+    const plain = c0.slice();
+    const cached = c0.slice();
+    const ref = c0.slice();
+    addon.matmul(a, b, plain, spec);
+    // b itself is ignored when bBf16 is given: pass zeros to prove it.
+    addon.matmul(a, new Float32Array(b.length), cached, { ...spec, bBf16: b16 });
+    referenceKernels.matmul(a, new Float32Array(b.length), ref, { ...spec, bBf16: b16 });
+    assertClose(cached, plain, 0, 0, `bf16 cached B, transB=${transB}`);
+    assertClose(ref, plain, 2e-2, 2e-2, `reference with bf16 cached B, transB=${transB}`);
+  }
+});
+
+test('matmul: a product above the one-thread bar (2^27 flops) runs on both threads and matches', () => {
+  if (!addon) return;
+  const spec: MatmulSpec = {
+    batch: 1, m: 520, n: 384, k: 352, transA: false, transB: true, broadcastB: false,
+    accumulate: false, dtype: 'f32',
+  };
+  const a = randArray(520 * 352, 21);
+  const b = randArray(384 * 352, 22);
+  const cRef = new Float32Array(520 * 384);
+  const cNat = new Float32Array(520 * 384);
+  referenceKernels.matmul(a, b, cRef, spec);
+  addon.matmul(a, b, cNat, spec);
+  assertClose(cNat, cRef, 1e-4, 1e-4, 'matmul 520x384x352');
+});
