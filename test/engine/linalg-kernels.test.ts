@@ -1,5 +1,5 @@
 /**
- * Native matmul and attention (oneDNN) against the TypeScript reference.
+ * Native matmul (oneDNN) and fused attention against the TypeScript reference.
  * Tolerances: f32 rtol 1e-4 / atol 1e-5 (summation order differs); bf16 compares against the
  * reference run in bf16 mode (same input rounding), rtol 2e-2 / atol 2e-2, since intermediate
  * bf16 roundings (P, dS) can land on different sides of a tie.
@@ -102,6 +102,36 @@ test('attention forward/backward match the reference (causal, bidirectional, pad
         attentionCase({ batch: 3, seq: 9, heads: 2, headDim: 8, causal, keyStart, dtype }, seed);
         seed += 10;
       }
+});
+
+test('attention: the head-dim-specialised fused paths (32, 64) match the reference', () => {
+  let seed = 300;
+  for (const dtype of ['f32', 'bf16'] as const)
+    for (const headDim of [32, 64]) {
+      attentionCase({ batch: 2, seq: 13, heads: 3, headDim, causal: true, keyStart: new Int32Array([0, 4]), dtype }, seed);
+      attentionCase({ batch: 2, seq: 11, heads: 2, headDim, causal: false, keyStart: null, dtype }, seed + 5);
+      seed += 10;
+    }
+});
+
+test('attention: a call above the one-thread bar (both threads) matches the reference and the dense oneDNN kernels', () => {
+  if (!addon) return;
+  // 4·B·H·T²·D = 2^27 flops: the fused kernel splits (sequence, head) tasks over the threads.
+  const spec: AttentionSpec = { batch: 16, seq: 128, heads: 4, headDim: 32, causal: true, keyStart: null, dtype: 'f32' };
+  attentionCase(spec, 400);
+  const { batch: B, seq: T, heads: H, headDim: D } = spec;
+  const qkv = randArray(B * T * 3 * H * D, 401, 1.5);
+  const dout = randArray(B * T * H * D, 402);
+  const fused = { out: new Float32Array(B * T * H * D), p: new Float32Array(B * H * T * T), d: new Float32Array(qkv.length) };
+  const dense = { out: new Float32Array(B * T * H * D), p: new Float32Array(B * H * T * T), d: new Float32Array(qkv.length) };
+  const raw = addon as unknown as Record<string, (...args: unknown[]) => void>;
+  addon.attentionForward(qkv, fused.out, fused.p, spec);
+  raw.attentionForwardOnednn!(qkv, dense.out, dense.p, spec);
+  addon.attentionBackward(qkv, fused.p, dout, fused.d, spec);
+  raw.attentionBackwardOnednn!(qkv, fused.p, dout, dense.d, spec);
+  assertClose(fused.p, dense.p, 1e-4, 1e-6, 'fused vs dense probs');
+  assertClose(fused.out, dense.out, 1e-4, 1e-5, 'fused vs dense out');
+  assertClose(fused.d, dense.d, 1e-4, 1e-4, 'fused vs dense dqkv');
 });
 
 test('attention: a fully masked query row outputs zeros', () => {
