@@ -40,7 +40,9 @@ function weightBf16(w: Tensor): Uint16Array | null {
   if (!cacheWeights || getMatmulDtype() !== 'bf16' || !w.isLeaf) return null;
   const hit = bf16Weights.get(w);
   if (hit && hit.data === w.data && hit.version === w.version) return hit.bits;
-  const bits = hit && hit.bits.length === w.size ? hit.bits : new Uint16Array(w.size);
+  // A fresh array, not the old one overwritten: a backward still pending from before the update
+  // keeps the copy its forward used.
+  const bits = new Uint16Array(w.size);
   kernels().toBf16(w.data, bits, w.size);
   bf16Weights.set(w, { data: w.data, version: w.version, bits });
   return bits;
