@@ -9,13 +9,17 @@
  * implementation would do, so the work matches the PyTorch reference. Run each in its own
  * process (`visurf bench` does) so peak_rss_mb is that benchmark's own high-water mark.
  */
-import { AdamW, BufferArena, Rng, backward, withArena, withMatmulDtype, type MatmulDtype } from '../engine/index.js';
+import { AdamW, BufferArena, Rng, backward, kernels, setKernels, withArena, withMatmulDtype, type MatmulDtype } from '../engine/index.js';
+import { profileKernels, stopProfiling, summarizeProfile, type ProfileSummary } from '../engine/kernels/profile.js';
+import { benchMatmul } from './matmul.js';
 import { policyLoss } from '../algorithms/index.js';
 import {
   BENCH_CONFIG,
   BOS,
   VisionLanguageModel,
   buildScoringBatch,
+  imageTokens,
+  type ModelConfig,
   generate,
   packResponses,
   scoreResponses,
@@ -35,18 +39,63 @@ export interface ModelBenchResult {
   new_tokens_per_s?: number;
   step_seconds?: number[];
   seconds?: number;
+  run_seconds?: number[];
   peak_rss_mb: number;
+  /** with profiling: time per op kind, per step (train) or per rollout batch */
+  profile?: ProfileSummary;
+}
+
+/**
+ * Run `measure` with every kernel call timed (after its own warm-up, which `measure` does
+ * before calling `startTimed`). The matmul ceiling for utilisation is the dtype's 1024³
+ * product, measured in the same process just before.
+ */
+function profiled<T extends ModelBenchResult>(dtype: MatmulDtype, measure: (startTimed: () => void) => { result: T; wall: number; per: number }): T {
+  const ceiling = benchMatmul(1024, dtype).gflops;
+  const inner = kernels();
+  const { kernels: wrapped, profile } = profileKernels(inner);
+  setKernels(wrapped);
+  try {
+    const { result, wall, per } = measure(() => profile.reset());
+    return { ...result, profile: summarizeProfile(profile, wall, ceiling, per) };
+  } finally {
+    stopProfiling();
+    setKernels(inner);
+  }
 }
 
 
-export function benchTrainStep(dtype: MatmulDtype, steps = 3, onStep?: (i: number, s: number) => void): ModelBenchResult {
+export function benchTrainStep(dtype: MatmulDtype, steps = 3, onStep?: (i: number, s: number) => void, profile = false): ModelBenchResult {
+  if (profile) {
+    return profiled(dtype, (startTimed) => {
+      let wall = 0;
+      const result = trainStep(dtype, steps, (i, s) => {
+        onStep?.(i, s);
+        if (i === 0) startTimed();
+        else wall += s;
+      });
+      return { result, wall, per: steps };
+    });
+  }
+  return trainStep(dtype, steps, onStep);
+}
+
+/** The work of one train step: BENCH.md's is 16 prompts x (8 rollouts + 1 label) on BENCH_CONFIG. */
+export interface TrainStepShape {
+  config: ModelConfig;
+  prompts: number;
+  /** sequences per prompt (rollouts + label) */
+  group: number;
+}
+const BENCH_STEP: TrainStepShape = { config: BENCH_CONFIG, prompts: 16, group: 9 };
+
+export function trainStep(dtype: MatmulDtype, steps: number, onStep?: (i: number, s: number) => void, shape: TrainStepShape = BENCH_STEP): ModelBenchResult & { arena_mb: number } {
   return withMatmulDtype(dtype, () => {
-    const c = BENCH_CONFIG;
+    const c = shape.config;
     const r = new Rng(1);
     const model = VisionLanguageModel.create(c, 0);
     const opt = new AdamW(model.parameterList(), { lr: 1e-5, weightDecay: 0.01, maxGradNorm: 1.0 });
-    const prompts = 16;
-    const group = 9;
+    const { prompts, group } = shape;
     const B = prompts * group;
     const distinct = Array.from({ length: prompts }, () => randomImage(c.image.size, r));
     const images = model.patchify(Array.from({ length: B }, (_, i) => distinct[Math.floor(i / group)]!));
@@ -76,14 +125,26 @@ export function benchTrainStep(dtype: MatmulDtype, steps = 3, onStep?: (i: numbe
     return {
       name: 'train_step',
       dtype,
-      tokens_per_s: Math.round((B * (c.maxPromptTokens + c.maxResponseTokens + 64)) / step),
+      tokens_per_s: Math.round((B * (c.maxPromptTokens + c.maxResponseTokens + imageTokens(c))) / step),
       step_seconds: times.map((t) => Math.round(t * 1000) / 1000),
       peak_rss_mb: peakRssMb(),
+      // the step arena: every activation and (at its peak) gradient buffer of a step
+      arena_mb: Math.round(arena.bytes / 2 ** 20),
     };
   });
 }
 
-export function benchRollout(dtype: MatmulDtype): ModelBenchResult {
+export function benchRollout(dtype: MatmulDtype, profile = false): ModelBenchResult {
+  if (profile) {
+    return profiled(dtype, (startTimed) => {
+      const result = rollout(dtype, startTimed);
+      return { result, wall: result.run_seconds!.reduce((a, b) => a + b, 0), per: result.run_seconds!.length };
+    });
+  }
+  return rollout(dtype);
+}
+
+function rollout(dtype: MatmulDtype, afterWarmup?: () => void): ModelBenchResult {
   return withMatmulDtype(dtype, () => {
     const c = BENCH_CONFIG;
     const r = new Rng(2);
@@ -97,6 +158,7 @@ export function benchRollout(dtype: MatmulDtype): ModelBenchResult {
         maxNewTokens: newTokens, temperature: 1, rng: new Rng(3), stopTokens: [],
       });
     run(); // warm-up
+    afterWarmup?.();
     const times: number[] = [];
     for (let i = 0; i < 3; i++) {
       const t0 = performance.now();
@@ -104,6 +166,6 @@ export function benchRollout(dtype: MatmulDtype): ModelBenchResult {
       times.push((performance.now() - t0) / 1000);
     }
     const s = median(times);
-    return { name: 'rollout', dtype, new_tokens_per_s: Math.round((B * newTokens) / s), seconds: Math.round(s * 1000) / 1000, peak_rss_mb: peakRssMb() };
+    return { name: 'rollout', dtype, new_tokens_per_s: Math.round((B * newTokens) / s), seconds: Math.round(s * 1000) / 1000, run_seconds: times.map((t) => Math.round(t * 1000) / 1000), peak_rss_mb: peakRssMb() };
   });
 }

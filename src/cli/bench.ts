@@ -10,6 +10,8 @@ import { getAddon, kernels } from '../engine/kernels/index.js';
 import type { MatmulDtype } from '../engine/kernels/types.js';
 import { benchMatmul } from '../bench/matmul.js';
 import { benchRollout, benchTrainStep } from '../bench/model-bench.js';
+import type { ProfileSummary } from '../engine/kernels/profile.js';
+import { SCALING_POINTS, scalingPoint, type ScalingAxis } from '../bench/scaling.js';
 
 const ALL = ['matmul', 'train_step', 'rollout'] as const;
 type BenchName = (typeof ALL)[number];
@@ -20,6 +22,9 @@ interface BenchOptions {
   only?: string;
   dtype?: string;
   threads: string;
+  profile?: boolean;
+  scaling?: boolean;
+  scalingPoint?: string;
   child?: boolean;
 }
 
@@ -31,8 +36,11 @@ export function registerBench(program: Command): void {
     .option('--only <names>', `comma-separated subset of: ${ALL.join(', ')}`)
     .option('--dtype <dtypes>', 'comma-separated subset of: f32, bf16', 'f32,bf16')
     .option('--threads <n>', 'compute threads', '2')
+    .option('--profile', 'time per op kind (matmul, attention, norm, elementwise, optimizer, sampling, framework) and model FLOPs utilisation for train_step and rollout')
+    .option('--scaling', 'train-step time and memory as G, response length and decoder width grow (f32 unless --dtype)')
     // Internal: run in this process and print JSON lines (the parent spawns one per benchmark).
     .addOption(new Option('--child').hideHelp())
+    .addOption(new Option('--scaling-point <axis=value>').hideHelp())
     .action((opts: BenchOptions) => runBench(opts));
 }
 
@@ -44,10 +52,50 @@ function parseList<T extends string>(raw: string, allowed: readonly T[], what: s
   return items as T[];
 }
 
-function runOne(name: BenchName, dtype: MatmulDtype): Array<Record<string, unknown>> {
+function runOne(name: BenchName, dtype: MatmulDtype, profile: boolean): Array<Record<string, unknown>> {
   if (name === 'matmul') return [256, 512, 1024].map((n) => ({ ...benchMatmul(n, dtype) }));
-  if (name === 'train_step') return [{ ...benchTrainStep(dtype) }];
-  return [{ ...benchRollout(dtype) }];
+  if (name === 'train_step') return [{ ...benchTrainStep(dtype, 3, undefined, profile) }];
+  return [{ ...benchRollout(dtype, profile) }];
+}
+
+function runScaling(dtypes: MatmulDtype[], threads: number, json: boolean): void {
+  const main = fileURLToPath(new URL('./main.js', import.meta.url));
+  const rows: Array<Record<string, unknown>> = [];
+  for (const p of SCALING_POINTS) {
+    for (const dtype of dtypes) {
+      if (!json) process.stderr.write(`bench: scaling ${p.axis}=${p.value} ${dtype} ...\n`);
+      const child = spawnSync(process.execPath, [main, 'bench', '--scaling-point', `${p.axis}=${p.value}`, '--dtype', dtype, '--threads', String(threads)], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: process.env,
+      });
+      if (child.status !== 0) throw new Error(`bench: scaling ${p.axis}=${p.value} failed (exit ${child.status ?? child.signal})`);
+      for (const line of child.stdout.split('\n').filter(Boolean)) {
+        rows.push(JSON.parse(line) as Record<string, unknown>);
+        if (json) process.stdout.write(`${line}\n`);
+      }
+    }
+  }
+  if (!json) console.table(rows.map(({ name: _n, threads: _t, ...r }) => r));
+}
+
+/** The profile of one benchmark as a table: seconds per step (or per rollout batch) by op kind. */
+function printProfile(row: Record<string, unknown>): void {
+  const p = row.profile as ProfileSummary | undefined;
+  if (!p) return;
+  const per = row.name === 'train_step' ? 'step' : 'rollout batch';
+  process.stdout.write(
+    `\nprofile ${String(row.name)} ${String(row.dtype)}: ${p.wall_s} s per ${per}; ` +
+      `${p.achieved_gflops} GFLOP/s achieved (matmul + attention products) of a ${p.ceiling_gflops} GFLOP/s ` +
+      `measured 1024³ matmul ceiling = ${(p.mfu * 100).toFixed(1)}% utilisation\n`,
+  );
+  console.table(p.rows.map((r) => ({
+    kind: r.kind,
+    seconds: r.seconds,
+    share: `${(r.share * 100).toFixed(1)}%`,
+    calls: r.calls,
+    'GFLOP/s': r.gflops ?? '',
+  })));
 }
 
 function runBench(opts: BenchOptions): void {
@@ -57,9 +105,18 @@ function runBench(opts: BenchOptions): void {
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`bench: --threads must be a positive integer, got "${opts.threads}"`);
   const k = kernels();
   getAddon()?.setThreads(threads);
+  if (opts.scalingPoint) {
+    const [axis, value] = opts.scalingPoint.split('=') as [ScalingAxis, string];
+    for (const dtype of dtypes) process.stdout.write(`${JSON.stringify({ ...scalingPoint(axis, Number(value), dtype), threads })}\n`);
+    return;
+  }
+  if (opts.scaling) {
+    runScaling(opts.dtype === undefined || opts.dtype === 'f32,bf16' ? ['f32'] : dtypes, threads, opts.json ?? false);
+    return;
+  }
   if (opts.child) {
     for (const name of names) for (const dtype of dtypes) {
-      for (const row of runOne(name, dtype)) process.stdout.write(`${JSON.stringify({ ...row, threads, kernels: k.name })}\n`);
+      for (const row of runOne(name, dtype, opts.profile ?? false)) process.stdout.write(`${JSON.stringify({ ...row, threads, kernels: k.name })}\n`);
     }
     return;
   }
@@ -68,7 +125,9 @@ function runBench(opts: BenchOptions): void {
   for (const name of names) {
     for (const dtype of dtypes) {
       if (!opts.json) process.stderr.write(`bench: ${name} ${dtype} ...\n`);
-      const child = spawnSync(process.execPath, [main, 'bench', '--child', '--only', name, '--dtype', dtype, '--threads', String(threads)], {
+      const args = [main, 'bench', '--child', '--only', name, '--dtype', dtype, '--threads', String(threads)];
+      if (opts.profile && name !== 'matmul') args.push('--profile');
+      const child = spawnSync(process.execPath, args, {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'inherit'],
         env: process.env,
@@ -90,5 +149,6 @@ function runBench(opts: BenchOptions): void {
       figure: r.gflops !== undefined ? `${r.gflops} GFLOP/s` : r.tokens_per_s !== undefined ? `${r.tokens_per_s} tokens/s` : `${r.new_tokens_per_s} new tokens/s`,
       peak_rss_mb: r.peak_rss_mb,
     })));
+    for (const r of rows) printProfile(r);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Reverse-mode differentiation over the graph recorded by ops (see ./tensor.ts).
  */
+import { recycleF32 } from './memory.js';
 import { ShapeError, Tensor, formatShape } from './tensor.js';
 
 /** Tensors reachable from root that need gradients, inputs before the ops that use them. */
@@ -61,8 +62,13 @@ export function backward(root: Tensor, seed?: ArrayLike<number>): void {
     if (t.isLeaf) continue;
     if (t.grad) t.backwardFn!();
     // Release what this node held: its gradient (unless asked to keep it) and its closure, which
-    // references the activations saved for backward.
-    if (!t.retainGrad) t.grad = null;
+    // references the activations saved for backward. The gradient buffer goes straight back to
+    // the step arena, so the backward pass reuses a handful of gradient buffers instead of
+    // holding one per activation (peak memory ≈ activations + a few gradients, as in PyTorch).
+    if (!t.retainGrad) {
+      if (t.grad) recycleF32(t.grad);
+      t.grad = null;
+    }
     t.backwardFn = null;
     t.parents = [];
   }

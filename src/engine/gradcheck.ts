@@ -36,10 +36,13 @@ export function gradcheck(
     for (let i = 0; i < x.size; i += stride) {
       const orig = x.data[i]!;
       x.data[i] = orig + h;
+      x.markModified();
       const fp = noGrad(() => f().item());
       x.data[i] = orig - h;
+      x.markModified();
       const fm = noGrad(() => f().item());
       x.data[i] = orig;
+      x.markModified();
       const numeric = (fp - fm) / (2 * h);
       const a = analytic[xi]![i]!;
       const v = Math.abs(a - numeric) / Math.max(atol, rtol * Math.abs(numeric));

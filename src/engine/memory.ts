@@ -27,40 +27,52 @@ export function sizeClass(n: number): number {
 
 export class BufferArena {
   private readonly free = new Map<number, Float32Array[]>();
-  private used: Float32Array[] = [];
+  /** views handed out (what tensors hold) -> the size-class buffer behind each */
+  private used = new Map<Float32Array, Float32Array>();
   /** bytes currently held (free + in use) */
   bytes = 0;
 
   /** A buffer of exactly n elements (a view into a size-class buffer). */
   take(n: number, zero: boolean): Float32Array {
     const cls = sizeClass(n);
-    const buf = this.free.get(cls)?.pop();
-    if (buf) {
-      this.used.push(buf);
-      const view = buf.subarray(0, n);
-      if (zero) view.fill(0);
-      return view;
-    }
-    const fresh = new Float32Array(cls);
-    this.bytes += cls * 4;
-    this.used.push(fresh);
-    return fresh.subarray(0, n);
+    let base = this.free.get(cls)?.pop();
+    if (!base) {
+      base = new Float32Array(cls);
+      this.bytes += cls * 4;
+    } else if (zero) base.fill(0, 0, n);
+    const view = base.subarray(0, n);
+    this.used.set(view, base);
+    return view;
+  }
+
+  /**
+   * Return one buffer early (the backward pass does this with each intermediate gradient once it
+   * has been consumed), so later takes of the same size class reuse it within the step. Buffers
+   * not taken from this arena are ignored.
+   */
+  recycle(view: Float32Array): void {
+    const base = this.used.get(view);
+    if (!base) return;
+    this.used.delete(view);
+    this.put(base);
+  }
+
+  private put(b: Float32Array): void {
+    const list = this.free.get(b.length);
+    if (list) list.push(b);
+    else this.free.set(b.length, [b]);
   }
 
   /** Return every buffer taken since the last release to the free lists. */
   release(): void {
-    for (const b of this.used) {
-      const list = this.free.get(b.length);
-      if (list) list.push(b);
-      else this.free.set(b.length, [b]);
-    }
-    this.used = [];
+    for (const b of this.used.values()) this.put(b);
+    this.used.clear();
   }
 
   /** Drop everything (lets the memory be collected). */
   clear(): void {
     this.free.clear();
-    this.used = [];
+    this.used.clear();
     this.bytes = 0;
   }
 }
@@ -77,6 +89,11 @@ export function withArena<T>(arena: BufferArena, fn: () => T): T {
     current = prev;
     arena.release();
   }
+}
+
+/** Hand a buffer that nothing references any more back to the current arena (if it came from it). */
+export function recycleF32(buf: Float32Array): void {
+  current?.recycle(buf);
 }
 
 /**

@@ -87,6 +87,7 @@ export class AdamW {
       if (!p.grad) return;
       K.adamw(p.data, p.grad, this.m[i]!, this.v[i]!, p.size, lr, this.beta1, this.beta2, this.eps,
         this.decay[i] ? this.weightDecay : 0, bc1, bc2, clipScale);
+      p.markModified();
     });
     return { gradNorm, clipScale, skipped: false };
   }

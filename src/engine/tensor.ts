@@ -69,6 +69,11 @@ export class Tensor {
   /** keep the gradient after backward (leaves always keep theirs) */
   retainGrad = false;
   name: string | undefined;
+  /**
+   * Bumped by whoever writes `data` in place after creation (the optimizer, gradcheck): caches
+   * derived from the values, such as a weight's bf16 copy, compare it to stay valid.
+   */
+  version = 0;
 
   constructor(
     data: Float32Array,
@@ -135,6 +140,11 @@ export class Tensor {
     // Parameters keep ordinary buffers; intermediate gradients may come from a step arena.
     if (!this.grad) this.grad = this.isLeaf ? new Float32Array(this.data.length) : allocF32(this.data.length);
     return this.grad;
+  }
+
+  /** Record an in-place change of `data` (invalidates derived caches). */
+  markModified(): void {
+    this.version++;
   }
 
   zeroGrad(): void {

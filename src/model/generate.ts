@@ -16,6 +16,7 @@ import {
   rope,
   swiglu,
 } from '../engine/index.js';
+import { profiling, recordPhase } from '../engine/kernels/profile.js';
 import { imageTokens } from './config.js';
 import { ANSWER_CLOSE, EOS, PAD } from './tokenizer.js';
 import type { ImageBatch, VisionLanguageModel } from './vlm.js';
@@ -32,6 +33,11 @@ export interface SamplingOptions {
   /** tokens that end a response (kept as its last token); default <eos> and </answer> */
   stopTokens?: readonly number[];
   rng: Rng;
+  /**
+   * Prefill each distinct (image, prompt) once and fork its KV cache to every sequence that shares
+   * it (the G rollouts of a group). Default true; false prefills every sequence (for comparison).
+   */
+  sharePrefill?: boolean;
   /** observe each step's logits [batch, vocab] before sampling (tests, debugging) */
   onStepLogits?: (step: number, logits: Float32Array) => void;
 }
@@ -133,13 +139,16 @@ class KvCache {
     this.v = Array.from({ length: layers }, () => new Float32Array(batch * cap * width));
   }
 
-  /** Store positions [0, seq) of a prefill's roped qkv [batch, seq, 3*width]. */
-  storePrefill(layer: number, qkv: Tensor): void {
-    const [B, T] = qkv.shape as [number, number, number];
+  /**
+   * Store positions [0, seq) of a prefill's roped qkv [prefilled, seq, 3*width]: sequence b takes
+   * prefilled row source[b] (the fork of a shared prefill).
+   */
+  storePrefill(layer: number, qkv: Tensor, source: Int32Array): void {
+    const T = qkv.shape[1]!;
     const W = this.width;
-    for (let b = 0; b < B; b++)
+    for (let b = 0; b < this.batch; b++)
       for (let t = 0; t < T; t++) {
-        const src = (b * T + t) * 3 * W;
+        const src = (source[b]! * T + t) * 3 * W;
         const dst = (b * this.cap + t) * W;
         this.k[layer]!.set(qkv.data.subarray(src + W, src + 2 * W), dst);
         this.v[layer]!.set(qkv.data.subarray(src + 2 * W, src + 3 * W), dst);
@@ -185,19 +194,34 @@ function generateNoGrad(model: VisionLanguageModel, req: GenerationRequest, opts
   const stop = new Set(opts.stopTokens ?? [EOS, ANSWER_CLOSE]);
 
   // Prefill: [image][prompt, right-padded]; the logits at each prompt's last token give its
-  // first response token.
-  const tokens = new Int32Array(B * maxPrompt).fill(PAD);
-  req.prompts.forEach((p, b) => tokens.set(p, b * maxPrompt));
+  // first response token. Sequences with the same image and prompt (a group's G rollouts) share
+  // one prefill: it runs once per distinct pair and its cache rows are copied to each member.
+  const source = new Int32Array(B); // the prefilled row of each sequence
+  const firsts: number[] = []; // a representative sequence of each prefilled row
+  const seen = new Map<string, number>();
+  for (let b = 0; b < B; b++) {
+    const key = opts.sharePrefill === false ? String(b) : `${req.imageOf[b]}:${req.prompts[b]!.join(',')}`;
+    let u = seen.get(key);
+    if (u === undefined) {
+      u = firsts.length;
+      seen.set(key, u);
+      firsts.push(b);
+    }
+    source[b] = u;
+  }
+  const U = firsts.length;
+  const tokens = new Int32Array(U * maxPrompt).fill(PAD);
+  firsts.forEach((b, u) => tokens.set(req.prompts[b]!, u * maxPrompt));
   const features = model.encodeImages(req.images);
   const hidden = model.decode(
     features,
-    { imageOf: req.imageOf, tokens, textLen: maxPrompt },
-    model.decoderBlocks.map((_, l) => (qkv: Tensor) => cache.storePrefill(l, qkv)),
+    { imageOf: Int32Array.from(firsts, (b) => req.imageOf[b]!), tokens, textLen: maxPrompt },
+    model.decoderBlocks.map((_, l) => (qkv: Tensor) => cache.storePrefill(l, qkv, source)),
   );
   const T0 = nImg + maxPrompt;
   const last = new Float32Array(B * W);
   for (let b = 0; b < B; b++) {
-    const row = b * T0 + nImg + promptLens[b]! - 1;
+    const row = source[b]! * T0 + nImg + promptLens[b]! - 1;
     last.set(hidden.data.subarray(row * W, (row + 1) * W), b * W);
   }
   let logits = model.head(new Tensor(last, [B, W])).data;
@@ -218,6 +242,7 @@ function generateNoGrad(model: VisionLanguageModel, req: GenerationRequest, opts
 
   for (let step = 0; step < maxNew; step++) {
     opts.onStepLogits?.(step, logits);
+    const tSample = profiling() ? performance.now() : 0;
     let active = 0;
     for (let b = 0; b < B; b++) {
       if (done[b]) {
@@ -233,6 +258,7 @@ function generateNoGrad(model: VisionLanguageModel, req: GenerationRequest, opts
         out.finish[b] = 'stop';
       } else active++;
     }
+    if (tSample) recordPhase('sampling', (performance.now() - tSample) / 1000);
     if (active === 0 || step === maxNew - 1) break;
     // One decoder step for every sequence (finished ones compute on <pad>; their output is unused).
     let x = embedding(embed, next, [B, 1]);

@@ -6,11 +6,13 @@
 // creating one costs far more than running a small one.
 #include "addon.h"
 #include "bf16.h"
+#include "expf.h"
 
 #include <dnnl.hpp>
 #include <omp.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -43,8 +45,37 @@ struct CachedMatmul {
   std::string impl;
 };
 
+// Small products run on one thread. A fork-join costs microseconds on an idle machine but up to
+// a scheduler time slice when the cores are shared (the second thread must be scheduled before the
+// region can end): measured on the shared VM, a rollout's decode steps (products of 17-92 MFLOP)
+// ran 2.6x faster on one thread than on two. Prefill and training products are 100x larger
+// and keep both threads. VISURF_SERIAL_FLOPS overrides the threshold (0 = always parallel).
+static double& SerialFlopsSetting() {
+  static double v = [] {
+    const char* e = std::getenv("VISURF_SERIAL_FLOPS");
+    return e ? std::atof(e) : 134217728.0;  // 2^27
+  }();
+  return v;
+}
+static double SerialFlops() { return SerialFlopsSetting(); }
+
+// Runs f with OpenMP limited to one thread when serial is true (oneDNN reads the thread count
+// when a primitive is created and when it runs).
+template <typename F>
+static void MaybeSerial(bool serial, F&& f) {
+  if (!serial) {
+    f();
+    return;
+  }
+  const int prev = omp_get_max_threads();
+  omp_set_num_threads(1);
+  f();
+  omp_set_num_threads(prev);
+}
+
 static std::string Key(const Operand& a, const Operand& b, const Operand& c, Dt dt, bool acc) {
   std::ostringstream k;
+  k << omp_get_max_threads() << '#';  // a primitive's blocking depends on the thread count
   for (auto* o : {&a, &b, &c}) {
     for (auto d : o->dims) k << d << ',';
     k << '/';
@@ -88,8 +119,8 @@ static std::vector<float>& Scratch32(size_t n) {
 
 // Runs C (+)= A·B where a/b point at f32 data (converted to bf16 first if bf16) or at already
 // converted bf16 data (preconverted = true).
-static void RunMatmul(const Operand& a, const void* ap, const Operand& b, const void* bp,
-                      const Operand& c, float* cp, Dt dt, bool accumulate) {
+static void RunMatmulNow(const Operand& a, const void* ap, const Operand& b, const void* bp,
+                         const Operand& c, float* cp, Dt dt, bool accumulate) {
   CachedMatmul& mm = GetMatmul(a, b, c, dt, accumulate);
   memory::desc amd(a.dims, dt, a.strides), bmd(b.dims, dt, b.strides),
       cmd(c.dims, Dt::f32, c.strides);
@@ -98,6 +129,18 @@ static void RunMatmul(const Operand& a, const void* ap, const Operand& b, const 
   memory cm(cmd, Engine(), cp);
   mm.prim.execute(Stream(), {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
   Stream().wait();
+}
+
+static double Flops(const Operand& a, const Operand& c) {  // 2 * batch * m * n * k
+  double f = 2.0 * static_cast<double>(a.dims.back());
+  for (auto d : c.dims) f *= static_cast<double>(d);
+  return f;
+}
+
+static void RunMatmul(const Operand& a, const void* ap, const Operand& b, const void* bp,
+                      const Operand& c, float* cp, Dt dt, bool accumulate) {
+  MaybeSerial(Flops(a, c) < SerialFlops(),
+              [&] { RunMatmulNow(a, ap, b, bp, c, cp, dt, accumulate); });
 }
 
 static Dt ParseDtype(const Napi::Value& v) {
@@ -142,10 +185,23 @@ static Napi::Value Matmul(const Napi::CallbackInfo& info) {
   Operand c{{batch, m, n}, {m * n, n, 1}};
   if (dt == Dt::bf16) {
     auto& a16 = Scratch16(0, needA);
-    auto& b16 = Scratch16(1, needB);
     ConvertToBf16(A.Data(), a16.data(), needA);
-    ConvertToBf16(B.Data(), b16.data(), needB);
-    RunMatmul(a, a16.data(), b, b16.data(), c, C.Data(), dt, acc);
+    // A cached bf16 copy of B (a weight) skips B's conversion.
+    const uint16_t* bp = nullptr;
+    Napi::Value pre = s.Get("bBf16");
+    if (pre.IsTypedArray() && pre.As<Napi::TypedArray>().TypedArrayType() == napi_uint16_array) {
+      auto B16 = pre.As<Napi::Uint16Array>();
+      if (B16.ElementLength() < needB) {
+        ArgError(info, "matmul: spec.bBf16 is shorter than B");
+        return info.Env().Undefined();
+      }
+      bp = B16.Data();
+    } else {
+      auto& b16 = Scratch16(1, needB);
+      ConvertToBf16(B.Data(), b16.data(), needB);
+      bp = b16.data();
+    }
+    RunMatmul(a, a16.data(), b, bp, c, C.Data(), dt, acc);
   } else {
     RunMatmul(a, A.Data(), b, B.Data(), c, C.Data(), dt, acc);
   }
@@ -239,7 +295,7 @@ static void MaskedSoftmax(float* s, const AttnShape& a, float scale) {
 }
 
 // attentionForward(qkv, out, probs, spec)
-static Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
+static Napi::Value AttentionForwardOnednn(const Napi::CallbackInfo& info) {
   if (info.Length() < 4 || !IsF32(info[0]) || !IsF32(info[1]) || !IsF32(info[2]) ||
       !info[3].IsObject()) {
     ArgError(info, "attentionForward(qkv, out, probs, spec): Float32Array operands expected");
@@ -277,7 +333,7 @@ static Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
 // attentionBackward(qkv, probs, dout, dqkv, spec): accumulates into dqkv.
 //   dP = dO V^T;  dS = P * (dP - rowsum(P * dP)) * scale
 //   dV += P^T dO;  dQ += dS K;  dK += dS^T Q
-static Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
+static Napi::Value AttentionBackwardOnednn(const Napi::CallbackInfo& info) {
   if (info.Length() < 5 || !IsF32(info[0]) || !IsF32(info[1]) || !IsF32(info[2]) ||
       !IsF32(info[3]) || !info[4].IsObject()) {
     ArgError(info, "attentionBackward(qkv, probs, dout, dqkv, spec): Float32Array operands expected");
@@ -346,6 +402,230 @@ static Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ------------------------------------------------------------------------------------ fused attention
+//
+// The kernels the engine uses. One task per (sequence, head): its K, V (and Q, dO) slices are
+// copied once into small thread-local buffers (transposed where that makes the inner loop
+// contiguous), and every score row is computed, normalised and applied while it is in L1. Only
+// the visible keys of each row are touched, so causal attention does about half the work of the
+// dense batched products above (which compute the full T x T square and then mask it). On the
+// bench model (T = 160, head dim 32) the dense version ran 1152 tiny strided GEMMs per call.
+// Under bf16 the inputs (and P, dS before their products) are rounded to bf16 and all products
+// accumulate in f32: the same numbers the bf16 matmuls see.
+
+static inline float RoundBf16(float x) { return Bf16ToF32(F32ToBf16(x)); }
+
+// DC: the head dim known at compile time (the inner loops then become a few unrolled vector
+// ops), or 0 for any head dim. BF: bf16 rounding, a template parameter so the inner loops carry
+// no branch and vectorise.
+template <int DC, bool BF>
+static void FusedForward(const float* qkv, float* out, float* probs, const AttnShape& a) {
+  const int64_t T = a.T, H = a.H, D = DC ? DC : a.D, HD = H * D;
+  constexpr bool bf = BF;
+  const float scale = 1.f / std::sqrt(static_cast<float>(D));
+  const double work = 4.0 * a.B * H * T * T * D;
+#pragma omp parallel if (work >= SerialFlops())
+  {
+    std::vector<float> kT(D * T), v(T * D), srow(T), q(D), o(D);
+#pragma omp for schedule(static)
+    for (int64_t bh = 0; bh < a.B * H; bh++) {
+      const int64_t b = bh / H, h = bh % H;
+      const int64_t lo = a.keyStart ? std::max<int64_t>(0, a.keyStart[b]) : 0;
+      const float* base = qkv + b * T * 3 * HD;
+      for (int64_t j = lo; j < T; j++) {
+        const float* kj = base + j * 3 * HD + HD + h * D;
+        const float* vj = base + j * 3 * HD + 2 * HD + h * D;
+        for (int64_t d = 0; d < D; d++) {
+          kT[d * T + j] = bf ? RoundBf16(kj[d]) : kj[d];
+          v[j * D + d] = bf ? RoundBf16(vj[d]) : vj[d];
+        }
+      }
+      for (int64_t i = 0; i < T; i++) {
+        const int64_t hi = a.causal ? i + 1 : T;  // visible keys: [lo, hi)
+        float* prow = probs + (bh * T + i) * T;
+        float* orow = out + ((b * T + i) * H + h) * D;
+        if (lo >= hi) {
+          std::fill(prow, prow + T, 0.f);
+          std::fill(orow, orow + D, 0.f);
+          continue;
+        }
+        const float* qi = base + i * 3 * HD + h * D;
+        for (int64_t d = 0; d < D; d++) q[d] = bf ? RoundBf16(qi[d]) : qi[d];
+        float* s = srow.data();
+        for (int64_t j = lo; j < hi; j++) s[j] = 0.f;
+        for (int64_t d = 0; d < D; d++) {
+          const float qd = q[d];
+          const float* kd = kT.data() + d * T;
+#pragma omp simd
+          for (int64_t j = lo; j < hi; j++) s[j] += qd * kd[j];
+        }
+        float mx = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : mx)
+        for (int64_t j = lo; j < hi; j++) mx = std::max(mx, s[j] * scale);
+        float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
+        for (int64_t j = lo; j < hi; j++) {
+          s[j] = ExpF(s[j] * scale - mx);
+          sum += s[j];
+        }
+        const float inv = 1.f / sum;
+        std::fill(prow, prow + lo, 0.f);
+#pragma omp simd
+        for (int64_t j = lo; j < hi; j++) {
+          s[j] *= inv;
+          prow[j] = s[j];
+        }
+        std::fill(prow + hi, prow + T, 0.f);
+        for (int64_t d = 0; d < D; d++) o[d] = 0.f;
+        for (int64_t j = lo; j < hi; j++) {
+          const float p = bf ? RoundBf16(s[j]) : s[j];
+          const float* vj = v.data() + j * D;
+#pragma omp simd
+          for (int64_t d = 0; d < D; d++) o[d] += p * vj[d];
+        }
+        for (int64_t d = 0; d < D; d++) orow[d] = o[d];
+      }
+    }
+  }
+}
+
+// dP = dO V^T; dS = P * (dP - rowsum(P * dP)) * scale; dV += P^T dO; dQ += dS K; dK += dS^T Q.
+// Two passes per (sequence, head), each shaped so the accumulator stays in registers (rank-1
+// updates of dK and dV rows per (i, j) pair were load/store bound, slower than the dense GEMMs):
+//   rows i:    dP row, dS row (kept in a local T x T buffer), dQ_i = sum_j dS_ij K_j;
+//   columns j: dV_j = sum_i P_ij dO_i and dK_j = sum_i dS_ij Q_i over the rows that see key j.
+// A task owns its head's slices of dqkv, so it accumulates into them without races.
+template <int DC, bool BF>
+static void FusedBackward(const float* qkv, const float* probs, const float* dout, float* dqkv,
+                          const AttnShape& a) {
+  const int64_t T = a.T, H = a.H, D = DC ? DC : a.D, HD = H * D;
+  constexpr bool bf = BF;
+  const float scale = 1.f / std::sqrt(static_cast<float>(D));
+  const double work = 8.0 * a.B * H * T * T * D;
+#pragma omp parallel if (work >= SerialFlops())
+  {
+    std::vector<float> q(T * D), k(T * D), vT(D * T), dO(T * D), dS(T * T), dp(T), acc(2 * D);
+#pragma omp for schedule(static)
+    for (int64_t bh = 0; bh < a.B * H; bh++) {
+      const int64_t b = bh / H, h = bh % H;
+      const int64_t lo = a.keyStart ? std::max<int64_t>(0, a.keyStart[b]) : 0;
+      if (lo >= T) continue;  // every query sees nothing: no gradient
+      const float* base = qkv + b * T * 3 * HD;
+      const float* P = probs + bh * T * T;
+      for (int64_t t = 0; t < T; t++) {
+        const float* qt = base + t * 3 * HD + h * D;
+        const float* dot = dout + ((b * T + t) * H + h) * D;
+        for (int64_t d = 0; d < D; d++) {
+          q[t * D + d] = bf ? RoundBf16(qt[d]) : qt[d];
+          k[t * D + d] = bf ? RoundBf16(qt[HD + d]) : qt[HD + d];
+          vT[d * T + t] = bf ? RoundBf16(qt[2 * HD + d]) : qt[2 * HD + d];
+          dO[t * D + d] = bf ? RoundBf16(dot[d]) : dot[d];
+        }
+      }
+      // Pass 1, rows.
+      for (int64_t i = 0; i < T; i++) {
+        const int64_t hi = a.causal ? i + 1 : T;  // visible keys [lo, hi)
+        if (lo >= hi) continue;
+        const float* prow = P + i * T;
+        const float* doi = dO.data() + i * D;
+        for (int64_t j = lo; j < hi; j++) dp[j] = 0.f;
+        for (int64_t d = 0; d < D; d++) {
+          const float g = doi[d];
+          const float* vd = vT.data() + d * T;
+#pragma omp simd
+          for (int64_t j = lo; j < hi; j++) dp[j] += g * vd[j];
+        }
+        float rowDot = 0.f;
+#pragma omp simd reduction(+ : rowDot)
+        for (int64_t j = lo; j < hi; j++) rowDot += prow[j] * dp[j];
+        float* dsr = dS.data() + i * T;
+#pragma omp simd
+        for (int64_t j = lo; j < hi; j++) {
+          const float ds = prow[j] * (dp[j] - rowDot) * scale;
+          dsr[j] = bf ? RoundBf16(ds) : ds;
+        }
+        float* dq = acc.data();
+        for (int64_t d = 0; d < D; d++) dq[d] = 0.f;
+        for (int64_t j = lo; j < hi; j++) {
+          const float ds = dsr[j];
+          const float* kj = k.data() + j * D;
+#pragma omp simd
+          for (int64_t d = 0; d < D; d++) dq[d] += ds * kj[d];
+        }
+        float* dqi = dqkv + (b * T + i) * 3 * HD + h * D;
+        for (int64_t d = 0; d < D; d++) dqi[d] += dq[d];
+      }
+      // Pass 2, columns: key j (>= lo) is seen by rows [j, T) if causal, else by every row.
+      for (int64_t j = lo; j < T; j++) {
+        float* dv = acc.data();
+        float* dk = acc.data() + D;
+        for (int64_t d = 0; d < 2 * D; d++) acc[d] = 0.f;
+        for (int64_t i = a.causal ? j : 0; i < T; i++) {
+          const float p = bf ? RoundBf16(P[i * T + j]) : P[i * T + j];
+          const float ds = dS[i * T + j];
+          const float* doi = dO.data() + i * D;
+          const float* qi = q.data() + i * D;
+#pragma omp simd
+          for (int64_t d = 0; d < D; d++) {
+            dv[d] += p * doi[d];
+            dk[d] += ds * qi[d];
+          }
+        }
+        float* row = dqkv + (b * T + j) * 3 * HD + h * D;
+        for (int64_t d = 0; d < D; d++) {
+          row[HD + d] += dk[d];
+          row[2 * HD + d] += dv[d];
+        }
+      }
+    }
+  }
+}
+
+// attentionForward(qkv, out, probs, spec)
+static Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
+  if (info.Length() < 4 || !IsF32(info[0]) || !IsF32(info[1]) || !IsF32(info[2]) ||
+      !info[3].IsObject()) {
+    ArgError(info, "attentionForward(qkv, out, probs, spec): Float32Array operands expected");
+    return info.Env().Undefined();
+  }
+  auto QKV = info[0].As<Napi::Float32Array>();
+  auto OUT = info[1].As<Napi::Float32Array>();
+  auto P = info[2].As<Napi::Float32Array>();
+  AttnShape a = ParseAttn(info[3].As<Napi::Object>());
+  if (!CheckAttn(info, a, QKV.ElementLength(), P.ElementLength(), OUT.ElementLength(),
+                 "attentionForward"))
+    return info.Env().Undefined();
+  const bool bf = a.dt == Dt::bf16;
+  auto run = [&](auto fn) { fn(QKV.Data(), OUT.Data(), P.Data(), a); };
+  if (a.D == 32) bf ? run(FusedForward<32, true>) : run(FusedForward<32, false>);
+  else if (a.D == 64) bf ? run(FusedForward<64, true>) : run(FusedForward<64, false>);
+  else bf ? run(FusedForward<0, true>) : run(FusedForward<0, false>);
+  return info.Env().Undefined();
+}
+
+// attentionBackward(qkv, probs, dout, dqkv, spec): accumulates into dqkv.
+static Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
+  if (info.Length() < 5 || !IsF32(info[0]) || !IsF32(info[1]) || !IsF32(info[2]) ||
+      !IsF32(info[3]) || !info[4].IsObject()) {
+    ArgError(info, "attentionBackward(qkv, probs, dout, dqkv, spec): Float32Array operands expected");
+    return info.Env().Undefined();
+  }
+  auto QKV = info[0].As<Napi::Float32Array>();
+  auto P = info[1].As<Napi::Float32Array>();
+  auto DOUT = info[2].As<Napi::Float32Array>();
+  auto DQKV = info[3].As<Napi::Float32Array>();
+  AttnShape a = ParseAttn(info[4].As<Napi::Object>());
+  if (!CheckAttn(info, a, std::min(QKV.ElementLength(), DQKV.ElementLength()), P.ElementLength(),
+                 DOUT.ElementLength(), "attentionBackward"))
+    return info.Env().Undefined();
+  const bool bf = a.dt == Dt::bf16;
+  auto run = [&](auto fn) { fn(QKV.Data(), P.Data(), DOUT.Data(), DQKV.Data(), a); };
+  if (a.D == 32) bf ? run(FusedBackward<32, true>) : run(FusedBackward<32, false>);
+  else if (a.D == 64) bf ? run(FusedBackward<64, true>) : run(FusedBackward<64, false>);
+  else bf ? run(FusedBackward<0, true>) : run(FusedBackward<0, false>);
+  return info.Env().Undefined();
+}
+
 // attentionDecode(qkv, kCache, vCache, out, batch, heads, headDim, cap, lens)
 // One new query per sequence against its cached keys [0, lens[b]); f32, OpenMP over
 // (sequence, head) pairs.
@@ -385,36 +665,57 @@ static Napi::Value AttentionDecode(const Napi::CallbackInfo& info) {
   const float* vc = VC.Data();
   float* out = OUT.Data();
   const float scale = 1.f / std::sqrt(static_cast<float>(D));
-#pragma omp parallel
+  double work = 0;  // flops: q·k and p·v over every visible key
+  for (int64_t b = 0; b < B; b++) work += 4.0 * HD * lens[b];
+  // One task per sequence, all heads together: each cached key/value row ([heads, headDim],
+  // contiguous) is streamed once, in order. The cache is read whole every step (the rollout's
+  // dominant memory traffic); per-(sequence, head) tasks read it as 128-byte pieces 1 KiB apart,
+  // measured ~2x slower.
+#pragma omp parallel if (work >= SerialFlops())
   {
-    std::vector<float> w(cap);
+    std::vector<float> w(H * cap), o(HD), inv(H);
 #pragma omp for schedule(static)
-    for (int64_t bh = 0; bh < B * H; bh++) {
-      const int64_t b = bh / H, h = bh % H;
-      const int64_t lo = 0, len = lens[b];
-      const float* qv = q + b * 3 * HD + h * D;
-      float* o = out + b * HD + h * D;
-      for (int64_t d = 0; d < D; d++) o[d] = 0.f;
-      if (lo >= len) continue;
-      float mx = -std::numeric_limits<float>::infinity();
-      for (int64_t j = lo; j < len; j++) {
-        const float* kv = kc + (b * cap + j) * HD + h * D;
-        float dot = 0.f;
-        for (int64_t d = 0; d < D; d++) dot += qv[d] * kv[d];
-        w[j] = dot * scale;
-        mx = std::max(mx, w[j]);
+    for (int64_t b = 0; b < B; b++) {
+      const int64_t len = lens[b];
+      float* ob = out + b * HD;
+      if (len <= 0) {
+        std::fill(ob, ob + HD, 0.f);
+        continue;
       }
-      float sum = 0.f;
-      for (int64_t j = lo; j < len; j++) {
-        w[j] = std::exp(w[j] - mx);
-        sum += w[j];
+      const float* qb = q + b * 3 * HD;
+      for (int64_t j = 0; j < len; j++) {
+        const float* kr = kc + (b * cap + j) * HD;
+        for (int64_t h = 0; h < H; h++) {
+          float dot = 0.f;
+          // simd reduction: without it (no -ffast-math) the float sum stays a scalar chain.
+#pragma omp simd reduction(+ : dot)
+          for (int64_t d = 0; d < D; d++) dot += qb[h * D + d] * kr[h * D + d];
+          w[h * cap + j] = dot * scale;
+        }
       }
-      const float inv = 1.f / sum;
-      for (int64_t j = lo; j < len; j++) {
-        const float* vv = vc + (b * cap + j) * HD + h * D;
-        const float p = w[j] * inv;
-        for (int64_t d = 0; d < D; d++) o[d] += p * vv[d];
+      for (int64_t h = 0; h < H; h++) {
+        float* wh = w.data() + h * cap;
+        float mx = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : mx)
+        for (int64_t j = 0; j < len; j++) mx = std::max(mx, wh[j]);
+        float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
+        for (int64_t j = 0; j < len; j++) {
+          wh[j] = ExpF(wh[j] - mx);
+          sum += wh[j];
+        }
+        inv[h] = 1.f / sum;
       }
+      std::fill(o.begin(), o.end(), 0.f);
+      for (int64_t j = 0; j < len; j++) {
+        const float* vr = vc + (b * cap + j) * HD;
+        for (int64_t h = 0; h < H; h++) {
+          const float p = w[h * cap + j] * inv[h];
+#pragma omp simd
+          for (int64_t d = 0; d < D; d++) o[h * D + d] += p * vr[h * D + d];
+        }
+      }
+      std::copy(o.begin(), o.end(), ob);
     }
   }
   return info.Env().Undefined();
@@ -440,11 +741,22 @@ static Napi::Value AttentionImpl(const Napi::CallbackInfo& info) {
                       GetMatmul(ScoresT(a), TokenMajor(a), QkvRows(a), a.dt, true).impl);
 }
 
+// setSerialFlops(n): change the one-thread bar at run time (benchmarks compare settings in one
+// process; the machine is too noisy to compare separate runs).
+static Napi::Value SetSerialFlops(const Napi::CallbackInfo& info) {
+  SerialFlopsSetting() = info[0].As<Napi::Number>().DoubleValue();
+  return info.Env().Undefined();
+}
+
 void RegisterLinalg(Napi::Env env, Napi::Object exports) {
+  exports.Set("setSerialFlops", Napi::Function::New(env, SetSerialFlops));
   exports.Set("matmul", Napi::Function::New(env, Guarded<Matmul>));
   exports.Set("attentionForward", Napi::Function::New(env, Guarded<AttentionForward>));
   exports.Set("attentionBackward", Napi::Function::New(env, Guarded<AttentionBackward>));
   exports.Set("attentionDecode", Napi::Function::New(env, Guarded<AttentionDecode>));
+  // The dense oneDNN versions, kept for comparison (tests, benchmarks); not in Kernels.
+  exports.Set("attentionForwardOnednn", Napi::Function::New(env, Guarded<AttentionForwardOnednn>));
+  exports.Set("attentionBackwardOnednn", Napi::Function::New(env, Guarded<AttentionBackwardOnednn>));
   exports.Set("matmulImpl", Napi::Function::New(env, Guarded<MatmulImpl>));
   exports.Set("attentionImpl", Napi::Function::New(env, Guarded<AttentionImpl>));
 }

@@ -1,5 +1,5 @@
 /**
- * Native matmul and attention (oneDNN) against the TypeScript reference.
+ * Native matmul (oneDNN) and fused attention against the TypeScript reference.
  * Tolerances: f32 rtol 1e-4 / atol 1e-5 (summation order differs); bf16 compares against the
  * reference run in bf16 mode (same input rounding), rtol 2e-2 / atol 2e-2, since intermediate
  * bf16 roundings (P, dS) can land on different sides of a tie.
@@ -104,6 +104,36 @@ test('attention forward/backward match the reference (causal, bidirectional, pad
       }
 });
 
+test('attention: the head-dim-specialised fused paths (32, 64) match the reference', () => {
+  let seed = 300;
+  for (const dtype of ['f32', 'bf16'] as const)
+    for (const headDim of [32, 64]) {
+      attentionCase({ batch: 2, seq: 13, heads: 3, headDim, causal: true, keyStart: new Int32Array([0, 4]), dtype }, seed);
+      attentionCase({ batch: 2, seq: 11, heads: 2, headDim, causal: false, keyStart: null, dtype }, seed + 5);
+      seed += 10;
+    }
+});
+
+test('attention: a call above the one-thread bar (both threads) matches the reference and the dense oneDNN kernels', () => {
+  if (!addon) return;
+  // 4·B·H·T²·D = 2^27 flops: the fused kernel splits (sequence, head) tasks over the threads.
+  const spec: AttentionSpec = { batch: 16, seq: 128, heads: 4, headDim: 32, causal: true, keyStart: null, dtype: 'f32' };
+  attentionCase(spec, 400);
+  const { batch: B, seq: T, heads: H, headDim: D } = spec;
+  const qkv = randArray(B * T * 3 * H * D, 401, 1.5);
+  const dout = randArray(B * T * H * D, 402);
+  const fused = { out: new Float32Array(B * T * H * D), p: new Float32Array(B * H * T * T), d: new Float32Array(qkv.length) };
+  const dense = { out: new Float32Array(B * T * H * D), p: new Float32Array(B * H * T * T), d: new Float32Array(qkv.length) };
+  const raw = addon as unknown as Record<string, (...args: unknown[]) => void>;
+  addon.attentionForward(qkv, fused.out, fused.p, spec);
+  raw.attentionForwardOnednn!(qkv, dense.out, dense.p, spec);
+  addon.attentionBackward(qkv, fused.p, dout, fused.d, spec);
+  raw.attentionBackwardOnednn!(qkv, fused.p, dout, dense.d, spec);
+  assertClose(fused.p, dense.p, 1e-4, 1e-6, 'fused vs dense probs');
+  assertClose(fused.out, dense.out, 1e-4, 1e-5, 'fused vs dense out');
+  assertClose(fused.d, dense.d, 1e-4, 1e-4, 'fused vs dense dqkv');
+});
+
 test('attention: a fully masked query row outputs zeros', () => {
   if (!addon) return;
   const spec: AttentionSpec = {
@@ -153,4 +183,42 @@ test('attentionDecode equals the last row of full causal attention, per-sequence
       new Float32Array(B * cap * HD), new Float32Array(B * HD), B, H, D, cap, new Int32Array([1, 13, 1])),
     /outside/,
   );
+});
+
+test('matmul: a pre-converted bf16 B (cached weight) gives the same product as converting b', () => {
+  if (!addon) return;
+  for (const transB of [false, true]) {
+    const spec: MatmulSpec = {
+      batch: 1, m: 9, n: 21, k: 35, transA: false, transB, broadcastB: false, accumulate: true, dtype: 'bf16',
+    };
+    const a = randArray(9 * 35, 11);
+    const b = randArray(21 * 35, 12);
+    const b16 = new Uint16Array(b.length);
+    addon.toBf16(b, b16, b.length);
+    const c0 = randArray(9 * 21, 13);
+    const plain = c0.slice();
+    const cached = c0.slice();
+    const ref = c0.slice();
+    addon.matmul(a, b, plain, spec);
+    // b itself is ignored when bBf16 is given: pass zeros to prove it.
+    addon.matmul(a, new Float32Array(b.length), cached, { ...spec, bBf16: b16 });
+    referenceKernels.matmul(a, new Float32Array(b.length), ref, { ...spec, bBf16: b16 });
+    assertClose(cached, plain, 0, 0, `bf16 cached B, transB=${transB}`);
+    assertClose(ref, plain, 2e-2, 2e-2, `reference with bf16 cached B, transB=${transB}`);
+  }
+});
+
+test('matmul: a product above the one-thread bar (2^27 flops) runs on both threads and matches', () => {
+  if (!addon) return;
+  const spec: MatmulSpec = {
+    batch: 1, m: 520, n: 384, k: 352, transA: false, transB: true, broadcastB: false,
+    accumulate: false, dtype: 'f32',
+  };
+  const a = randArray(520 * 352, 21);
+  const b = randArray(384 * 352, 22);
+  const cRef = new Float32Array(520 * 384);
+  const cNat = new Float32Array(520 * 384);
+  referenceKernels.matmul(a, b, cRef, spec);
+  addon.matmul(a, b, cNat, spec);
+  assertClose(cNat, cRef, 1e-4, 1e-4, 'matmul 520x384x352');
 });

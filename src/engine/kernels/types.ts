@@ -34,6 +34,12 @@ export interface MatmulSpec {
   accumulate: boolean;
   /** 'bf16': inputs rounded to bfloat16, products accumulated in f32 (autocast semantics) */
   dtype: MatmulDtype;
+  /**
+   * Optional, dtype 'bf16' only: B already rounded to bf16 (bit patterns, same layout and length
+   * as b). The kernel then reads it instead of converting b on every call — used for weights,
+   * whose bf16 copy is cached until the optimizer changes them (see ops/linalg.ts).
+   */
+  bBf16?: Uint16Array | null;
 }
 
 /** Shape of a fused multi-head attention call. */

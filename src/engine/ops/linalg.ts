@@ -21,6 +21,33 @@ function spec(
   return { batch, m, n, k, transA, transB, broadcastB, accumulate, dtype: getMatmulDtype() };
 }
 
+/**
+ * bf16 copies of weights, valid while the weight's data buffer and version are unchanged. Under
+ * bf16 a linear layer used to round its weight to bf16 on every call (forward, and again for the
+ * input gradient); in a rollout that is every decode step for every layer. The copy is made once
+ * and reused until the optimizer updates the weight (AdamW bumps `version`).
+ */
+const bf16Weights = new WeakMap<Tensor, { data: Float32Array; version: number; bits: Uint16Array }>();
+
+let cacheWeights = true;
+/** Turn the bf16 weight cache off/on (benchmarks measure what it buys in one process). */
+export function setBf16WeightCache(enabled: boolean): void {
+  cacheWeights = enabled;
+}
+
+/** The cached bf16 bits of a leaf weight (only under bf16; null otherwise or for non-leaves). */
+function weightBf16(w: Tensor): Uint16Array | null {
+  if (!cacheWeights || getMatmulDtype() !== 'bf16' || !w.isLeaf) return null;
+  const hit = bf16Weights.get(w);
+  if (hit && hit.data === w.data && hit.version === w.version) return hit.bits;
+  // A fresh array, not the old one overwritten: a backward still pending from before the update
+  // keeps the copy its forward used.
+  const bits = new Uint16Array(w.size);
+  kernels().toBf16(w.data, bits, w.size);
+  bf16Weights.set(w, { data: w.data, version: w.version, bits });
+  return bits;
+}
+
 export interface MatmulOptions {
   /** use A transposed: A is stored [..., k, m] */
   transA?: boolean;
@@ -113,12 +140,14 @@ export function linear(x: Tensor, w: Tensor): Tensor {
   const rows = x.size / inF;
   const K = kernels();
   const y = allocF32(rows * outF, false);
-  K.matmul(x.data, w.data, y, spec(1, rows, outF, inF, false, true, false, false));
+  const wBits = weightBf16(w);
+  K.matmul(x.data, w.data, y, { ...spec(1, rows, outF, inF, false, true, false, false), bBf16: wBits });
   return opResult('linear', y, [...x.shape.slice(0, -1), outF], [x, w], (out) => {
     const dy = out.grad!;
     // dx[rows,in] += dy[rows,out] · W[out,in]
+    // (the weight cannot have changed between forward and backward: same bf16 copy)
     if (x.requiresGrad) {
-      K.matmul(dy, w.data, x.gradBuffer(), spec(1, rows, inF, outF, false, false, false, true));
+      K.matmul(dy, w.data, x.gradBuffer(), { ...spec(1, rows, inF, outF, false, false, false, true), bBf16: wBits });
     }
     // dW[out,in] += dyᵀ[out,rows] · x[rows,in]
     if (w.requiresGrad) {

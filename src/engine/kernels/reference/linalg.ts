@@ -23,9 +23,13 @@ function maybeRound(x: Float32Array, dtype: MatmulSpec['dtype']): Float32Array {
   return out;
 }
 
+function fromBf16Bits(x: Uint16Array): Float32Array {
+  return new Float32Array(Uint32Array.from(x, (h) => h << 16).buffer);
+}
+
 function matmul(a0: Float32Array, b0: Float32Array, c: Float32Array, s: MatmulSpec): void {
   const a = maybeRound(a0, s.dtype);
-  const b = maybeRound(b0, s.dtype);
+  const b = s.dtype === 'bf16' && s.bBf16 ? fromBf16Bits(s.bBf16) : maybeRound(b0, s.dtype);
   const { m, n, k } = s;
   for (let bi = 0; bi < s.batch; bi++) {
     const ao = bi * m * k;
