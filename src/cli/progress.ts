@@ -12,8 +12,14 @@ export interface Progress {
 
 export function progress(label: string, total: number): Progress {
   if (!process.stderr.isTTY) {
+    const start = performance.now();
+    const eta = (done: number) => {
+      if (done <= 0 || done >= total) return '';
+      const s = (((performance.now() - start) / done) * (total - done)) / 1000;
+      return ` | ETA ${s >= 60 ? `${Math.floor(s / 60)}m${Math.round(s % 60)}s` : `${Math.round(s)}s`}`;
+    };
     return {
-      update: (done, line) => process.stderr.write(`${label} ${done}/${total} ${line}\n`),
+      update: (done, line) => process.stderr.write(`${label} ${done}/${total}${eta(done)} | ${line}\n`),
       log: (text) => process.stderr.write(`${text}\n`),
       stop: () => {},
     };
