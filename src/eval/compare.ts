@@ -3,7 +3,9 @@
  * evaluate each on every task of the suite plus the forgetting set, and write the paper-shaped
  * tables (Table 1: methods x tasks; Table 6: training cost) as results.json and results.md.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
 import { setMatmulDtype } from '../engine/index.js';
@@ -11,7 +13,7 @@ import { latestCheckpoint, loadModel, type VisionLanguageModel } from '../model/
 import { TASKS, isTaskName, type Sample, type TaskName, type TaskOptions } from '../tasks/index.js';
 import { ConfigError, parseTrainConfig, type Method, type TrainConfig } from '../train/config.js';
 import { evalSamples } from '../train/data.js';
-import { train, type EvalLog, type TrainHooks } from '../train/trainer.js';
+import { train, type EvalLog, type TrainHooks, type TrainerState } from '../train/trainer.js';
 import { evaluateTask, type TaskEval } from './evaluate.js';
 import { passAtK } from './pass-at-k.js';
 
@@ -34,6 +36,11 @@ export const CompareConfigSchema = z
       .object({ n: z.number().int().positive().default(8), ks: z.array(z.number().int().positive()).default([1, 2, 4, 8]), tasks: z.array(z.string()).default([]), size: z.number().int().positive().default(32) })
       .strict()
       .default({ n: 8, ks: [1, 2, 4, 8], tasks: [], size: 32 }),
+    /**
+     * train each method in its own child process, so its peak memory (Table 6) is its own and
+     * not the high-water mark of the methods before it
+     */
+    isolate: z.boolean().default(true),
     /** training settings shared by every method (any TrainConfig key) */
     train: z.record(z.string(), z.unknown()).default({}),
   })
@@ -153,6 +160,19 @@ function peakRss(runDir: string): number {
   return peak;
 }
 
+/** `visurf train` on a config in a child process (progress goes to this process's stderr). */
+async function trainInChild(tc: TrainConfig): Promise<TrainerState> {
+  mkdirSync(tc.runDir, { recursive: true });
+  const cfgPath = join(tc.runDir, 'compare-train.json');
+  writeFileSync(cfgPath, `${JSON.stringify(tc, null, 2)}\n`);
+  const main = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  const child = spawn(process.execPath, [main, 'train', '--config', cfgPath], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c, signal) => resolve(signal ? -1 : c)));
+  if (code !== 0) throw new Error(`training ${tc.runDir} failed (exit ${code}); run the same compare again to resume it`);
+  const final = JSON.parse(readFileSync(join(tc.runDir, 'final.json'), 'utf8')) as { state: TrainerState };
+  return final.state;
+}
+
 export interface CompareHooks {
   onMessage?: (text: string) => void;
   trainHooks?: (name: string) => TrainHooks;
@@ -183,7 +203,7 @@ export async function compare(c: CompareConfig, command: string, hooks: CompareH
       const tc = trainConfigFor(c, v, seed, 'compare');
       const name = v.name;
       say(`${runName(v, seed, c)}: training (${tc.budgetTokens > 0 ? `budget ${tc.budgetTokens} tokens` : `${tc.steps} steps`})`);
-      const r = await train(tc, hooks.trainHooks?.(runName(v, seed, c)) ?? {});
+      const r = { state: c.isolate ? await trainInChild(tc) : (await train(tc, hooks.trainHooks?.(runName(v, seed, c)) ?? {})).state };
       const latest = await latestCheckpoint(tc.runDir);
       if (!latest) throw new Error(`${name}: no checkpoint in ${tc.runDir} after training`);
       const trained = (await loadModel(latest.path)).model;
