@@ -294,20 +294,49 @@ static void MaskedSoftmax(float* s, const AttnShape& a, float scale) {
   }
 }
 
-// attentionForward(qkv, out, probs, spec)
-static Napi::Value AttentionForwardOnednn(const Napi::CallbackInfo& info) {
+// Checked arguments of attentionForward(qkv, out, probs, spec) and
+// attentionBackward(qkv, probs, dout, dqkv, spec) (dout travels in `out`), shared by the fused
+// kernels and the oneDNN ones kept for comparison.
+struct AttnArgs {
+  Napi::Float32Array qkv, out, probs, dqkv;
+  AttnShape shape;
+};
+
+static bool ForwardArgs(const Napi::CallbackInfo& info, AttnArgs& r) {
   if (info.Length() < 4 || !IsF32(info[0]) || !IsF32(info[1]) || !IsF32(info[2]) ||
       !info[3].IsObject()) {
     ArgError(info, "attentionForward(qkv, out, probs, spec): Float32Array operands expected");
-    return info.Env().Undefined();
+    return false;
   }
-  auto QKV = info[0].As<Napi::Float32Array>();
-  auto OUT = info[1].As<Napi::Float32Array>();
-  auto P = info[2].As<Napi::Float32Array>();
-  AttnShape a = ParseAttn(info[3].As<Napi::Object>());
-  if (!CheckAttn(info, a, QKV.ElementLength(), P.ElementLength(), OUT.ElementLength(),
-                 "attentionForward"))
-    return info.Env().Undefined();
+  r.qkv = info[0].As<Napi::Float32Array>();
+  r.out = info[1].As<Napi::Float32Array>();
+  r.probs = info[2].As<Napi::Float32Array>();
+  r.shape = ParseAttn(info[3].As<Napi::Object>());
+  return CheckAttn(info, r.shape, r.qkv.ElementLength(), r.probs.ElementLength(),
+                   r.out.ElementLength(), "attentionForward");
+}
+
+static bool BackwardArgs(const Napi::CallbackInfo& info, AttnArgs& r) {
+  if (info.Length() < 5 || !IsF32(info[0]) || !IsF32(info[1]) || !IsF32(info[2]) ||
+      !IsF32(info[3]) || !info[4].IsObject()) {
+    ArgError(info, "attentionBackward(qkv, probs, dout, dqkv, spec): Float32Array operands expected");
+    return false;
+  }
+  r.qkv = info[0].As<Napi::Float32Array>();
+  r.probs = info[1].As<Napi::Float32Array>();
+  r.out = info[2].As<Napi::Float32Array>();
+  r.dqkv = info[3].As<Napi::Float32Array>();
+  r.shape = ParseAttn(info[4].As<Napi::Object>());
+  return CheckAttn(info, r.shape, std::min(r.qkv.ElementLength(), r.dqkv.ElementLength()),
+                   r.probs.ElementLength(), r.out.ElementLength(), "attentionBackward");
+}
+
+// attentionForward(qkv, out, probs, spec)
+static Napi::Value AttentionForwardOnednn(const Napi::CallbackInfo& info) {
+  AttnArgs A;
+  if (!ForwardArgs(info, A)) return info.Env().Undefined();
+  Napi::Float32Array QKV = A.qkv, OUT = A.out, P = A.probs;
+  const AttnShape& a = A.shape;
   const int64_t HD = a.H * a.D;
   const size_t nq = a.B * a.T * 3 * HD, np = a.B * a.H * a.T * a.T;
   const float scale = 1.f / std::sqrt(static_cast<float>(a.D));
@@ -334,19 +363,10 @@ static Napi::Value AttentionForwardOnednn(const Napi::CallbackInfo& info) {
 //   dP = dO V^T;  dS = P * (dP - rowsum(P * dP)) * scale
 //   dV += P^T dO;  dQ += dS K;  dK += dS^T Q
 static Napi::Value AttentionBackwardOnednn(const Napi::CallbackInfo& info) {
-  if (info.Length() < 5 || !IsF32(info[0]) || !IsF32(info[1]) || !IsF32(info[2]) ||
-      !IsF32(info[3]) || !info[4].IsObject()) {
-    ArgError(info, "attentionBackward(qkv, probs, dout, dqkv, spec): Float32Array operands expected");
-    return info.Env().Undefined();
-  }
-  auto QKV = info[0].As<Napi::Float32Array>();
-  auto P = info[1].As<Napi::Float32Array>();
-  auto DOUT = info[2].As<Napi::Float32Array>();
-  auto DQKV = info[3].As<Napi::Float32Array>();
-  AttnShape a = ParseAttn(info[4].As<Napi::Object>());
-  if (!CheckAttn(info, a, std::min(QKV.ElementLength(), DQKV.ElementLength()), P.ElementLength(),
-                 DOUT.ElementLength(), "attentionBackward"))
-    return info.Env().Undefined();
+  AttnArgs A;
+  if (!BackwardArgs(info, A)) return info.Env().Undefined();
+  Napi::Float32Array QKV = A.qkv, P = A.probs, DOUT = A.out, DQKV = A.dqkv;
+  const AttnShape& a = A.shape;
   const int64_t HD = a.H * a.D;
   const size_t nq = a.B * a.T * 3 * HD, np = a.B * a.H * a.T * a.T, no = a.B * a.T * HD;
   const float scale = 1.f / std::sqrt(static_cast<float>(a.D));
@@ -583,18 +603,10 @@ static void FusedBackward(const float* qkv, const float* probs, const float* dou
 
 // attentionForward(qkv, out, probs, spec)
 static Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
-  if (info.Length() < 4 || !IsF32(info[0]) || !IsF32(info[1]) || !IsF32(info[2]) ||
-      !info[3].IsObject()) {
-    ArgError(info, "attentionForward(qkv, out, probs, spec): Float32Array operands expected");
-    return info.Env().Undefined();
-  }
-  auto QKV = info[0].As<Napi::Float32Array>();
-  auto OUT = info[1].As<Napi::Float32Array>();
-  auto P = info[2].As<Napi::Float32Array>();
-  AttnShape a = ParseAttn(info[3].As<Napi::Object>());
-  if (!CheckAttn(info, a, QKV.ElementLength(), P.ElementLength(), OUT.ElementLength(),
-                 "attentionForward"))
-    return info.Env().Undefined();
+  AttnArgs A;
+  if (!ForwardArgs(info, A)) return info.Env().Undefined();
+  Napi::Float32Array QKV = A.qkv, OUT = A.out, P = A.probs;
+  const AttnShape& a = A.shape;
   const bool bf = a.dt == Dt::bf16;
   auto run = [&](auto fn) { fn(QKV.Data(), OUT.Data(), P.Data(), a); };
   if (a.D == 32) bf ? run(FusedForward<32, true>) : run(FusedForward<32, false>);
@@ -605,19 +617,10 @@ static Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
 
 // attentionBackward(qkv, probs, dout, dqkv, spec): accumulates into dqkv.
 static Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
-  if (info.Length() < 5 || !IsF32(info[0]) || !IsF32(info[1]) || !IsF32(info[2]) ||
-      !IsF32(info[3]) || !info[4].IsObject()) {
-    ArgError(info, "attentionBackward(qkv, probs, dout, dqkv, spec): Float32Array operands expected");
-    return info.Env().Undefined();
-  }
-  auto QKV = info[0].As<Napi::Float32Array>();
-  auto P = info[1].As<Napi::Float32Array>();
-  auto DOUT = info[2].As<Napi::Float32Array>();
-  auto DQKV = info[3].As<Napi::Float32Array>();
-  AttnShape a = ParseAttn(info[4].As<Napi::Object>());
-  if (!CheckAttn(info, a, std::min(QKV.ElementLength(), DQKV.ElementLength()), P.ElementLength(),
-                 DOUT.ElementLength(), "attentionBackward"))
-    return info.Env().Undefined();
+  AttnArgs A;
+  if (!BackwardArgs(info, A)) return info.Env().Undefined();
+  Napi::Float32Array QKV = A.qkv, P = A.probs, DOUT = A.out, DQKV = A.dqkv;
+  const AttnShape& a = A.shape;
   const bool bf = a.dt == Dt::bf16;
   auto run = [&](auto fn) { fn(QKV.Data(), P.Data(), DOUT.Data(), DQKV.Data(), a); };
   if (a.D == 32) bf ? run(FusedBackward<32, true>) : run(FusedBackward<32, false>);
