@@ -9,8 +9,23 @@
  * implementation would do, so the work matches the PyTorch reference. Run each in its own
  * process (`visurf bench` does) so peak_rss_mb is that benchmark's own high-water mark.
  */
-import { AdamW, BufferArena, Rng, backward, kernels, setKernels, withArena, withMatmulDtype, type MatmulDtype } from '../engine/index.js';
-import { profileKernels, stopProfiling, summarizeProfile, type ProfileSummary } from '../engine/kernels/profile.js';
+import {
+  AdamW,
+  BufferArena,
+  Rng,
+  backward,
+  kernels,
+  setKernels,
+  withArena,
+  withMatmulDtype,
+  type MatmulDtype,
+} from '../engine/index.js';
+import {
+  profileKernels,
+  stopProfiling,
+  summarizeProfile,
+  type ProfileSummary,
+} from '../engine/kernels/profile.js';
 import { benchMatmul } from './matmul.js';
 import { policyLoss } from '../algorithms/index.js';
 import {
@@ -29,7 +44,11 @@ import {
 import { median, peakRssMb } from './measure.js';
 
 function randomImage(size: number, r: Rng): RgbImage {
-  return { width: size, height: size, data: Uint8Array.from({ length: size * size * 3 }, () => r.below(256)) };
+  return {
+    width: size,
+    height: size,
+    data: Uint8Array.from({ length: size * size * 3 }, () => r.below(256)),
+  };
 }
 
 export interface ModelBenchResult {
@@ -50,7 +69,10 @@ export interface ModelBenchResult {
  * before calling `startTimed`). The matmul ceiling for utilisation is the dtype's 1024³
  * product, measured in the same process just before.
  */
-function profiled<T extends ModelBenchResult>(dtype: MatmulDtype, measure: (startTimed: () => void) => { result: T; wall: number; per: number }): T {
+function profiled<T extends ModelBenchResult>(
+  dtype: MatmulDtype,
+  measure: (startTimed: () => void) => { result: T; wall: number; per: number },
+): T {
   const ceiling = benchMatmul(1024, dtype).gflops;
   const inner = kernels();
   const { kernels: wrapped, profile } = profileKernels(inner);
@@ -64,8 +86,12 @@ function profiled<T extends ModelBenchResult>(dtype: MatmulDtype, measure: (star
   }
 }
 
-
-export function benchTrainStep(dtype: MatmulDtype, steps = 3, onStep?: (i: number, s: number) => void, profile = false): ModelBenchResult {
+export function benchTrainStep(
+  dtype: MatmulDtype,
+  steps = 3,
+  onStep?: (i: number, s: number) => void,
+  profile = false,
+): ModelBenchResult {
   if (profile) {
     return profiled(dtype, (startTimed) => {
       let wall = 0;
@@ -89,7 +115,12 @@ export interface TrainStepShape {
 }
 const BENCH_STEP: TrainStepShape = { config: BENCH_CONFIG, prompts: 16, group: 9 };
 
-export function trainStep(dtype: MatmulDtype, steps: number, onStep?: (i: number, s: number) => void, shape: TrainStepShape = BENCH_STEP): ModelBenchResult & { arena_mb: number } {
+export function trainStep(
+  dtype: MatmulDtype,
+  steps: number,
+  onStep?: (i: number, s: number) => void,
+  shape: TrainStepShape = BENCH_STEP,
+): ModelBenchResult & { arena_mb: number } {
   return withMatmulDtype(dtype, () => {
     const c = shape.config;
     const r = new Rng(1);
@@ -98,10 +129,21 @@ export function trainStep(dtype: MatmulDtype, steps: number, onStep?: (i: number
     const { prompts, group } = shape;
     const B = prompts * group;
     const distinct = Array.from({ length: prompts }, () => randomImage(c.image.size, r));
-    const images = model.patchify(Array.from({ length: B }, (_, i) => distinct[Math.floor(i / group)]!));
-    const promptTokens = Array.from({ length: prompts }, () => [BOS, ...Array.from({ length: c.maxPromptTokens - 1 }, () => 32 + r.below(90))]);
-    const responses = Array.from({ length: B }, () => Array.from({ length: c.maxResponseTokens }, () => 32 + r.below(90)));
-    const batch = buildScoringBatch(Int32Array.from({ length: B }, (_, i) => i), Array.from({ length: B }, (_, i) => promptTokens[Math.floor(i / group)]!), responses);
+    const images = model.patchify(
+      Array.from({ length: B }, (_, i) => distinct[Math.floor(i / group)]!),
+    );
+    const promptTokens = Array.from({ length: prompts }, () => [
+      BOS,
+      ...Array.from({ length: c.maxPromptTokens - 1 }, () => 32 + r.below(90)),
+    ]);
+    const responses = Array.from({ length: B }, () =>
+      Array.from({ length: c.maxResponseTokens }, () => 32 + r.below(90)),
+    );
+    const batch = buildScoringBatch(
+      Int32Array.from({ length: B }, (_, i) => i),
+      Array.from({ length: B }, (_, i) => promptTokens[Math.floor(i / group)]!),
+      responses,
+    );
     const seqLengths = Array.from(batch.responseLength);
     const advantages = Float64Array.from({ length: B }, () => r.normal());
     const times: number[] = [];
@@ -125,7 +167,9 @@ export function trainStep(dtype: MatmulDtype, steps: number, onStep?: (i: number
     return {
       name: 'train_step',
       dtype,
-      tokens_per_s: Math.round((B * (c.maxPromptTokens + c.maxResponseTokens + imageTokens(c))) / step),
+      tokens_per_s: Math.round(
+        (B * (c.maxPromptTokens + c.maxResponseTokens + imageTokens(c))) / step,
+      ),
       step_seconds: times.map((t) => Math.round(t * 1000) / 1000),
       peak_rss_mb: peakRssMb(),
       // the step arena: every activation and (at its peak) gradient buffer of a step
@@ -138,7 +182,11 @@ export function benchRollout(dtype: MatmulDtype, profile = false): ModelBenchRes
   if (profile) {
     return profiled(dtype, (startTimed) => {
       const result = rollout(dtype, startTimed);
-      return { result, wall: result.run_seconds!.reduce((a, b) => a + b, 0), per: result.run_seconds!.length };
+      return {
+        result,
+        wall: result.run_seconds!.reduce((a, b) => a + b, 0),
+        per: result.run_seconds!.length,
+      };
     });
   }
   return rollout(dtype);
@@ -152,11 +200,21 @@ function rollout(dtype: MatmulDtype, afterWarmup?: () => void): ModelBenchResult
     const B = 128;
     const newTokens = 64;
     const images = model.patchify(Array.from({ length: B }, () => randomImage(c.image.size, r)));
-    const prompts = Array.from({ length: B }, () => [BOS, ...Array.from({ length: c.maxPromptTokens - 1 }, () => 32 + r.below(90))]);
+    const prompts = Array.from({ length: B }, () => [
+      BOS,
+      ...Array.from({ length: c.maxPromptTokens - 1 }, () => 32 + r.below(90)),
+    ]);
     const run = () =>
-      generate(model, { images, imageOf: Int32Array.from({ length: B }, (_, i) => i), prompts }, {
-        maxNewTokens: newTokens, temperature: 1, rng: new Rng(3), stopTokens: [],
-      });
+      generate(
+        model,
+        { images, imageOf: Int32Array.from({ length: B }, (_, i) => i), prompts },
+        {
+          maxNewTokens: newTokens,
+          temperature: 1,
+          rng: new Rng(3),
+          stopTokens: [],
+        },
+      );
     run(); // warm-up
     afterWarmup?.();
     const times: number[] = [];
@@ -166,6 +224,13 @@ function rollout(dtype: MatmulDtype, afterWarmup?: () => void): ModelBenchResult
       times.push((performance.now() - t0) / 1000);
     }
     const s = median(times);
-    return { name: 'rollout', dtype, new_tokens_per_s: Math.round((B * newTokens) / s), seconds: Math.round(s * 1000) / 1000, run_seconds: times.map((t) => Math.round(t * 1000) / 1000), peak_rss_mb: peakRssMb() };
+    return {
+      name: 'rollout',
+      dtype,
+      new_tokens_per_s: Math.round((B * newTokens) / s),
+      seconds: Math.round(s * 1000) / 1000,
+      run_seconds: times.map((t) => Math.round(t * 1000) / 1000),
+      peak_rss_mb: peakRssMb(),
+    };
   });
 }

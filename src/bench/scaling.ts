@@ -22,14 +22,24 @@ export const SCALING_POINTS: Array<{ axis: ScalingAxis; value: number }> = [
 function shapeOf(axis: ScalingAxis, value: number): TrainStepShape {
   const base: ModelConfig = BENCH_CONFIG;
   if (axis === 'G') return { config: base, prompts: 4, group: value + 1 };
-  if (axis === 'response') return { config: { ...base, maxResponseTokens: value }, prompts: 4, group: 9 };
+  if (axis === 'response')
+    return { config: { ...base, maxResponseTokens: value }, prompts: 4, group: 9 };
   // width: head dim 32 as in the bench model, SwiGLU hidden 2.75 x width (704 at 256)
-  const decoder = { ...base.decoder, width: value, heads: value / 32, hidden: Math.round((2.75 * value) / 32) * 32 };
+  const decoder = {
+    ...base.decoder,
+    width: value,
+    heads: value / 32,
+    hidden: Math.round((2.75 * value) / 32) * 32,
+  };
   return { config: { ...base, decoder }, prompts: 4, group: 9 };
 }
 
 /** One scaling point: median step seconds of 2 steps after a warm-up, arena and peak memory. */
-export function scalingPoint(axis: ScalingAxis, value: number, dtype: MatmulDtype): Record<string, unknown> {
+export function scalingPoint(
+  axis: ScalingAxis,
+  value: number,
+  dtype: MatmulDtype,
+): Record<string, unknown> {
   const shape = shapeOf(axis, value);
   const r = trainStep(dtype, 2, undefined, shape);
   const steps = r.step_seconds!;

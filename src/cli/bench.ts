@@ -31,13 +31,21 @@ interface BenchOptions {
 export function registerBench(program: Command): void {
   program
     .command('bench')
-    .description('measure speed on the BENCH.md configuration: matmul GFLOP/s, train-step tokens/s, rollout new tokens/s, peak memory')
+    .description(
+      'measure speed on the BENCH.md configuration: matmul GFLOP/s, train-step tokens/s, rollout new tokens/s, peak memory',
+    )
     .option('--json', 'print one JSON object per line instead of a table')
     .option('--only <names>', `comma-separated subset of: ${ALL.join(', ')}`)
     .option('--dtype <dtypes>', 'comma-separated subset of: f32, bf16', 'f32,bf16')
     .option('--threads <n>', 'compute threads', '2')
-    .option('--profile', 'time per op kind (matmul, attention, norm, elementwise, optimizer, sampling, framework) and model FLOPs utilisation for train_step and rollout')
-    .option('--scaling', 'train-step time and memory as G, response length and decoder width grow (f32 unless --dtype)')
+    .option(
+      '--profile',
+      'time per op kind (matmul, attention, norm, elementwise, optimizer, sampling, framework) and model FLOPs utilisation for train_step and rollout',
+    )
+    .option(
+      '--scaling',
+      'train-step time and memory as G, response length and decoder width grow (f32 unless --dtype)',
+    )
     // Internal: run in this process and print JSON lines (the parent spawns one per benchmark).
     .addOption(new Option('--child').hideHelp())
     .addOption(new Option('--scaling-point <axis=value>').hideHelp())
@@ -45,14 +53,22 @@ export function registerBench(program: Command): void {
 }
 
 function parseList<T extends string>(raw: string, allowed: readonly T[], what: string): T[] {
-  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const i of items) {
-    if (!(allowed as readonly string[]).includes(i)) throw new Error(`bench: unknown ${what} "${i}" (choose from ${allowed.join(', ')})`);
+    if (!(allowed as readonly string[]).includes(i))
+      throw new Error(`bench: unknown ${what} "${i}" (choose from ${allowed.join(', ')})`);
   }
   return items as T[];
 }
 
-function runOne(name: BenchName, dtype: MatmulDtype, profile: boolean): Array<Record<string, unknown>> {
+function runOne(
+  name: BenchName,
+  dtype: MatmulDtype,
+  profile: boolean,
+): Array<Record<string, unknown>> {
   if (name === 'matmul') return [256, 512, 1024].map((n) => ({ ...benchMatmul(n, dtype) }));
   if (name === 'train_step') return [{ ...benchTrainStep(dtype, 3, undefined, profile) }];
   return [{ ...benchRollout(dtype, profile) }];
@@ -64,12 +80,28 @@ function runScaling(dtypes: MatmulDtype[], threads: number, json: boolean): void
   for (const p of SCALING_POINTS) {
     for (const dtype of dtypes) {
       if (!json) process.stderr.write(`bench: scaling ${p.axis}=${p.value} ${dtype} ...\n`);
-      const child = spawnSync(process.execPath, [main, 'bench', '--scaling-point', `${p.axis}=${p.value}`, '--dtype', dtype, '--threads', String(threads)], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'inherit'],
-        env: process.env,
-      });
-      if (child.status !== 0) throw new Error(`bench: scaling ${p.axis}=${p.value} failed (exit ${child.status ?? child.signal})`);
+      const child = spawnSync(
+        process.execPath,
+        [
+          main,
+          'bench',
+          '--scaling-point',
+          `${p.axis}=${p.value}`,
+          '--dtype',
+          dtype,
+          '--threads',
+          String(threads),
+        ],
+        {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'inherit'],
+          env: process.env,
+        },
+      );
+      if (child.status !== 0)
+        throw new Error(
+          `bench: scaling ${p.axis}=${p.value} failed (exit ${child.status ?? child.signal})`,
+        );
       for (const line of child.stdout.split('\n').filter(Boolean)) {
         rows.push(JSON.parse(line) as Record<string, unknown>);
         if (json) process.stdout.write(`${line}\n`);
@@ -89,35 +121,47 @@ function printProfile(row: Record<string, unknown>): void {
       `${p.achieved_gflops} GFLOP/s achieved (matmul + attention products) of a ${p.ceiling_gflops} GFLOP/s ` +
       `measured 1024³ matmul ceiling = ${(p.mfu * 100).toFixed(1)}% utilisation\n`,
   );
-  console.table(p.rows.map((r) => ({
-    kind: r.kind,
-    seconds: r.seconds,
-    share: `${(r.share * 100).toFixed(1)}%`,
-    calls: r.calls,
-    'GFLOP/s': r.gflops ?? '',
-  })));
+  console.table(
+    p.rows.map((r) => ({
+      kind: r.kind,
+      seconds: r.seconds,
+      share: `${(r.share * 100).toFixed(1)}%`,
+      calls: r.calls,
+      'GFLOP/s': r.gflops ?? '',
+    })),
+  );
 }
 
 function runBench(opts: BenchOptions): void {
   const names = parseList(opts.only ?? ALL.join(','), ALL, 'benchmark');
   const dtypes = parseList(opts.dtype ?? 'f32,bf16', DTYPES, 'dtype');
   const threads = Number(opts.threads);
-  if (!Number.isInteger(threads) || threads < 1) throw new Error(`bench: --threads must be a positive integer, got "${opts.threads}"`);
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new Error(`bench: --threads must be a positive integer, got "${opts.threads}"`);
   const k = kernels();
   getAddon()?.setThreads(threads);
   if (opts.scalingPoint) {
     const [axis, value] = opts.scalingPoint.split('=') as [ScalingAxis, string];
-    for (const dtype of dtypes) process.stdout.write(`${JSON.stringify({ ...scalingPoint(axis, Number(value), dtype), threads })}\n`);
+    for (const dtype of dtypes)
+      process.stdout.write(
+        `${JSON.stringify({ ...scalingPoint(axis, Number(value), dtype), threads })}\n`,
+      );
     return;
   }
   if (opts.scaling) {
-    runScaling(opts.dtype === undefined || opts.dtype === 'f32,bf16' ? ['f32'] : dtypes, threads, opts.json ?? false);
+    runScaling(
+      opts.dtype === undefined || opts.dtype === 'f32,bf16' ? ['f32'] : dtypes,
+      threads,
+      opts.json ?? false,
+    );
     return;
   }
   if (opts.child) {
-    for (const name of names) for (const dtype of dtypes) {
-      for (const row of runOne(name, dtype, opts.profile ?? false)) process.stdout.write(`${JSON.stringify({ ...row, threads, kernels: k.name })}\n`);
-    }
+    for (const name of names)
+      for (const dtype of dtypes) {
+        for (const row of runOne(name, dtype, opts.profile ?? false))
+          process.stdout.write(`${JSON.stringify({ ...row, threads, kernels: k.name })}\n`);
+      }
     return;
   }
   const rows: Array<Record<string, unknown>> = [];
@@ -125,14 +169,25 @@ function runBench(opts: BenchOptions): void {
   for (const name of names) {
     for (const dtype of dtypes) {
       if (!opts.json) process.stderr.write(`bench: ${name} ${dtype} ...\n`);
-      const args = [main, 'bench', '--child', '--only', name, '--dtype', dtype, '--threads', String(threads)];
+      const args = [
+        main,
+        'bench',
+        '--child',
+        '--only',
+        name,
+        '--dtype',
+        dtype,
+        '--threads',
+        String(threads),
+      ];
       if (opts.profile && name !== 'matmul') args.push('--profile');
       const child = spawnSync(process.execPath, args, {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'inherit'],
         env: process.env,
       });
-      if (child.status !== 0) throw new Error(`bench: ${name} ${dtype} failed (exit ${child.status ?? child.signal})`);
+      if (child.status !== 0)
+        throw new Error(`bench: ${name} ${dtype} failed (exit ${child.status ?? child.signal})`);
       for (const line of child.stdout.split('\n').filter(Boolean)) {
         const row = JSON.parse(line) as Record<string, unknown>;
         rows.push(row);
@@ -142,13 +197,20 @@ function runBench(opts: BenchOptions): void {
   }
   if (!opts.json) {
     process.stdout.write(`kernels: ${k.name}, threads: ${threads}\n`);
-    console.table(rows.map((r) => ({
-      name: r.name,
-      dtype: r.dtype,
-      size: r.size ?? '',
-      figure: r.gflops !== undefined ? `${r.gflops} GFLOP/s` : r.tokens_per_s !== undefined ? `${r.tokens_per_s} tokens/s` : `${r.new_tokens_per_s} new tokens/s`,
-      peak_rss_mb: r.peak_rss_mb,
-    })));
+    console.table(
+      rows.map((r) => ({
+        name: r.name,
+        dtype: r.dtype,
+        size: r.size ?? '',
+        figure:
+          r.gflops !== undefined
+            ? `${r.gflops} GFLOP/s`
+            : r.tokens_per_s !== undefined
+              ? `${r.tokens_per_s} tokens/s`
+              : `${r.new_tokens_per_s} new tokens/s`,
+        peak_rss_mb: r.peak_rss_mb,
+      })),
+    );
     for (const r of rows) printProfile(r);
   }
 }

@@ -1,7 +1,13 @@
 /** `visurf compare`: every paradigm from one base under one budget, evaluated on the suite. */
 import type { Command } from 'commander';
 import { applyOverrides, readConfigFile } from '../train/config.js';
-import { compare, costTable, parseCompareConfig, resultsTable, type CompareResults } from '../eval/compare.js';
+import {
+  compare,
+  costTable,
+  parseCompareConfig,
+  resultsTable,
+  type CompareResults,
+} from '../eval/compare.js';
 import type { StepLog } from '../train/trainer.js';
 import { progress } from './progress.js';
 import { writeReport } from '../report/index.js';
@@ -20,12 +26,18 @@ export interface CompareCliOptions {
 export function printResults(r: CompareResults, out: string): void {
   const t = resultsTable(r);
   const c = costTable(r);
-  process.stdout.write(`\nResults (%; gIoU for grounding tasks, accuracy otherwise)\n${table(t.headers, t.rows)}\n`);
+  process.stdout.write(
+    `\nResults (%; gIoU for grounding tasks, accuracy otherwise)\n${table(t.headers, t.rows)}\n`,
+  );
   process.stdout.write(`\nTraining cost\n${table(c.headers, c.rows)}\n`);
   process.stdout.write(`\nresults: ${out}/results.json, ${out}/results.md\n`);
 }
 
-export async function runCompare(raw: Record<string, unknown>, source: string, command: string): Promise<{ results: CompareResults; out: string }> {
+export async function runCompare(
+  raw: Record<string, unknown>,
+  source: string,
+  command: string,
+): Promise<{ results: CompareResults; out: string }> {
   const cfg = parseCompareConfig(raw, source);
   const results = await compare(cfg, command, {
     onMessage: (m) => process.stderr.write(`visurf: ${m}\n`),
@@ -47,9 +59,16 @@ export async function runCompare(raw: Record<string, unknown>, source: string, c
 export function registerCompare(program: Command): void {
   program
     .command('compare')
-    .description('train base → SFT, RLVR, SFT→RLVR, ViSurf (and ablations) under one budget; evaluate all on every task; write results.json/.md')
+    .description(
+      'train base → SFT, RLVR, SFT→RLVR, ViSurf (and ablations) under one budget; evaluate all on every task; write results.json/.md',
+    )
     .option('--config <file>', 'compare config (YAML/JSON; see configs/compare-demo.yaml)')
-    .option('--set <key=value>', 'override a key, e.g. --set train.budgetTokens=2000000 (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option(
+      '--set <key=value>',
+      'override a key, e.g. --set train.budgetTokens=2000000 (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
     .option('--out <dir>', 'output directory')
     .option('--base <dir>', 'base model checkpoint directory')
     .option('--ablations', 'also run ViSurf without each reward control')
@@ -61,7 +80,11 @@ export function registerCompare(program: Command): void {
       if (opts.ablations) sets.push('ablations=true');
       if (opts.seeds) sets.push(`seeds=[${opts.seeds}]`);
       const raw = applyOverrides(opts.config ? readConfigFile(opts.config) : {}, sets);
-      const { results, out } = await runCompare(raw, opts.config ?? 'compare', `visurf ${process.argv.slice(2).join(' ')}`);
+      const { results, out } = await runCompare(
+        raw,
+        opts.config ?? 'compare',
+        `visurf ${process.argv.slice(2).join(' ')}`,
+      );
       printResults(results, out);
       process.stdout.write(`report: ${writeReport(out)}\n`);
     });

@@ -18,7 +18,9 @@ interface DemoOptions {
 }
 
 async function findBase(explicit: string | undefined): Promise<string | null> {
-  const candidates = explicit ? [explicit] : [packagePath('assets', 'base-small'), 'runs/base-small'];
+  const candidates = explicit
+    ? [explicit]
+    : [packagePath('assets', 'base-small'), 'runs/base-small'];
   for (const c of candidates) if (existsSync(c) && (await isCompleteCheckpoint(c))) return c;
   if (explicit) throw new Error(`demo: --base ${explicit} is not a complete checkpoint directory`);
   return null;
@@ -27,10 +29,17 @@ async function findBase(explicit: string | undefined): Promise<string | null> {
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('the main job on the built-in default: base vs SFT vs RLVR vs ViSurf on a gap task and an in-knowledge task')
+    .description(
+      'the main job on the built-in default: base vs SFT vs RLVR vs ViSurf on a gap task and an in-knowledge task',
+    )
     .option('--out <dir>', 'output directory', 'runs/demo')
     .option('--base <dir>', 'base model checkpoint (default: the shipped assets/base-small)')
-    .option('--set <key=value>', 'override a key of configs/demo.yaml (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option(
+      '--set <key=value>',
+      'override a key of configs/demo.yaml (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
     .action(async (opts: DemoOptions) => {
       const base = await findBase(opts.base);
       if (!base) {
@@ -40,8 +49,16 @@ export function registerDemo(program: Command): void {
         );
       }
       const file = packagePath('configs', 'demo.yaml');
-      const raw = applyOverrides(readConfigFile(file), [`base=${base}`, `out=${opts.out}`, ...opts.set]);
-      const { results, out } = await runCompare(raw, file, `visurf demo ${process.argv.slice(3).join(' ')}`.trim());
+      const raw = applyOverrides(readConfigFile(file), [
+        `base=${base}`,
+        `out=${opts.out}`,
+        ...opts.set,
+      ]);
+      const { results, out } = await runCompare(
+        raw,
+        file,
+        `visurf demo ${process.argv.slice(3).join(' ')}`.trim(),
+      );
       printResults(results, out);
       process.stdout.write(`report: ${writeReport(out)}\n`);
     });

@@ -23,13 +23,23 @@ interface PretrainOptions {
 }
 
 /** pass@k of a model on every task of the suite, in its post-training form (empties, defects). */
-export async function measureGaps(modelDir: string, samples: number, noThink: boolean): Promise<Record<string, Record<string, number>>> {
+export async function measureGaps(
+  modelDir: string,
+  samples: number,
+  noThink: boolean,
+): Promise<Record<string, Record<string, number>>> {
   const { model } = await loadModel(modelDir);
   const out: Record<string, Record<string, number>> = {};
   const size = model.config.image.size;
   for (const task of TASK_NAMES as readonly TaskName[]) {
     out[task] = passAtK(model, evalSamples(task, samples, { width: size, height: size }), {
-      n: 8, ks: [1, 8], template: 'compact', noThink, referenceSize: 840, maxNewTokens: model.config.maxResponseTokens, seed: 11,
+      n: 8,
+      ks: [1, 8],
+      template: 'compact',
+      noThink,
+      referenceSize: 840,
+      maxNewTokens: model.config.maxResponseTokens,
+      seed: 11,
     });
   }
   return out;
@@ -38,14 +48,24 @@ export async function measureGaps(modelDir: string, samples: number, noThink: bo
 export function registerPretrain(program: Command): void {
   program
     .command('pretrain')
-    .description('pre-train the base model (with deliberate knowledge gaps), export it, and measure its pass@k per task')
+    .description(
+      'pre-train the base model (with deliberate knowledge gaps), export it, and measure its pass@k per task',
+    )
     .option('--config <file>', 'training config (default: configs/pretrain-small.yaml)')
-    .option('--set <key=value>', 'override a config key (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option(
+      '--set <key=value>',
+      'override a config key (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
     .option('--out <dir>', 'where to write the base checkpoint', 'runs/base-small')
     .option('--gap-samples <n>', 'held-out samples per task for the pass@k table', '32')
     .action(async (opts: PretrainOptions) => {
       const file = opts.config ?? packagePath('configs', 'pretrain-small.yaml');
-      const cfg = parseTrainConfig(applyOverrides(readConfigFile(file), [...opts.set, 'method=sft']), file);
+      const cfg = parseTrainConfig(
+        applyOverrides(readConfigFile(file), [...opts.set, 'method=sft']),
+        file,
+      );
       const bar = progress('pretrain', cfg.steps);
       const result = await train(cfg, {
         onStep: (l: StepLog) => bar.update(l.step + 1, stepLine(l)),
@@ -56,9 +76,23 @@ export function registerPretrain(program: Command): void {
       if (!latest) throw new Error(`pretrain: no checkpoint in ${result.runDir}`);
       const { model } = await loadModel(latest.path);
       await saveModel(opts.out, model, { dtype: 'bf16' });
-      process.stderr.write(`visurf: base model written to ${opts.out}; measuring pass@k per task\n`);
+      process.stderr.write(
+        `visurf: base model written to ${opts.out}; measuring pass@k per task\n`,
+      );
       const gaps = await measureGaps(opts.out, Number(opts.gapSamples), cfg.noThink);
-      writeFileSync(`${opts.out.replace(/\/+$/, '')}.gaps.json`, `${JSON.stringify(gaps, null, 2)}\n`);
-      process.stdout.write(`\nBase model pass@k (%) per task\n${table(['task', 'pass@1', 'pass@8'], Object.entries(gaps).map(([t, v]) => [t, (100 * v['1']!).toFixed(1), (100 * v['8']!).toFixed(1)]))}\n`);
+      writeFileSync(
+        `${opts.out.replace(/\/+$/, '')}.gaps.json`,
+        `${JSON.stringify(gaps, null, 2)}\n`,
+      );
+      process.stdout.write(
+        `\nBase model pass@k (%) per task\n${table(
+          ['task', 'pass@1', 'pass@8'],
+          Object.entries(gaps).map(([t, v]) => [
+            t,
+            (100 * v['1']!).toFixed(1),
+            (100 * v['8']!).toFixed(1),
+          ]),
+        )}\n`,
+      );
     });
 }

@@ -19,7 +19,8 @@ export function progress(label: string, total: number): Progress {
       return ` | ETA ${s >= 60 ? `${Math.floor(s / 60)}m${Math.round(s % 60)}s` : `${Math.round(s)}s`}`;
     };
     return {
-      update: (done, line) => process.stderr.write(`${label} ${done}/${total}${eta(done)} | ${line}\n`),
+      update: (done, line) =>
+        process.stderr.write(`${label} ${done}/${total}${eta(done)} | ${line}\n`),
       log: (text) => process.stderr.write(`${text}\n`),
       stop: () => {},
     };

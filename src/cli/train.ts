@@ -17,8 +17,13 @@ interface TrainOptions {
 
 export function stepLine(l: StepLog): string {
   const parts = [`${l.phase}`, `loss ${l.loss.toFixed(4)}`];
-  if (l.rewardMean !== undefined) parts.push(`reward ${l.rewardMean.toFixed(2)}`, `acc ${(100 * (l.accuracyRate ?? 0)).toFixed(0)}%`);
-  if (l.labelAdvantageMean !== undefined && !Number.isNaN(l.labelAdvantageMean)) parts.push(`Â_y ${l.labelAdvantageMean.toFixed(2)}`);
+  if (l.rewardMean !== undefined)
+    parts.push(
+      `reward ${l.rewardMean.toFixed(2)}`,
+      `acc ${(100 * (l.accuracyRate ?? 0)).toFixed(0)}%`,
+    );
+  if (l.labelAdvantageMean !== undefined && !Number.isNaN(l.labelAdvantageMean))
+    parts.push(`Â_y ${l.labelAdvantageMean.toFixed(2)}`);
   if (!Number.isNaN(l.labelNll)) parts.push(`label NLL ${l.labelNll.toFixed(3)}`);
   parts.push(`|g| ${l.gradNorm.toFixed(2)}`, `${l.seconds.toFixed(1)}s`);
   return parts.join(' · ');
@@ -27,13 +32,26 @@ export function stepLine(l: StepLog): string {
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description('post-train a model with SFT, RLVR, SFT→RLVR or ViSurf (resumes from the run directory\'s latest checkpoint)')
+    .description(
+      "post-train a model with SFT, RLVR, SFT→RLVR or ViSurf (resumes from the run directory's latest checkpoint)",
+    )
     .option('--method <method>', `paradigm: ${METHODS.join(' | ')}`)
     .option('--config <file>', 'YAML or JSON config (see docs/TRAINING.md for every key)')
-    .option('--set <key=value>', 'override a config key, e.g. --set rollout.groupSize=4 (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option(
+      '--set <key=value>',
+      'override a config key, e.g. --set rollout.groupSize=4 (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
     .option('--run-dir <dir>', 'where logs and checkpoints go (config key runDir)')
-    .option('--no-align', 'ViSurf ablation: use the dataset label text as is (reward control 1 off)')
-    .option('--no-think-elimination', 'ViSurf ablation: score the label with an empty <think></think> (control 2 off)')
+    .option(
+      '--no-align',
+      'ViSurf ablation: use the dataset label text as is (reward control 1 off)',
+    )
+    .option(
+      '--no-think-elimination',
+      'ViSurf ablation: score the label with an empty <think></think> (control 2 off)',
+    )
     .option('--no-smoothing', 'ViSurf ablation: never smooth the label reward (control 3 off)')
     .action(async (opts: TrainOptions) => {
       let raw: Record<string, unknown> = opts.config ? readConfigFile(opts.config) : {};
@@ -50,7 +68,9 @@ export function registerTrain(program: Command): void {
       const onSigint = () => {
         if (stop) process.exit(130);
         stop = true;
-        bar.log('visurf: interrupt: finishing the current step, then saving a checkpoint (Ctrl-C again to abort now)');
+        bar.log(
+          'visurf: interrupt: finishing the current step, then saving a checkpoint (Ctrl-C again to abort now)',
+        );
       };
       process.on('SIGINT', onSigint);
       try {

@@ -56,7 +56,11 @@ export class AdamW {
    * decay(p) says whether p gets weight decay; by default matrices do and vectors (norm gains)
    * do not, the usual practice for transformers.
    */
-  constructor(params: readonly Tensor[], opts: AdamWOptions, decay: (p: Tensor) => boolean = (p) => p.rank >= 2) {
+  constructor(
+    params: readonly Tensor[],
+    opts: AdamWOptions,
+    decay: (p: Tensor) => boolean = (p) => p.rank >= 2,
+  ) {
     this.params = params;
     this.lr = opts.lr;
     this.beta1 = opts.beta1 ?? 0.9;
@@ -78,15 +82,30 @@ export class AdamW {
     const gradNorm = globalGradNorm(this.params);
     if (!Number.isFinite(gradNorm)) return { gradNorm, clipScale: 0, skipped: true };
     const clipScale =
-      this.maxGradNorm > 0 && gradNorm > this.maxGradNorm ? this.maxGradNorm / (gradNorm + 1e-6) : 1;
+      this.maxGradNorm > 0 && gradNorm > this.maxGradNorm
+        ? this.maxGradNorm / (gradNorm + 1e-6)
+        : 1;
     this.stepCount++;
     const bc1 = 1 - Math.pow(this.beta1, this.stepCount);
     const bc2 = 1 - Math.pow(this.beta2, this.stepCount);
     const K = kernels();
     this.params.forEach((p, i) => {
       if (!p.grad) return;
-      K.adamw(p.data, p.grad, this.m[i]!, this.v[i]!, p.size, lr, this.beta1, this.beta2, this.eps,
-        this.decay[i] ? this.weightDecay : 0, bc1, bc2, clipScale);
+      K.adamw(
+        p.data,
+        p.grad,
+        this.m[i]!,
+        this.v[i]!,
+        p.size,
+        lr,
+        this.beta1,
+        this.beta2,
+        this.eps,
+        this.decay[i] ? this.weightDecay : 0,
+        bc1,
+        bc2,
+        clipScale,
+      );
       p.markModified();
     });
     return { gradNorm, clipScale, skipped: false };
@@ -98,11 +117,15 @@ export class AdamW {
 
   loadState(s: AdamWState): void {
     if (s.m.length !== this.params.length || s.v.length !== this.params.length) {
-      throw new ShapeError(`AdamW.loadState: state has ${s.m.length} tensors, optimizer has ${this.params.length}`);
+      throw new ShapeError(
+        `AdamW.loadState: state has ${s.m.length} tensors, optimizer has ${this.params.length}`,
+      );
     }
     this.params.forEach((p, i) => {
       if (s.m[i]!.length !== p.size || s.v[i]!.length !== p.size) {
-        throw new ShapeError(`AdamW.loadState: state tensor ${i} has ${s.m[i]!.length} values, parameter ${p.name ?? i} has ${p.size}`);
+        throw new ShapeError(
+          `AdamW.loadState: state tensor ${i} has ${s.m[i]!.length} values, parameter ${p.name ?? i} has ${p.size}`,
+        );
       }
     });
     this.stepCount = s.step;

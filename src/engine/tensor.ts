@@ -127,7 +127,8 @@ export class Tensor {
   dim(d: number): number {
     const i = d < 0 ? this.shape.length + d : d;
     const v = this.shape[i];
-    if (v === undefined) throw new ShapeError(`dim ${d} out of range for ${formatShape(this.shape)}`);
+    if (v === undefined)
+      throw new ShapeError(`dim ${d} out of range for ${formatShape(this.shape)}`);
     return v;
   }
 
@@ -138,7 +139,8 @@ export class Tensor {
   /** The gradient buffer, allocated zeroed if absent. */
   gradBuffer(): Float32Array {
     // Parameters keep ordinary buffers; intermediate gradients may come from a step arena.
-    if (!this.grad) this.grad = this.isLeaf ? new Float32Array(this.data.length) : allocF32(this.data.length);
+    if (!this.grad)
+      this.grad = this.isLeaf ? new Float32Array(this.data.length) : allocF32(this.data.length);
     return this.grad;
   }
 

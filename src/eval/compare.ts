@@ -23,7 +23,10 @@ export const CompareConfigSchema = z
     base: z.string().min(1),
     /** output directory (results.json, results.md, runs/<method>) */
     out: z.string().min(1).default('runs/compare'),
-    methods: z.array(z.enum(['sft', 'rlvr', 'sft-rlvr', 'visurf'])).min(1).default(['sft', 'rlvr', 'sft-rlvr', 'visurf']),
+    methods: z
+      .array(z.enum(['sft', 'rlvr', 'sft-rlvr', 'visurf']))
+      .min(1)
+      .default(['sft', 'rlvr', 'sft-rlvr', 'visurf']),
     /** also run ViSurf without each reward control */
     ablations: z.boolean().default(false),
     seeds: z.array(z.number().int()).min(1).default([0]),
@@ -33,7 +36,12 @@ export const CompareConfigSchema = z
     forgetting: z.array(z.string()).default(['caption', 'colorqa', 'shapeqa']),
     evalSize: z.number().int().positive().default(64),
     passAtK: z
-      .object({ n: z.number().int().positive().default(8), ks: z.array(z.number().int().positive()).default([1, 2, 4, 8]), tasks: z.array(z.string()).default([]), size: z.number().int().positive().default(32) })
+      .object({
+        n: z.number().int().positive().default(8),
+        ks: z.array(z.number().int().positive()).default([1, 2, 4, 8]),
+        tasks: z.array(z.string()).default([]),
+        size: z.number().int().positive().default(32),
+      })
       .strict()
       .default({ n: 8, ks: [1, 2, 4, 8], tasks: [], size: 32 }),
     /**
@@ -55,7 +63,13 @@ export interface MethodResult {
   runDir: string;
   eval: EvalLog;
   passAtK?: Record<string, Record<string, number>>;
-  cost: { seconds: number; generatedTokens: number; trainedTokens: number; peakRssMb: number; steps: number };
+  cost: {
+    seconds: number;
+    generatedTokens: number;
+    trainedTokens: number;
+    peakRssMb: number;
+    steps: number;
+  };
 }
 
 export interface CompareResults {
@@ -88,7 +102,11 @@ export function variants(c: CompareConfig): Variant[] {
 export function parseCompareConfig(raw: unknown, source: string): CompareConfig {
   const r = CompareConfigSchema.safeParse(raw ?? {});
   if (!r.success) {
-    throw new ConfigError(r.error.issues.map((i) => `${source}: ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n'));
+    throw new ConfigError(
+      r.error.issues
+        .map((i) => `${source}: ${i.path.join('.') || '(root)'}: ${i.message}`)
+        .join('\n'),
+    );
   }
   for (const t of [...r.data.evalTasks, ...r.data.forgetting, ...r.data.passAtK.tasks]) {
     if (!isTaskName(t)) throw new ConfigError(`${source}: unknown task "${t}"`);
@@ -101,7 +119,14 @@ function trainConfigFor(c: CompareConfig, v: Variant, seed: number, source: stri
   const model = { ...((shared.model as object | undefined) ?? {}), init: c.base };
   const controls = { ...((shared.controls as object | undefined) ?? {}), ...v.controls };
   return parseTrainConfig(
-    { ...shared, method: v.method, seed, model, controls, runDir: join(c.out, 'runs', runName(v, seed, c)) },
+    {
+      ...shared,
+      method: v.method,
+      seed,
+      model,
+      controls,
+      runDir: join(c.out, 'runs', runName(v, seed, c)),
+    },
     `${source}: train`,
   );
 }
@@ -111,35 +136,74 @@ function runName(v: Variant, seed: number, c: CompareConfig): string {
 }
 
 /** The evaluation sets: training tasks with the training task options, forgetting tasks plain. */
-function evalSets(c: CompareConfig, tc: TrainConfig, size: number, imageSize: number): Map<TaskName, Sample[]> {
+function evalSets(
+  c: CompareConfig,
+  tc: TrainConfig,
+  size: number,
+  imageSize: number,
+): Map<TaskName, Sample[]> {
   const tasks = (c.evalTasks.length ? c.evalTasks : tc.data.tasks) as TaskName[];
   const sets = new Map<TaskName, Sample[]>();
   for (const t of tasks) {
-    const opts = { ...(tc.data.taskOptions as TaskOptions), ...(tc.data.perTaskOptions[t] as TaskOptions | undefined), width: imageSize, height: imageSize };
+    const opts = {
+      ...(tc.data.taskOptions as TaskOptions),
+      ...(tc.data.perTaskOptions[t] as TaskOptions | undefined),
+      width: imageSize,
+      height: imageSize,
+    };
     sets.set(t, evalSamples(t, size, opts));
   }
-  for (const t of c.forgetting as TaskName[]) if (!sets.has(t)) sets.set(t, evalSamples(t, size, { width: imageSize, height: imageSize }));
+  for (const t of c.forgetting as TaskName[])
+    if (!sets.has(t)) sets.set(t, evalSamples(t, size, { width: imageSize, height: imageSize }));
   return sets;
 }
 
-function evaluateAll(model: VisionLanguageModel, sets: Map<TaskName, Sample[]>, tc: TrainConfig, step: number): EvalLog {
-  const maxNewTokens = tc.rollout.maxNewTokens > 0 ? Math.min(tc.rollout.maxNewTokens, model.config.maxResponseTokens) : model.config.maxResponseTokens;
+function evaluateAll(
+  model: VisionLanguageModel,
+  sets: Map<TaskName, Sample[]>,
+  tc: TrainConfig,
+  step: number,
+): EvalLog {
+  const maxNewTokens =
+    tc.rollout.maxNewTokens > 0
+      ? Math.min(tc.rollout.maxNewTokens, model.config.maxResponseTokens)
+      : model.config.maxResponseTokens;
   return {
     step,
     tasks: [...sets].map(([task, samples]) =>
-      evaluateTask(model, task, samples, { template: tc.data.template, noThink: tc.noThink, referenceSize: tc.reward.referenceSize, maxNewTokens }),
+      evaluateTask(model, task, samples, {
+        template: tc.data.template,
+        noThink: tc.noThink,
+        referenceSize: tc.reward.referenceSize,
+        maxNewTokens,
+      }),
     ),
   };
 }
 
-function passAtKAll(model: VisionLanguageModel, c: CompareConfig, tc: TrainConfig, imageSize: number): Record<string, Record<string, number>> | undefined {
+function passAtKAll(
+  model: VisionLanguageModel,
+  c: CompareConfig,
+  tc: TrainConfig,
+  imageSize: number,
+): Record<string, Record<string, number>> | undefined {
   if (c.passAtK.tasks.length === 0) return undefined;
   const out: Record<string, Record<string, number>> = {};
   for (const t of c.passAtK.tasks as TaskName[]) {
-    const opts = { ...(tc.data.taskOptions as TaskOptions), ...(tc.data.perTaskOptions[t] as TaskOptions | undefined), width: imageSize, height: imageSize };
+    const opts = {
+      ...(tc.data.taskOptions as TaskOptions),
+      ...(tc.data.perTaskOptions[t] as TaskOptions | undefined),
+      width: imageSize,
+      height: imageSize,
+    };
     out[t] = passAtK(model, evalSamples(t, c.passAtK.size, opts), {
-      n: c.passAtK.n, ks: c.passAtK.ks, template: tc.data.template, noThink: tc.noThink, referenceSize: tc.reward.referenceSize,
-      maxNewTokens: model.config.maxResponseTokens, seed: 7,
+      n: c.passAtK.n,
+      ks: c.passAtK.ks,
+      template: tc.data.template,
+      noThink: tc.noThink,
+      referenceSize: tc.reward.referenceSize,
+      maxNewTokens: model.config.maxResponseTokens,
+      seed: 7,
     });
   }
   return out;
@@ -166,10 +230,19 @@ async function trainInChild(tc: TrainConfig): Promise<TrainerState> {
   const cfgPath = join(tc.runDir, 'compare-train.json');
   writeFileSync(cfgPath, `${JSON.stringify(tc, null, 2)}\n`);
   const main = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-  const child = spawn(process.execPath, [main, 'train', '--config', cfgPath], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c, signal) => resolve(signal ? -1 : c)));
-  if (code !== 0) throw new Error(`training ${tc.runDir} failed (exit ${code}); run the same compare again to resume it`);
-  const final = JSON.parse(readFileSync(join(tc.runDir, 'final.json'), 'utf8')) as { state: TrainerState };
+  const child = spawn(process.execPath, [main, 'train', '--config', cfgPath], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const code = await new Promise<number | null>((resolve) =>
+    child.on('exit', (c, signal) => resolve(signal ? -1 : c)),
+  );
+  if (code !== 0)
+    throw new Error(
+      `training ${tc.runDir} failed (exit ${code}); run the same compare again to resume it`,
+    );
+  const final = JSON.parse(readFileSync(join(tc.runDir, 'final.json'), 'utf8')) as {
+    state: TrainerState;
+  };
   return final.state;
 }
 
@@ -179,7 +252,11 @@ export interface CompareHooks {
 }
 
 /** Run (or resume: finished runs are reused) the comparison. */
-export async function compare(c: CompareConfig, command: string, hooks: CompareHooks = {}): Promise<CompareResults> {
+export async function compare(
+  c: CompareConfig,
+  command: string,
+  hooks: CompareHooks = {},
+): Promise<CompareResults> {
   const say = hooks.onMessage ?? (() => {});
   mkdirSync(c.out, { recursive: true });
   const base = await loadModel(c.base);
@@ -202,8 +279,14 @@ export async function compare(c: CompareConfig, command: string, hooks: CompareH
     for (const v of variants(c)) {
       const tc = trainConfigFor(c, v, seed, 'compare');
       const name = v.name;
-      say(`${runName(v, seed, c)}: training (${tc.budgetTokens > 0 ? `budget ${tc.budgetTokens} tokens` : `${tc.steps} steps`})`);
-      const r = { state: c.isolate ? await trainInChild(tc) : (await train(tc, hooks.trainHooks?.(runName(v, seed, c)) ?? {})).state };
+      say(
+        `${runName(v, seed, c)}: training (${tc.budgetTokens > 0 ? `budget ${tc.budgetTokens} tokens` : `${tc.steps} steps`})`,
+      );
+      const r = {
+        state: c.isolate
+          ? await trainInChild(tc)
+          : (await train(tc, hooks.trainHooks?.(runName(v, seed, c)) ?? {})).state,
+      };
       const latest = await latestCheckpoint(tc.runDir);
       if (!latest) throw new Error(`${name}: no checkpoint in ${tc.runDir} after training`);
       const trained = (await loadModel(latest.path)).model;
@@ -238,7 +321,8 @@ export function mainMetric(t: TaskEval): { name: string; value: number | null | 
   return { name: 'acc', value: t.accuracy };
 }
 
-const fmt = (v: number | null | undefined) => (v === undefined || v === null || Number.isNaN(v) ? '–' : (100 * v).toFixed(1));
+const fmt = (v: number | null | undefined) =>
+  v === undefined || v === null || Number.isNaN(v) ? '–' : (100 * v).toFixed(1);
 
 /** Rows = base + methods (mean over seeds), columns = tasks (main metric; N-Acc and AUC extra). */
 export function resultsTable(r: CompareResults): { headers: string[]; rows: string[][] } {
@@ -253,7 +337,9 @@ export function resultsTable(r: CompareResults): { headers: string[]; rows: stri
     const cells = [name];
     tasks.forEach((t, i) => {
       const pick = (f: (e: TaskEval) => number | null | undefined) => {
-        const vals = evals.map((e) => f(e.tasks[i]!)).filter((v): v is number => typeof v === 'number' && !Number.isNaN(v));
+        const vals = evals
+          .map((e) => f(e.tasks[i]!))
+          .filter((v): v is number => typeof v === 'number' && !Number.isNaN(v));
         if (!vals.length) return '–';
         const m = vals.reduce((a, b) => a + b, 0) / vals.length;
         if (vals.length === 1) return fmt(m);
@@ -277,13 +363,33 @@ export function resultsTable(r: CompareResults): { headers: string[]; rows: stri
 
 export function costTable(r: CompareResults): { headers: string[]; rows: string[][] } {
   return {
-    headers: ['method', 'seed', 'steps', 'wall time (s)', 'generated tokens', 'trained tokens', 'peak RSS (MB)'],
-    rows: r.methods.map((m) => [m.name, String(m.seed), String(m.cost.steps), m.cost.seconds.toFixed(0), String(m.cost.generatedTokens), String(m.cost.trainedTokens), String(m.cost.peakRssMb)]),
+    headers: [
+      'method',
+      'seed',
+      'steps',
+      'wall time (s)',
+      'generated tokens',
+      'trained tokens',
+      'peak RSS (MB)',
+    ],
+    rows: r.methods.map((m) => [
+      m.name,
+      String(m.seed),
+      String(m.cost.steps),
+      m.cost.seconds.toFixed(0),
+      String(m.cost.generatedTokens),
+      String(m.cost.trainedTokens),
+      String(m.cost.peakRssMb),
+    ]),
   };
 }
 
 function markdownTable(t: { headers: string[]; rows: string[][] }): string {
-  return [`| ${t.headers.join(' | ')} |`, `| ${t.headers.map(() => '---').join(' | ')} |`, ...t.rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return [
+    `| ${t.headers.join(' | ')} |`,
+    `| ${t.headers.map(() => '---').join(' | ')} |`,
+    ...t.rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 }
 
 export function resultsMarkdown(r: CompareResults): string {
@@ -306,9 +412,15 @@ export function resultsMarkdown(r: CompareResults): string {
     lines.push('## pass@k (%)', '');
     const ks = Object.keys(Object.values(r.base.passAtK)[0] ?? {});
     const rows: string[][] = [];
-    for (const [task, v] of Object.entries(r.base.passAtK)) rows.push(['base', task, ...ks.map((k) => fmt(v[k]))]);
-    for (const m of r.methods) for (const [task, v] of Object.entries(m.passAtK ?? {})) rows.push([m.name, task, ...ks.map((k) => fmt(v[k]))]);
-    lines.push(markdownTable({ headers: ['model', 'task', ...ks.map((k) => `pass@${k}`)], rows }), '');
+    for (const [task, v] of Object.entries(r.base.passAtK))
+      rows.push(['base', task, ...ks.map((k) => fmt(v[k]))]);
+    for (const m of r.methods)
+      for (const [task, v] of Object.entries(m.passAtK ?? {}))
+        rows.push([m.name, task, ...ks.map((k) => fmt(v[k]))]);
+    lines.push(
+      markdownTable({ headers: ['model', 'task', ...ks.map((k) => `pass@${k}`)], rows }),
+      '',
+    );
   }
   return lines.join('\n');
 }

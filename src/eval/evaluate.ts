@@ -40,7 +40,11 @@ export interface TaskEval {
 const PRESENCE_TASKS: ReadonlySet<TaskName> = new Set(['nonobj', 'anomaly']);
 
 /** Greedy responses for samples, decoded to text. */
-export function respond(model: VisionLanguageModel, samples: readonly Sample[], o: EvalOptions): string[] {
+export function respond(
+  model: VisionLanguageModel,
+  samples: readonly Sample[],
+  o: EvalOptions,
+): string[] {
   const out: string[] = [];
   const bs = o.batchSize ?? 64;
   for (let i = 0; i < samples.length; i += bs) {
@@ -61,9 +65,16 @@ export function respond(model: VisionLanguageModel, samples: readonly Sample[], 
 }
 
 /** Evaluate one task's samples (all of the same task). */
-export function evaluateTask(model: VisionLanguageModel, task: TaskName, samples: readonly Sample[], o: EvalOptions): TaskEval {
+export function evaluateTask(
+  model: VisionLanguageModel,
+  task: TaskName,
+  samples: readonly Sample[],
+  o: EvalOptions,
+): TaskEval {
   const responses = respond(model, samples, o);
-  const rewards = samples.map((s, i) => rewardForSample(s, responses[i]!, { referenceSize: o.referenceSize, thinking: !o.noThink }));
+  const rewards = samples.map((s, i) =>
+    rewardForSample(s, responses[i]!, { referenceSize: o.referenceSize, thinking: !o.noThink }),
+  );
   const accMax = TASKS[task].answerKind === 'objects' ? 3 : 1;
   const result: TaskEval = {
     task,
@@ -71,17 +82,23 @@ export function evaluateTask(model: VisionLanguageModel, task: TaskName, samples
     reward: mean(rewards.map((r) => r.total)),
     accuracy: mean(rewards.map((r) => (r.accuracy >= accMax - 1e-9 ? 1 : 0))),
     formatRate: mean(rewards.map((r) => ((r.thinkFormat ?? 1) >= 1 && r.answerFormat > 0 ? 1 : 0))),
-    examples: samples.slice(0, 3).map((s, i) => ({ prompt: s.prompt, response: responses[i]!, solution: s.solution })),
+    examples: samples
+      .slice(0, 3)
+      .map((s, i) => ({ prompt: s.prompt, response: responses[i]!, solution: s.solution })),
   };
   if (TASKS[task].answerKind === 'objects') {
-    const g = evaluateGrounding(samples.map((s, i) => ({ image: s.image, objects: s.objects, response: responses[i]! })));
+    const g = evaluateGrounding(
+      samples.map((s, i) => ({ image: s.image, objects: s.objects, response: responses[i]! })),
+    );
     result.gIoU = g.gIoU;
     result.cIoU = g.cIoU;
     result.bboxAcc = g.bboxAcc;
     result.nAcc = g.nAcc;
   }
   if (PRESENCE_TASKS.has(task)) {
-    const p = evaluatePresence(samples.map((s, i) => ({ present: s.objects.length > 0, responses: [responses[i]!] })));
+    const p = evaluatePresence(
+      samples.map((s, i) => ({ present: s.objects.length > 0, responses: [responses[i]!] })),
+    );
     result.auc = p.rocAuc;
   }
   return result;

@@ -20,7 +20,11 @@ export interface PassAtKOptions {
 }
 
 /** { k: pass@k } for the samples (all of one task). */
-export function passAtK(model: VisionLanguageModel, samples: readonly Sample[], o: PassAtKOptions): Record<string, number> {
+export function passAtK(
+  model: VisionLanguageModel,
+  samples: readonly Sample[],
+  o: PassAtKOptions,
+): Record<string, number> {
   const rng = new Rng(o.seed);
   const counts: Array<{ n: number; c: number }> = [];
   const per = Math.max(1, Math.floor(64 / o.n));
@@ -31,7 +35,11 @@ export function passAtK(model: VisionLanguageModel, samples: readonly Sample[], 
       {
         images: model.patchify(chunk.map((s) => s.image)),
         imageOf: Int32Array.from({ length: chunk.length * o.n }, (_, j) => Math.floor(j / o.n)),
-        prompts: chunk.flatMap((s) => Array.from({ length: o.n }, () => promptTokens(s, o.template, model.config.maxPromptTokens))),
+        prompts: chunk.flatMap((s) =>
+          Array.from({ length: o.n }, () =>
+            promptTokens(s, o.template, model.config.maxPromptTokens),
+          ),
+        ),
       },
       { maxNewTokens: o.maxNewTokens, temperature: 1, rng },
     );
@@ -39,11 +47,16 @@ export function passAtK(model: VisionLanguageModel, samples: readonly Sample[], 
       const accMax = TASKS[s.task].answerKind === 'objects' ? 3 : 1;
       let c = 0;
       for (let j = 0; j < o.n; j++) {
-        const r = rewardForSample(s, decode(gen.tokens[k * o.n + j]!), { referenceSize: o.referenceSize, thinking: !o.noThink });
+        const r = rewardForSample(s, decode(gen.tokens[k * o.n + j]!), {
+          referenceSize: o.referenceSize,
+          thinking: !o.noThink,
+        });
         if (r.accuracy >= accMax - 1e-9) c++;
       }
       counts.push({ n: o.n, c });
     });
   }
-  return Object.fromEntries(o.ks.filter((k) => k <= o.n).map((k) => [String(k), meanPassAtK(counts, k)]));
+  return Object.fromEntries(
+    o.ks.filter((k) => k <= o.n).map((k) => [String(k), meanPassAtK(counts, k)]),
+  );
 }

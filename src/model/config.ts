@@ -8,24 +8,30 @@ import { z } from 'zod';
 export const ModelConfigSchema = z
   .object({
     name: z.string().min(1),
-    image: z.object({
-      size: z.number().int().positive(),
-      patch: z.number().int().positive(),
-      channels: z.literal(3),
-    }).strict(),
-    vision: z.object({
-      width: z.number().int().positive(),
-      layers: z.number().int().positive(),
-      heads: z.number().int().positive(),
-      hidden: z.number().int().positive(),
-    }).strict(),
-    decoder: z.object({
-      width: z.number().int().positive(),
-      layers: z.number().int().positive(),
-      heads: z.number().int().positive(),
-      hidden: z.number().int().positive(),
-      ropeBase: z.number().positive(),
-    }).strict(),
+    image: z
+      .object({
+        size: z.number().int().positive(),
+        patch: z.number().int().positive(),
+        channels: z.literal(3),
+      })
+      .strict(),
+    vision: z
+      .object({
+        width: z.number().int().positive(),
+        layers: z.number().int().positive(),
+        heads: z.number().int().positive(),
+        hidden: z.number().int().positive(),
+      })
+      .strict(),
+    decoder: z
+      .object({
+        width: z.number().int().positive(),
+        layers: z.number().int().positive(),
+        heads: z.number().int().positive(),
+        hidden: z.number().int().positive(),
+        ropeBase: z.number().positive(),
+      })
+      .strict(),
     vocab: z.number().int().min(264),
     maxPromptTokens: z.number().int().positive(),
     maxResponseTokens: z.number().int().positive(),
@@ -34,12 +40,20 @@ export const ModelConfigSchema = z
   .strict()
   .superRefine((c, ctx) => {
     if (c.image.size % c.image.patch !== 0) {
-      ctx.addIssue({ code: 'custom', path: ['image', 'patch'], message: `patch ${c.image.patch} does not divide image size ${c.image.size}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['image', 'patch'],
+        message: `patch ${c.image.patch} does not divide image size ${c.image.size}`,
+      });
     }
     for (const part of ['vision', 'decoder'] as const) {
       const p = c[part];
       if (p.width % p.heads !== 0 || (p.width / p.heads) % 2 !== 0) {
-        ctx.addIssue({ code: 'custom', path: [part, 'heads'], message: `width ${p.width} must split into ${p.heads} heads of even size` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [part, 'heads'],
+          message: `width ${p.width} must split into ${p.heads} heads of even size`,
+        });
       }
     }
   });
@@ -93,7 +107,9 @@ export const NAMED_CONFIGS: Readonly<Record<string, ModelConfig>> = {
 export function parseModelConfig(raw: unknown, source: string): ModelConfig {
   const r = ModelConfigSchema.safeParse(raw);
   if (!r.success) {
-    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    const issues = r.error.issues
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
     throw new Error(`${source}: invalid model config: ${issues}`);
   }
   return r.data;

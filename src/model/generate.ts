@@ -89,7 +89,9 @@ export function sampleToken(
   const topP = opts.topP ?? 1;
   let candidates: number[] | null = null;
   if ((topK > 0 && topK < logits.length) || topP < 1) {
-    const order = Array.from({ length: logits.length }, (_, j) => j).sort((a, b) => scratch[b]! - scratch[a]!);
+    const order = Array.from({ length: logits.length }, (_, j) => j).sort(
+      (a, b) => scratch[b]! - scratch[a]!,
+    );
     let keep = topK > 0 ? Math.min(topK, order.length) : order.length;
     if (topP < 1) {
       let mass = 0;
@@ -170,20 +172,32 @@ class KvCache {
 /**
  * Sample responses for a batch of (image, prompt) pairs. Runs without recording gradients.
  */
-export function generate(model: VisionLanguageModel, req: GenerationRequest, opts: SamplingOptions): Generation {
+export function generate(
+  model: VisionLanguageModel,
+  req: GenerationRequest,
+  opts: SamplingOptions,
+): Generation {
   return noGrad(() => generateNoGrad(model, req, opts));
 }
 
-function generateNoGrad(model: VisionLanguageModel, req: GenerationRequest, opts: SamplingOptions): Generation {
+function generateNoGrad(
+  model: VisionLanguageModel,
+  req: GenerationRequest,
+  opts: SamplingOptions,
+): Generation {
   const c = model.config;
   const B = req.prompts.length;
-  if (req.imageOf.length !== B) throw new ShapeError(`generate: ${req.imageOf.length} image indices for ${B} prompts`);
+  if (req.imageOf.length !== B)
+    throw new ShapeError(`generate: ${req.imageOf.length} image indices for ${B} prompts`);
   const nImg = imageTokens(c);
   const promptLens = req.prompts.map((p) => p.length);
   const maxPrompt = Math.max(...promptLens);
-  if (Math.min(...promptLens) < 1) throw new ShapeError('generate: every prompt needs at least one token (<bos>)');
+  if (Math.min(...promptLens) < 1)
+    throw new ShapeError('generate: every prompt needs at least one token (<bos>)');
   if (maxPrompt > c.maxPromptTokens) {
-    throw new ShapeError(`generate: a prompt has ${maxPrompt} tokens; the model's budget is ${c.maxPromptTokens}`);
+    throw new ShapeError(
+      `generate: a prompt has ${maxPrompt} tokens; the model's budget is ${c.maxPromptTokens}`,
+    );
   }
   const maxNew = opts.maxNewTokens;
   const cap = nImg + maxPrompt + maxNew;
@@ -200,7 +214,8 @@ function generateNoGrad(model: VisionLanguageModel, req: GenerationRequest, opts
   const firsts: number[] = []; // a representative sequence of each prefilled row
   const seen = new Map<string, number>();
   for (let b = 0; b < B; b++) {
-    const key = opts.sharePrefill === false ? String(b) : `${req.imageOf[b]}:${req.prompts[b]!.join(',')}`;
+    const key =
+      opts.sharePrefill === false ? String(b) : `${req.imageOf[b]}:${req.prompts[b]!.join(',')}`;
     let u = seen.get(key);
     if (u === undefined) {
       u = firsts.length;

@@ -16,14 +16,21 @@ export interface SaveModelOptions {
   trainerState?: unknown;
 }
 
-export async function saveModel(dir: string, model: VisionLanguageModel, opts: SaveModelOptions = {}): Promise<void> {
+export async function saveModel(
+  dir: string,
+  model: VisionLanguageModel,
+  opts: SaveModelOptions = {},
+): Promise<void> {
   let optimizer: { step: number; m: WeightRecord; v: WeightRecord } | undefined;
   if (opts.optimizer) {
     const s = opts.optimizer.state();
     const names = [...model.params.keys()];
-    if (names.length !== s.m.length) throw new Error('saveModel: the optimizer does not hold this model\'s parameters');
+    if (names.length !== s.m.length)
+      throw new Error("saveModel: the optimizer does not hold this model's parameters");
     const rec = (arrs: Float32Array[]): WeightRecord =>
-      Object.fromEntries(names.map((n, i) => [n, { shape: [...model.params.get(n)!.shape], data: arrs[i]! }]));
+      Object.fromEntries(
+        names.map((n, i) => [n, { shape: [...model.params.get(n)!.shape], data: arrs[i]! }]),
+      );
     optimizer = { step: s.step, m: rec(s.m), v: rec(s.v) };
   }
   await saveCheckpoint(

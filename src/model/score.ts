@@ -24,7 +24,9 @@ export function buildScoringBatch(
 ): ScoringBatch {
   const B = prompts.length;
   if (responses.length !== B || imageOf.length !== B) {
-    throw new ShapeError(`buildScoringBatch: ${B} prompts, ${responses.length} responses, ${imageOf.length} images`);
+    throw new ShapeError(
+      `buildScoringBatch: ${B} prompts, ${responses.length} responses, ${imageOf.length} images`,
+    );
   }
   const textLen = Math.max(1, ...prompts.map((p, b) => p.length + responses[b]!.length));
   const tokens = new Int32Array(B * textLen).fill(PAD);
@@ -34,7 +36,8 @@ export function buildScoringBatch(
   for (let b = 0; b < B; b++) {
     const p = prompts[b]!;
     const r = responses[b]!;
-    if (p.length < 1) throw new ShapeError(`buildScoringBatch: prompt ${b} is empty (needs at least <bos>)`);
+    if (p.length < 1)
+      throw new ShapeError(`buildScoringBatch: prompt ${b} is empty (needs at least <bos>)`);
     const o = b * textLen;
     tokens.set(p, o);
     tokens.set(r, o + p.length);

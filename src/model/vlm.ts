@@ -70,7 +70,10 @@ export class VisionLanguageModel {
   readonly visionBlocks: BlockParams[] = [];
   readonly decoderBlocks: BlockParams[] = [];
 
-  private constructor(config: ModelConfig, make: (name: string, shape: number[], init: Init) => Tensor) {
+  private constructor(
+    config: ModelConfig,
+    make: (name: string, shape: number[], init: Init) => Tensor,
+  ) {
     this.config = config;
     this.params = new Map();
     const c = config;
@@ -95,15 +98,25 @@ export class VisionLanguageModel {
       for (const [key, name] of blockNames(prefix)) b[key] = add(name, ...shapes[key]);
       return b;
     };
-    add('vision.patch_embed', [c.vision.width, patchDim], { kind: 'normal', std: 1 / Math.sqrt(patchDim) });
+    add('vision.patch_embed', [c.vision.width, patchDim], {
+      kind: 'normal',
+      std: 1 / Math.sqrt(patchDim),
+    });
     for (let l = 0; l < c.vision.layers; l++) {
-      this.visionBlocks.push(block(`vision.blocks.${l}`, c.vision.width, c.vision.hidden, c.vision.layers));
+      this.visionBlocks.push(
+        block(`vision.blocks.${l}`, c.vision.width, c.vision.hidden, c.vision.layers),
+      );
     }
     add('projector.norm', [c.vision.width], { kind: 'ones' });
-    add('projector.linear', [c.decoder.width, c.vision.width], { kind: 'normal', std: 1 / Math.sqrt(c.vision.width) });
+    add('projector.linear', [c.decoder.width, c.vision.width], {
+      kind: 'normal',
+      std: 1 / Math.sqrt(c.vision.width),
+    });
     add('embed', [c.vocab, c.decoder.width], { kind: 'normal', std: 1 });
     for (let l = 0; l < c.decoder.layers; l++) {
-      this.decoderBlocks.push(block(`blocks.${l}`, c.decoder.width, c.decoder.hidden, c.decoder.layers));
+      this.decoderBlocks.push(
+        block(`blocks.${l}`, c.decoder.width, c.decoder.hidden, c.decoder.layers),
+      );
     }
     add('norm', [c.decoder.width], { kind: 'ones' });
     add('head', [c.vocab, c.decoder.width], { kind: 'normal', std: 0.02 });
@@ -122,19 +135,29 @@ export class VisionLanguageModel {
   }
 
   /** A model from saved weights; every expected tensor must be present with its exact shape. */
-  static fromWeights(config: ModelConfig, weights: WeightRecord, source = 'weights'): VisionLanguageModel {
+  static fromWeights(
+    config: ModelConfig,
+    weights: WeightRecord,
+    source = 'weights',
+  ): VisionLanguageModel {
     const expected = new Set<string>();
     const model = new VisionLanguageModel(config, (name, shape) => {
       expected.add(name);
       const w = weights[name];
-      if (!w) throw new ShapeError(`${source}: missing tensor "${name}" (shape [${shape.join(', ')}])`);
+      if (!w)
+        throw new ShapeError(`${source}: missing tensor "${name}" (shape [${shape.join(', ')}])`);
       if (w.shape.length !== shape.length || w.shape.some((d, i) => d !== shape[i])) {
-        throw new ShapeError(`${source}: tensor "${name}" has shape [${w.shape.join(', ')}], the config needs [${shape.join(', ')}]`);
+        throw new ShapeError(
+          `${source}: tensor "${name}" has shape [${w.shape.join(', ')}], the config needs [${shape.join(', ')}]`,
+        );
       }
       return Tensor.param(w.data.slice(), shape);
     });
     const extra = Object.keys(weights).filter((k) => !expected.has(k));
-    if (extra.length > 0) throw new ShapeError(`${source}: unexpected tensors ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''}`);
+    if (extra.length > 0)
+      throw new ShapeError(
+        `${source}: unexpected tensors ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''}`,
+      );
     return model;
   }
 
@@ -167,7 +190,9 @@ export class VisionLanguageModel {
     const out = new Float32Array(images.length * grid * grid * patchDim);
     images.forEach((img, n) => {
       if (img.width !== size || img.height !== size || img.data.length !== size * size * 3) {
-        throw new ShapeError(`patchify: image ${n} is ${img.width}x${img.height} (${img.data.length} bytes); the model expects ${size}x${size} RGB`);
+        throw new ShapeError(
+          `patchify: image ${n} is ${img.width}x${img.height} (${img.data.length} bytes); the model expects ${size}x${size} RGB`,
+        );
       }
       for (let gy = 0; gy < grid; gy++)
         for (let gx = 0; gx < grid; gx++) {
@@ -197,7 +222,14 @@ export class VisionLanguageModel {
   }
 
   /** One pre-norm transformer block. x: [batch, seq, width]. */
-  block(x: Tensor, b: BlockParams, heads: number, positions: Int32Array, causal: boolean, kv?: KvSink): Tensor {
+  block(
+    x: Tensor,
+    b: BlockParams,
+    heads: number,
+    positions: Int32Array,
+    causal: boolean,
+    kv?: KvSink,
+  ): Tensor {
     const width = x.dim(-1);
     const headDim = width / heads;
     const qkv = rope(linear(rmsnorm(x, b.norm1, this.config.normEps), b.qkv), positions, {
@@ -220,7 +252,9 @@ export class VisionLanguageModel {
     const B = batch.imageOf.length;
     const nImg = imageTokens(c);
     if (batch.tokens.length !== B * batch.textLen) {
-      throw new ShapeError(`decode: ${batch.tokens.length} tokens for ${B} sequences of ${batch.textLen}`);
+      throw new ShapeError(
+        `decode: ${batch.tokens.length} tokens for ${B} sequences of ${batch.textLen}`,
+      );
     }
     const T = nImg + batch.textLen;
     const img = gatherRows(imageFeatures, batch.imageOf);

@@ -46,7 +46,14 @@ export const TrainConfigSchema = z
         template: z.string().default('compact'),
       })
       .strict()
-      .default({ tasks: ['refer'], skipBadRows: false, taskOptions: {}, perTaskOptions: {}, taskWeights: {}, template: 'compact' }),
+      .default({
+        tasks: ['refer'],
+        skipBadRows: false,
+        taskOptions: {},
+        perTaskOptions: {},
+        taskWeights: {},
+        template: 'compact',
+      }),
     /** train and evaluate without <think> (the paper's NoThink variant) */
     noThink: z.boolean().default(false),
     /** optimizer steps in total (for sft-rlvr: SFT steps + RL steps) */
@@ -88,13 +95,26 @@ export const TrainConfigSchema = z
         beta2: z.number().min(0).lt(1).default(0.999),
       })
       .strict()
-      .default({ lr: 1e-4, warmupSteps: 0, minLrRatio: 1, weightDecay: 0, maxGradNorm: 1, beta1: 0.9, beta2: 0.999 }),
+      .default({
+        lr: 1e-4,
+        warmupSteps: 0,
+        minLrRatio: 1,
+        weightDecay: 0,
+        maxGradNorm: 1,
+        beta1: 0.9,
+        beta2: 0.999,
+      }),
     loss: z
       .object({
         clipLow: z.number().min(0).default(0.2),
         clipHigh: z.number().min(0).default(0.2),
         aggregation: z
-          .enum(['seq-mean-token-mean', 'token-mean', 'seq-mean-token-sum', 'seq-mean-token-sum-norm'])
+          .enum([
+            'seq-mean-token-mean',
+            'token-mean',
+            'seq-mean-token-sum',
+            'seq-mean-token-sum-norm',
+          ])
           .default('seq-mean-token-mean'),
         /** KL penalty to the initial policy (0 = off, as in the paper) */
         klCoef: z.number().min(0).default(0),
@@ -103,7 +123,14 @@ export const TrainConfigSchema = z
         entropyCoef: z.number().min(0).default(0),
       })
       .strict()
-      .default({ clipLow: 0.2, clipHigh: 0.2, aggregation: 'seq-mean-token-mean', klCoef: 0, klKind: 'k3', entropyCoef: 0 }),
+      .default({
+        clipLow: 0.2,
+        clipHigh: 0.2,
+        aggregation: 'seq-mean-token-mean',
+        klCoef: 0,
+        klKind: 'k3',
+        entropyCoef: 0,
+      }),
     advantage: z
       .object({
         std: z.enum(['sample', 'population']).default('sample'),
@@ -173,10 +200,18 @@ export function parseTrainConfig(raw: unknown, source = 'config'): TrainConfig {
   try {
     JSON.stringify(c); // the run directory records it; a self-referencing YAML anchor cannot be
   } catch (err) {
-    throw new ConfigError(`${source}: not representable as JSON (${(err as Error).message.split('\n')[0]}); does a YAML anchor refer to itself?`);
+    throw new ConfigError(
+      `${source}: not representable as JSON (${(err as Error).message.split('\n')[0]}); does a YAML anchor refer to itself?`,
+    );
   }
-  if (c.method === 'sft-rlvr' && c.budgetTokens === 0 && (c.sftSteps <= 0 || c.sftSteps >= c.steps)) {
-    throw new ConfigError(`${source}: sftSteps: sft-rlvr needs 0 < sftSteps < steps (got ${c.sftSteps} of ${c.steps})`);
+  if (
+    c.method === 'sft-rlvr' &&
+    c.budgetTokens === 0 &&
+    (c.sftSteps <= 0 || c.sftSteps >= c.steps)
+  ) {
+    throw new ConfigError(
+      `${source}: sftSteps: sft-rlvr needs 0 < sftSteps < steps (got ${c.sftSteps} of ${c.steps})`,
+    );
   }
   return c;
 }
@@ -187,7 +222,9 @@ export function readConfigFile(path: string): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new ConfigError(
+      `${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   let value: unknown;
   try {
@@ -196,7 +233,8 @@ export function readConfigFile(path: string): Record<string, unknown> {
     throw new ConfigError(`${path}: not valid YAML/JSON: ${(err as Error).message.split('\n')[0]}`);
   }
   if (value === null || value === undefined) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`${path}: the top level must be a mapping of keys to values`);
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new ConfigError(`${path}: the top level must be a mapping of keys to values`);
   return value as Record<string, unknown>;
 }
 
@@ -210,13 +248,18 @@ function parseValue(text: string): unknown {
 }
 
 /** Apply `a.b.c=value` overrides to a raw config object (copying, never mutating the input). */
-export function applyOverrides(raw: Record<string, unknown>, sets: readonly string[]): Record<string, unknown> {
+export function applyOverrides(
+  raw: Record<string, unknown>,
+  sets: readonly string[],
+): Record<string, unknown> {
   const out = structuredClone(raw);
   for (const s of sets) {
     const eq = s.indexOf('=');
     if (eq <= 0) throw new ConfigError(`--set ${s}: expected key=value`);
     const path = s.slice(0, eq).split('.');
-    if (path.some((p) => p === '' || p === '__proto__' || p === 'constructor' || p === 'prototype')) {
+    if (
+      path.some((p) => p === '' || p === '__proto__' || p === 'constructor' || p === 'prototype')
+    ) {
       throw new ConfigError(`--set ${s}: invalid key`);
     }
     let node: Record<string, unknown> = out;

@@ -3,7 +3,14 @@
  * the seed and i, so a resumed run sees exactly the same data), or a dataset file.
  */
 import { readTrainingDataset } from './guard.js';
-import { generateSample, isTaskName, mixSeed, type Sample, type TaskName, type TaskOptions } from '../tasks/index.js';
+import {
+  generateSample,
+  isTaskName,
+  mixSeed,
+  type Sample,
+  type TaskName,
+  type TaskOptions,
+} from '../tasks/index.js';
 import { BOS, encode, renderPrompt } from '../model/index.js';
 import { ConfigError, type TrainConfig } from './config.js';
 
@@ -50,7 +57,10 @@ export function generatedTrainSource(
     size: null,
     get: (i) => {
       const task = pick(i);
-      return generateSample(task, TRAIN_SEED_STRIDE * (seed + 1) + i, { ...options, ...perTask[task] });
+      return generateSample(task, TRAIN_SEED_STRIDE * (seed + 1) + i, {
+        ...options,
+        ...perTask[task],
+      });
     },
   };
 }
@@ -67,22 +77,44 @@ export async function datasetTrainSource(
   size: { width: number; height: number },
   prompt?: { template: string; maxPromptTokens: number },
 ): Promise<SampleSource> {
-  const r = await readTrainingDataset(path, { skipBad, resize: size, ...(prompt ? { prompt } : {}) }); // guard.ts: + solution and prompt checks
+  const r = await readTrainingDataset(path, {
+    skipBad,
+    resize: size,
+    ...(prompt ? { prompt } : {}),
+  }); // guard.ts: + solution and prompt checks
   if (r.samples.length === 0) {
     throw new ConfigError(`${path}: no usable rows (${r.rows} read, ${r.bad} bad)`);
   }
-  if (r.bad > 0) process.stderr.write(`visurf: ${path}: skipped ${r.bad} bad row(s) of ${r.rows}\n`);
+  if (r.bad > 0)
+    process.stderr.write(`visurf: ${path}: skipped ${r.bad} bad row(s) of ${r.rows}\n`);
   return { size: r.samples.length, get: (i) => r.samples[i % r.samples.length]! };
 }
 
-export async function trainSource(cfg: TrainConfig, imageSize: number, maxPromptTokens?: number): Promise<SampleSource> {
-  const prompt = maxPromptTokens === undefined ? undefined : { template: cfg.data.template, maxPromptTokens };
-  if (cfg.data.path) return datasetTrainSource(cfg.data.path, cfg.data.skipBadRows, { width: imageSize, height: imageSize }, prompt);
+export async function trainSource(
+  cfg: TrainConfig,
+  imageSize: number,
+  maxPromptTokens?: number,
+): Promise<SampleSource> {
+  const prompt =
+    maxPromptTokens === undefined ? undefined : { template: cfg.data.template, maxPromptTokens };
+  if (cfg.data.path)
+    return datasetTrainSource(
+      cfg.data.path,
+      cfg.data.skipBadRows,
+      { width: imageSize, height: imageSize },
+      prompt,
+    );
   const tasks = checkTasks(cfg.data.tasks, 'config');
   checkTasks(Object.keys(cfg.data.perTaskOptions), 'config: data.perTaskOptions');
   checkTasks(Object.keys(cfg.data.taskWeights), 'config: data.taskWeights');
   const options = { ...cfg.data.taskOptions, width: imageSize, height: imageSize } as TaskOptions;
-  return generatedTrainSource(tasks, cfg.seed, options, cfg.data.perTaskOptions as Record<string, TaskOptions>, cfg.data.taskWeights);
+  return generatedTrainSource(
+    tasks,
+    cfg.seed,
+    options,
+    cfg.data.perTaskOptions as Record<string, TaskOptions>,
+    cfg.data.taskWeights,
+  );
 }
 
 /** <bos> + the rendered prompt, checked against the model's prompt budget. */

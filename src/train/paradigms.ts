@@ -94,7 +94,10 @@ function std(xs: readonly number[]): number {
   return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
 }
 
-function rolloutStats(groups: readonly (readonly ScoredRollout[])[], maxNewTokens: number): StepStats {
+function rolloutStats(
+  groups: readonly (readonly ScoredRollout[])[],
+  maxNewTokens: number,
+): StepStats {
   const all = groups.flat();
   const totals = all.map((r) => r.reward.total);
   const keys = ['thinkFormat', 'answerFormat', 'accuracy', 'nonRepeat'] as const;
@@ -103,7 +106,9 @@ function rolloutStats(groups: readonly (readonly ScoredRollout[])[], maxNewToken
     const vals = all.map((r) => r.reward[k]).filter((v): v is number => typeof v === 'number');
     if (vals.length) components[k] = mean(vals);
   }
-  const zeroVar = groups.filter((g) => g.every((r) => r.reward.total === g[0]!.reward.total)).length;
+  const zeroVar = groups.filter((g) =>
+    g.every((r) => r.reward.total === g[0]!.reward.total),
+  ).length;
   return {
     rewardMean: mean(totals),
     rewardStd: std(totals),
@@ -116,7 +121,11 @@ function rolloutStats(groups: readonly (readonly ScoredRollout[])[], maxNewToken
     smoothingFraction: NaN,
     alignedFraction: NaN,
     responseLength: mean(all.map((r) => r.tokens.length)),
-    truncatedFraction: mean(all.map((r) => (r.tokens.length >= maxNewTokens && r.tokens[r.tokens.length - 1] !== EOS ? 1 : 0))),
+    truncatedFraction: mean(
+      all.map((r) =>
+        r.tokens.length >= maxNewTokens && r.tokens[r.tokens.length - 1] !== EOS ? 1 : 0,
+      ),
+    ),
   };
 }
 
@@ -133,11 +142,21 @@ export function rlvrMembers(
 ): { members: Member[]; stats: StepStats } {
   const G = groups[0]?.length ?? 0;
   const rewards = groups.flatMap((g) => g.map((r) => r.reward.total));
-  const { advantages } = groupNormalizedAdvantages(rewards, { groupSize: G }, { std: opts.std, eps: opts.eps });
+  const { advantages } = groupNormalizedAdvantages(
+    rewards,
+    { groupSize: G },
+    { std: opts.std, eps: opts.eps },
+  );
   const members: Member[] = [];
   groups.forEach((g, k) =>
     g.forEach((r, j) => {
-      members.push({ kind: 'rollout', image: items[k]!.image, prompt: items[k]!.prompt, response: r.tokens, advantage: advantages[k * G + j]! });
+      members.push({
+        kind: 'rollout',
+        image: items[k]!.image,
+        prompt: items[k]!.prompt,
+        response: r.tokens,
+        advantage: advantages[k * G + j]!,
+      });
     }),
   );
   return { members, stats: rolloutStats(groups, opts.maxNewTokens) };
@@ -152,28 +171,57 @@ export function rlvrMembers(
 export function visurfMembers(
   items: readonly PromptItem[],
   groups: readonly (readonly ScoredRollout[])[],
-  opts: { std: 'sample' | 'population'; eps: number; maxNewTokens: number; controls: ViSurfControls; reward: RewardSettings },
+  opts: {
+    std: 'sample' | 'population';
+    eps: number;
+    maxNewTokens: number;
+    controls: ViSurfControls;
+    reward: RewardSettings;
+  },
 ): { members: Member[]; stats: StepStats } {
   const G = groups[0]?.length ?? 0;
   const labelTexts: string[] = [];
   let aligned = 0;
   const labelRewards = items.map((it, k) => {
-    const rolloutAnswers = groups[k]!.map((r) => answerContent(r.text)).filter((a): a is string => a !== undefined);
-    const answer = alignLabelAnswer(it.sample.answer, rolloutAnswers, { enabled: opts.controls.align });
+    const rolloutAnswers = groups[k]!.map((r) => answerContent(r.text)).filter(
+      (a): a is string => a !== undefined,
+    );
+    const answer = alignLabelAnswer(it.sample.answer, rolloutAnswers, {
+      enabled: opts.controls.align,
+    });
     if (answer.aligned && opts.controls.align) aligned++;
-    const text = labelResponseText(answer.text, { eliminateThinking: opts.controls.eliminateThinking, noThink: opts.reward.noThink });
+    const text = labelResponseText(answer.text, {
+      eliminateThinking: opts.controls.eliminateThinking,
+      noThink: opts.reward.noThink,
+    });
     labelTexts.push(text);
     return scoreText(it.sample, text, opts.reward).total;
   });
   const rewards = groups.flatMap((g) => g.map((r) => r.reward.total));
-  const adv = visurfAdvantages(rewards, labelRewards, G, { std: opts.std, eps: opts.eps, smooth: opts.controls.smooth });
+  const adv = visurfAdvantages(rewards, labelRewards, G, {
+    std: opts.std,
+    eps: opts.eps,
+    smooth: opts.controls.smooth,
+  });
   const members: Member[] = [];
   groups.forEach((g, k) => {
     const it = items[k]!;
     g.forEach((r, j) => {
-      members.push({ kind: 'rollout', image: it.image, prompt: it.prompt, response: r.tokens, advantage: adv.rolloutAdvantages[k * G + j]! });
+      members.push({
+        kind: 'rollout',
+        image: it.image,
+        prompt: it.prompt,
+        response: r.tokens,
+        advantage: adv.rolloutAdvantages[k * G + j]!,
+      });
     });
-    members.push({ kind: 'label', image: it.image, prompt: it.prompt, response: responseTokens(labelTexts[k]!), advantage: adv.labelAdvantages[k]! });
+    members.push({
+      kind: 'label',
+      image: it.image,
+      prompt: it.prompt,
+      response: responseTokens(labelTexts[k]!),
+      advantage: adv.labelAdvantages[k]!,
+    });
   });
   const stats = rolloutStats(groups, opts.maxNewTokens);
   stats.labelRewardBefore = mean([...adv.labelRewardsBefore]);

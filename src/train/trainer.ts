@@ -4,15 +4,16 @@
  * policy, log diagnostics, evaluate and checkpoint. State (weights, AdamW moments, RNG, step,
  * counters) is checkpointed atomically, and a run resumes exactly from its latest checkpoint.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
-  AdamW,
-  BufferArena,
-  Rng,
-  setMatmulDtype,
-  warmupCosineLr,
-} from '../engine/index.js';
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { AdamW, BufferArena, Rng, setMatmulDtype, warmupCosineLr } from '../engine/index.js';
 import {
   NAMED_CONFIGS,
   VisionLanguageModel,
@@ -127,7 +128,9 @@ async function initialModel(cfg: TrainConfig): Promise<VisionLanguageModel> {
   const named = NAMED_CONFIGS[cfg.model.init];
   if (named) return VisionLanguageModel.create(named, cfg.seed);
   if (!existsSync(cfg.model.init)) {
-    throw new ConfigError(`model.init: "${cfg.model.init}" is neither a named config (${Object.keys(NAMED_CONFIGS).join(', ')}) nor a checkpoint directory`);
+    throw new ConfigError(
+      `model.init: "${cfg.model.init}" is neither a named config (${Object.keys(NAMED_CONFIGS).join(', ')}) nor a checkpoint directory`,
+    );
   }
   return (await loadModel(cfg.model.init)).model;
 }
@@ -149,18 +152,33 @@ function truncateLog(path: string, step: number): void {
 }
 
 function maxNewTokens(cfg: TrainConfig, model: VisionLanguageModel): number {
-  return cfg.rollout.maxNewTokens > 0 ? Math.min(cfg.rollout.maxNewTokens, model.config.maxResponseTokens) : model.config.maxResponseTokens;
+  return cfg.rollout.maxNewTokens > 0
+    ? Math.min(cfg.rollout.maxNewTokens, model.config.maxResponseTokens)
+    : model.config.maxResponseTokens;
 }
 
 export function evalSets(cfg: TrainConfig, imageSize: number): Map<string, Sample[]> {
   const sets = new Map<string, Sample[]>();
   for (const t of checkTasks(cfg.data.tasks, 'config')) {
-    sets.set(t, evalSamples(t, cfg.eval.size, { ...(cfg.data.taskOptions as object), ...cfg.data.perTaskOptions[t], width: imageSize, height: imageSize }));
+    sets.set(
+      t,
+      evalSamples(t, cfg.eval.size, {
+        ...(cfg.data.taskOptions as object),
+        ...cfg.data.perTaskOptions[t],
+        width: imageSize,
+        height: imageSize,
+      }),
+    );
   }
   return sets;
 }
 
-export function runEval(model: VisionLanguageModel, cfg: TrainConfig, sets: Map<string, Sample[]>, step: number): EvalLog {
+export function runEval(
+  model: VisionLanguageModel,
+  cfg: TrainConfig,
+  sets: Map<string, Sample[]>,
+  step: number,
+): EvalLog {
   const tasks = [...sets].map(([task, samples]) =>
     evaluateTask(model, task as TaskEval['task'], samples, {
       template: cfg.data.template,
@@ -184,7 +202,16 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
   const resumed = await loadLatestGood(cfg.runDir, say); // guard.ts: the newest checkpoint that loads
   const latest = resumed?.ref;
   let model: VisionLanguageModel;
-  let state: TrainerState = { step: 0, rng: new Rng(cfg.seed).getState(), totalGeneratedTokens: 0, totalTrainedTokens: 0, totalSeconds: 0, nonFiniteStreak: 0, stage: 'sft', finished: false };
+  let state: TrainerState = {
+    step: 0,
+    rng: new Rng(cfg.seed).getState(),
+    totalGeneratedTokens: 0,
+    totalTrainedTokens: 0,
+    totalSeconds: 0,
+    nonFiniteStreak: 0,
+    stage: 'sft',
+    finished: false,
+  };
   let optState = null;
   if (latest) {
     const loaded = resumed!.loaded;
@@ -212,7 +239,11 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
   });
   if (optState) opt.loadState(optState);
   const refModel = cfg.loss.klCoef > 0 ? (await initialModel(cfg)).frozenCopy() : null;
-  const source: SampleSource = await trainSource(cfg, model.config.image.size, model.config.maxPromptTokens);
+  const source: SampleSource = await trainSource(
+    cfg,
+    model.config.image.size,
+    model.config.maxPromptTokens,
+  );
   const sets = evalSets(cfg, model.config.image.size);
   const rng = new Rng(0);
   rng.setState(state.rng);
@@ -221,15 +252,22 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
 
   const saveAt = async (step: number) => {
     const dir = checkpointDirForStep(cfg.runDir, step);
-    await saveModel(dir, model, { dtype: cfg.checkpoint.dtype, optimizer: opt, trainerState: { ...state } });
+    await saveModel(dir, model, {
+      dtype: cfg.checkpoint.dtype,
+      optimizer: opt,
+      trainerState: { ...state },
+    });
     const all = await listCheckpoints(cfg.runDir);
-    for (const old of all.slice(0, Math.max(0, all.length - cfg.checkpoint.keep))) rmSync(old.path, { recursive: true, force: true });
+    for (const old of all.slice(0, Math.max(0, all.length - cfg.checkpoint.keep)))
+      rmSync(old.path, { recursive: true, force: true });
   };
 
   for (let step = state.step; step < cfg.steps && !state.finished; step++) {
     if (hooks.shouldStop?.()) {
       await saveAt(step);
-      throw new InterruptedError(`interrupted before step ${step}; checkpoint saved in ${cfg.runDir}. Resume with the same command.`);
+      throw new InterruptedError(
+        `interrupted before step ${step}; checkpoint saved in ${cfg.runDir}. Resume with the same command.`,
+      );
     }
     const t0 = performance.now();
     const phase = phaseOf(cfg, step, state);
@@ -239,9 +277,15 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
       await saveModel(join(cfg.runDir, 'sft-stage'), model, { dtype: cfg.checkpoint.dtype });
       say(`SFT stage done at step ${step}; continuing with RLVR from it`);
     }
-    const samples = Array.from({ length: cfg.promptsPerStep }, (_, i) => source.get(step * cfg.promptsPerStep + i));
+    const samples = Array.from({ length: cfg.promptsPerStep }, (_, i) =>
+      source.get(step * cfg.promptsPerStep + i),
+    );
     const images = model.patchify(samples.map((s) => s.image));
-    const items: PromptItem[] = samples.map((s, i) => ({ sample: s, image: i, prompt: promptTokens(s, cfg.data.template, model.config.maxPromptTokens) }));
+    const items: PromptItem[] = samples.map((s, i) => ({
+      sample: s,
+      image: i,
+      prompt: promptTokens(s, cfg.data.template, model.config.maxPromptTokens),
+    }));
     let members;
     let stats: StepStats | undefined;
     let generated = 0;
@@ -257,41 +301,71 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
           imageOf: Int32Array.from({ length: items.length * G }, (_, j) => Math.floor(j / G)),
           prompts: items.flatMap((it) => Array.from({ length: G }, () => it.prompt)),
         },
-        { maxNewTokens: newTokens, temperature: cfg.rollout.temperature, topP: cfg.rollout.topP, topK: cfg.rollout.topK, rng },
+        {
+          maxNewTokens: newTokens,
+          temperature: cfg.rollout.temperature,
+          topP: cfg.rollout.topP,
+          topK: cfg.rollout.topK,
+          rng,
+        },
       );
       const groups: ScoredRollout[][] = items.map((it, k) =>
         Array.from({ length: G }, (_, j) => {
           const tokens = gen.tokens[k * G + j]!;
           generated += tokens.length;
           const text = decode(tokens);
-          return { tokens, text, reward: scoreText(it.sample, text, { referenceSize: cfg.reward.referenceSize, noThink: cfg.noThink }) };
+          return {
+            tokens,
+            text,
+            reward: scoreText(it.sample, text, {
+              referenceSize: cfg.reward.referenceSize,
+              noThink: cfg.noThink,
+            }),
+          };
         }),
       );
       const common = { std: cfg.advantage.std, eps: cfg.advantage.eps, maxNewTokens: newTokens };
-      const built = phase === 'rlvr'
-        ? rlvrMembers(items, groups, common)
-        : visurfMembers(items, groups, { ...common, controls: cfg.controls, reward: { referenceSize: cfg.reward.referenceSize, noThink: cfg.noThink } });
+      const built =
+        phase === 'rlvr'
+          ? rlvrMembers(items, groups, common)
+          : visurfMembers(items, groups, {
+              ...common,
+              controls: cfg.controls,
+              reward: { referenceSize: cfg.reward.referenceSize, noThink: cfg.noThink },
+            });
       members = built.members;
       stats = built.stats;
     }
     const rolloutSeconds = (performance.now() - tRollout) / 1000;
     const tUpdate = performance.now();
-    const lr = warmupCosineLr(step, { baseLr: cfg.optim.lr, warmupSteps: cfg.optim.warmupSteps, totalSteps: cfg.steps, minLrRatio: cfg.optim.minLrRatio });
+    const lr = warmupCosineLr(step, {
+      baseLr: cfg.optim.lr,
+      warmupSteps: cfg.optim.warmupSteps,
+      totalSteps: cfg.steps,
+      minLrRatio: cfg.optim.minLrRatio,
+    });
     armTestFault(step, opt); // no-op unless VISURF_TEST_INJECT_NAN names this step (tests)
-    const diag = updatePolicy(model, opt, images, members, {
-      loss: phase === 'sft' ? 'nll' : 'policy',
-      epochs: phase === 'sft' ? 1 : cfg.ppoEpochs,
-      microBatch: cfg.microBatch,
-      clipLow: cfg.loss.clipLow,
-      clipHigh: cfg.loss.clipHigh,
-      aggregation: cfg.loss.aggregation,
-      normLength: newTokens,
-      klCoef: cfg.loss.klCoef,
-      klKind: cfg.loss.klKind,
-      entropyCoef: cfg.loss.entropyCoef,
-      lr,
-      arena,
-    }, refModel);
+    const diag = updatePolicy(
+      model,
+      opt,
+      images,
+      members,
+      {
+        loss: phase === 'sft' ? 'nll' : 'policy',
+        epochs: phase === 'sft' ? 1 : cfg.ppoEpochs,
+        microBatch: cfg.microBatch,
+        clipLow: cfg.loss.clipLow,
+        clipHigh: cfg.loss.clipHigh,
+        aggregation: cfg.loss.aggregation,
+        normLength: newTokens,
+        klCoef: cfg.loss.klCoef,
+        klKind: cfg.loss.klKind,
+        entropyCoef: cfg.loss.entropyCoef,
+        lr,
+        arena,
+      },
+      refModel,
+    );
     const updateSeconds = (performance.now() - tUpdate) / 1000;
     trimArena(arena, memory.arenaRetained); // the arena must not grow with every new sequence length
     if (diag.skipped) {
@@ -312,9 +386,19 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
     state.totalTrainedTokens += diag.backwardTokens;
     state.totalSeconds += seconds;
     const log: StepLog = {
-      step, phase, lr, ...stats, ...diag, generatedTokens: generated, rolloutSeconds, updateSeconds,
-      totalGeneratedTokens: state.totalGeneratedTokens, totalTrainedTokens: state.totalTrainedTokens,
-      seconds, totalSeconds: state.totalSeconds, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      step,
+      phase,
+      lr,
+      ...stats,
+      ...diag,
+      generatedTokens: generated,
+      rolloutSeconds,
+      updateSeconds,
+      totalGeneratedTokens: state.totalGeneratedTokens,
+      totalTrainedTokens: state.totalTrainedTokens,
+      seconds,
+      totalSeconds: state.totalSeconds,
+      peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     };
     appendFileSync(metricsPath, `${JSON.stringify(log)}\n`);
     hooks.onStep?.(log, cfg.steps);
@@ -326,7 +410,8 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
       appendFileSync(evalPath, `${JSON.stringify(ev)}\n`);
       hooks.onEval?.(ev);
     }
-    if ((cfg.checkpoint.every > 0 && (step + 1) % cfg.checkpoint.every === 0) || last) await saveAt(step + 1);
+    if ((cfg.checkpoint.every > 0 && (step + 1) % cfg.checkpoint.every === 0) || last)
+      await saveAt(step + 1);
     hooks.afterStep?.(step);
   }
   let finalEval: EvalLog | null = null;
@@ -334,7 +419,10 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
     finalEval = runEval(model, cfg, sets, state.step);
     appendFileSync(evalPath, `${JSON.stringify(finalEval)}\n`);
     hooks.onEval?.(finalEval);
-    writeFileSync(join(cfg.runDir, 'final.json'), `${JSON.stringify({ state, eval: finalEval }, null, 2)}\n`);
+    writeFileSync(
+      join(cfg.runDir, 'final.json'),
+      `${JSON.stringify({ state, eval: finalEval }, null, 2)}\n`,
+    );
   }
   return { runDir: cfg.runDir, steps: state.step, finalEval, state };
 }

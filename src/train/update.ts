@@ -102,7 +102,9 @@ function gradNormOf(model: VisionLanguageModel): number {
 }
 
 function snapshotGrads(model: VisionLanguageModel): Float32Array[] {
-  return [...model.params.values()].map((p) => (p.grad ? p.grad.slice() : new Float32Array(p.size)));
+  return [...model.params.values()].map((p) =>
+    p.grad ? p.grad.slice() : new Float32Array(p.size),
+  );
 }
 
 function normOfDifference(model: VisionLanguageModel, before: Float32Array[]): number {
@@ -131,7 +133,11 @@ export function scoreMembers(
   for (const mb of chunk(members, microBatch)) {
     withArena(arena, () =>
       noGrad(() => {
-        const batch = buildScoringBatch(Int32Array.from(mb, (m) => m.image), mb.map((m) => m.prompt), mb.map((m) => m.response));
+        const batch = buildScoringBatch(
+          Int32Array.from(mb, (m) => m.image),
+          mb.map((m) => m.prompt),
+          mb.map((m) => m.response),
+        );
         const { logp } = scoreResponses(model, images, batch);
         const packed = packResponses(logp.data, batch);
         let o = 0;
@@ -158,7 +164,10 @@ export function updatePolicy(
   o: UpdateOptions,
   refModel: VisionLanguageModel | null,
 ): UpdateDiagnostics {
-  const ordered = [...members.filter((m) => m.kind === 'rollout'), ...members.filter((m) => m.kind === 'label')];
+  const ordered = [
+    ...members.filter((m) => m.kind === 'rollout'),
+    ...members.filter((m) => m.kind === 'label'),
+  ];
   const nRollouts = ordered.findIndex((m) => m.kind === 'label');
   const rolloutCount = nRollouts === -1 ? ordered.length : nRollouts;
   const lengths = seqLengths(ordered);
@@ -171,11 +180,25 @@ export function updatePolicy(
 
   const needOld = o.loss === 'policy' && o.epochs > 1;
   const oldLogp = needOld ? scoreMembers(model, images, ordered, o.microBatch, o.arena) : null;
-  const refLogp = o.klCoef > 0 && refModel ? scoreMembers(refModel, images, ordered, o.microBatch, o.arena) : null;
+  const refLogp =
+    o.klCoef > 0 && refModel
+      ? scoreMembers(refModel, images, ordered, o.microBatch, o.arena)
+      : null;
 
   const d: UpdateDiagnostics = {
-    loss: 0, clipFraction: 0, approxKl: 0, entropy: NaN, kl: 0, labelNll: NaN, gradNorm: 0,
-    gradNormRl: 0, gradNormSft: 0, clipScale: 1, skipped: false, forwardTokens: 0, backwardTokens: 0,
+    loss: 0,
+    clipFraction: 0,
+    approxKl: 0,
+    entropy: NaN,
+    kl: 0,
+    labelNll: NaN,
+    gradNorm: 0,
+    gradNormRl: 0,
+    gradNormSft: 0,
+    clipScale: 1,
+    skipped: false,
+    forwardTokens: 0,
+    backwardTokens: 0,
   };
 
   for (let epoch = 0; epoch < o.epochs; epoch++) {
@@ -192,11 +215,18 @@ export function updatePolicy(
     let rlSnapshot: Float32Array[] | null = null;
     // Members whose gradient is identically zero (advantage 0, no KL or entropy term) are not
     // run at all: their weights still count in the batch normalisation above.
-    const inert = (m: Member) => o.loss === 'policy' && m.advantage === 0 && o.klCoef === 0 && o.entropyCoef === 0;
+    const inert = (m: Member) =>
+      o.loss === 'policy' && m.advantage === 0 && o.klCoef === 0 && o.entropyCoef === 0;
     const active = ordered.map((_, i) => i).filter((i) => !inert(ordered[i]!));
     const parts = [
-      ...chunk(active.filter((i) => i < rolloutCount), o.microBatch),
-      ...chunk(active.filter((i) => i >= rolloutCount), o.microBatch),
+      ...chunk(
+        active.filter((i) => i < rolloutCount),
+        o.microBatch,
+      ),
+      ...chunk(
+        active.filter((i) => i >= rolloutCount),
+        o.microBatch,
+      ),
     ];
     for (const idx of parts) {
       const mb = idx.map((i) => ordered[i]!);
@@ -206,14 +236,20 @@ export function updatePolicy(
         rlSnapshot = snapshotGrads(model);
       }
       withArena(o.arena, () => {
-        const batch = buildScoringBatch(Int32Array.from(mb, (m) => m.image), mb.map((m) => m.prompt), mb.map((m) => m.response));
+        const batch = buildScoringBatch(
+          Int32Array.from(mb, (m) => m.image),
+          mb.map((m) => m.prompt),
+          mb.map((m) => m.response),
+        );
         const { logp, entropy } = scoreResponses(model, images, batch, !isLabelPart);
         const tokensHere = batch.text.tokens.length + mb.length * imageTokenCount(model);
         d.forwardTokens += tokensHere;
         d.backwardTokens += tokensHere;
         const lp = packResponses(logp.data, batch);
         const n = lp.length;
-        const w = concat64(idx.map((i) => weights.subarray(offsets[i]!, offsets[i]! + lengths[i]!)));
+        const w = concat64(
+          idx.map((i) => weights.subarray(offsets[i]!, offsets[i]! + lengths[i]!)),
+        );
         const seqLens = mb.map((m) => m.response.length);
         let g: Float64Array;
         if (o.loss === 'nll') {
@@ -237,7 +273,9 @@ export function updatePolicy(
         }
         if (refLogp) {
           const ref = concat64(idx.map((i) => refLogp[i]!));
-          const kl = klLoss({ logp: lp, refLogp: ref, seqLengths: seqLens }, o.klKind, { weights: w });
+          const kl = klLoss({ logp: lp, refLogp: ref, seqLengths: seqLens }, o.klKind, {
+            weights: w,
+          });
           loss += o.klCoef * kl.loss;
           for (let t = 0; t < n; t++) g[t] = g[t]! + o.klCoef * kl.dLossDLogp[t]!;
           const perToken = klPenalty(lp, ref, o.klKind).kl;
@@ -277,7 +315,9 @@ export function updatePolicy(
       }
     }
     // A non-finite loss with finite gradients must not reach the weights either.
-    const report = Number.isFinite(loss) ? opt.step(o.lr) : { gradNorm: NaN, clipScale: 0, skipped: true };
+    const report = Number.isFinite(loss)
+      ? opt.step(o.lr)
+      : { gradNorm: NaN, clipScale: 0, skipped: true };
     d.loss = loss;
     d.gradNorm = report.gradNorm;
     d.clipScale = report.clipScale;

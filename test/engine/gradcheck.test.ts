@@ -48,7 +48,10 @@ function project(y: Tensor, seed: number): Tensor {
 
 function check(name: string, f: () => Tensor, inputs: Tensor[], opts = {}): void {
   const r = gradcheck(f, inputs, opts);
-  assert.ok(r.worst <= 1, `${name}: gradient mismatch ${r.worst.toFixed(2)}x tolerance at ${r.where}`);
+  assert.ok(
+    r.worst <= 1,
+    `${name}: gradient mismatch ${r.worst.toFixed(2)}x tolerance at ${r.where}`,
+  );
 }
 
 const kernelSets: Array<[string, () => Kernels | null]> = [
@@ -81,8 +84,15 @@ for (const [label, get] of kernelSets) {
         for (const transB of [false, true])
           for (const bcast of [false, true]) {
             const a = param(transA ? [2, 4, 3] : [2, 3, 4], seed++);
-            const b = param(bcast ? (transB ? [5, 4] : [4, 5]) : transB ? [2, 5, 4] : [2, 4, 5], seed++);
-            check(`matmul tA=${transA} tB=${transB} bcast=${bcast}`, () => project(matmul(a, b, { transA, transB }), 99), [a, b]);
+            const b = param(
+              bcast ? (transB ? [5, 4] : [4, 5]) : transB ? [2, 5, 4] : [2, 4, 5],
+              seed++,
+            );
+            check(
+              `matmul tA=${transA} tB=${transB} bcast=${bcast}`,
+              () => project(matmul(a, b, { transA, transB }), 99),
+              [a, b],
+            );
           }
     });
 
@@ -137,7 +147,11 @@ for (const [label, get] of kernelSets) {
       const headDim = 8;
       const x = param([2, 3, 3 * heads * headDim], 60);
       const pos = new Int32Array([0, 1, 2, 5, 6, 7]);
-      check('rope', () => project(rope(x, pos, { vecsPerRow: 3 * heads, rotated: 2 * heads, headDim }), 61), [x]);
+      check(
+        'rope',
+        () => project(rope(x, pos, { vecsPerRow: 3 * heads, rotated: 2 * heads, headDim }), 61),
+        [x],
+      );
     });
 
     test('swiglu, softmax', () => {
@@ -154,8 +168,11 @@ for (const [label, get] of kernelSets) {
       for (const causal of [true, false]) {
         for (const keyStart of [null, new Int32Array([0, 2])]) {
           const qkv = param([2, 5, 3 * heads * headDim], 80);
-          check(`attention causal=${causal} keyStart=${keyStart}`,
-            () => project(attention(qkv, { heads, causal, keyStart }), 81), [qkv]);
+          check(
+            `attention causal=${causal} keyStart=${keyStart}`,
+            () => project(attention(qkv, { heads, causal, keyStart }), 81),
+            [qkv],
+          );
         }
       }
     });
@@ -166,10 +183,14 @@ for (const [label, get] of kernelSets) {
       const targets = new Int32Array([0, 8, 3, -1, 4, 4]);
       check('logp', () => project(tokenLogprobs(logits, targets).logp, 91), [logits]);
       check('entropy', () => project(tokenLogprobs(logits, targets, true).entropy!, 92), [logits]);
-      check('logp + entropy', () => {
-        const { logp, entropy } = tokenLogprobs(logits, targets, true);
-        return add(project(logp, 93), project(entropy!, 94));
-      }, [logits]);
+      check(
+        'logp + entropy',
+        () => {
+          const { logp, entropy } = tokenLogprobs(logits, targets, true);
+          return add(project(logp, 93), project(entropy!, 94));
+        },
+        [logits],
+      );
       check('crossEntropy', () => crossEntropy(logits, targets), [logits]);
       check('sum', () => sum(mul(logits, logits)), [logits]);
       check('mean', () => mean(mul(logits, logits)), [logits]);

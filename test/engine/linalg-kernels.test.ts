@@ -11,7 +11,8 @@ import type { AttentionSpec, MatmulDtype, MatmulSpec } from '../../src/engine/ke
 import { assertClose, randArray, rawAddon } from '../helpers.js';
 
 const addon = rawAddon();
-const tol = (dtype: MatmulDtype): [number, number] => (dtype === 'f32' ? [1e-4, 1e-5] : [2e-2, 2e-2]);
+const tol = (dtype: MatmulDtype): [number, number] =>
+  dtype === 'f32' ? [1e-4, 1e-5] : [2e-2, 2e-2];
 
 test('native addon is built', () => {
   assert.ok(addon, 'build/Release/visurf_native.node missing: run make build');
@@ -26,7 +27,15 @@ test('matmul: every transpose / broadcast / accumulate combination matches the r
         for (const broadcastB of [false, true])
           for (const accumulate of [false, true]) {
             const spec: MatmulSpec = {
-              batch: 3, m: 7, n: 19, k: 33, transA, transB, broadcastB, accumulate, dtype,
+              batch: 3,
+              m: 7,
+              n: 19,
+              k: 33,
+              transA,
+              transB,
+              broadcastB,
+              accumulate,
+              dtype,
             };
             const a = randArray(spec.batch * spec.m * spec.k, seed++);
             const b = randArray((broadcastB ? 1 : spec.batch) * spec.k * spec.n, seed++);
@@ -43,8 +52,15 @@ test('matmul: every transpose / broadcast / accumulate combination matches the r
 test('matmul: a larger product that takes the blocked oneDNN path', () => {
   if (!addon) return;
   const spec: MatmulSpec = {
-    batch: 1, m: 130, n: 96, k: 200, transA: false, transB: true, broadcastB: true,
-    accumulate: false, dtype: 'f32',
+    batch: 1,
+    m: 130,
+    n: 96,
+    k: 200,
+    transA: false,
+    transB: true,
+    broadcastB: true,
+    accumulate: false,
+    dtype: 'f32',
   };
   const a = randArray(130 * 200, 5);
   const b = randArray(96 * 200, 6);
@@ -58,15 +74,28 @@ test('matmul: a larger product that takes the blocked oneDNN path', () => {
 test('matmul: bad arguments raise a clear TypeError, not a crash', () => {
   if (!addon) return;
   const spec: MatmulSpec = {
-    batch: 1, m: 4, n: 4, k: 4, transA: false, transB: false, broadcastB: false,
-    accumulate: false, dtype: 'f32',
+    batch: 1,
+    m: 4,
+    n: 4,
+    k: 4,
+    transA: false,
+    transB: false,
+    broadcastB: false,
+    accumulate: false,
+    dtype: 'f32',
   };
   assert.throws(
     () => addon.matmul(new Float32Array(15), new Float32Array(16), new Float32Array(16), spec),
     /shorter than/,
   );
   assert.throws(
-    () => addon.matmul([1, 2] as unknown as Float32Array, new Float32Array(16), new Float32Array(16), spec),
+    () =>
+      addon.matmul(
+        [1, 2] as unknown as Float32Array,
+        new Float32Array(16),
+        new Float32Array(16),
+        spec,
+      ),
     /Float32Array/,
   );
 });
@@ -108,8 +137,22 @@ test('attention: the head-dim-specialised fused paths (32, 64) match the referen
   let seed = 300;
   for (const dtype of ['f32', 'bf16'] as const)
     for (const headDim of [32, 64]) {
-      attentionCase({ batch: 2, seq: 13, heads: 3, headDim, causal: true, keyStart: new Int32Array([0, 4]), dtype }, seed);
-      attentionCase({ batch: 2, seq: 11, heads: 2, headDim, causal: false, keyStart: null, dtype }, seed + 5);
+      attentionCase(
+        {
+          batch: 2,
+          seq: 13,
+          heads: 3,
+          headDim,
+          causal: true,
+          keyStart: new Int32Array([0, 4]),
+          dtype,
+        },
+        seed,
+      );
+      attentionCase(
+        { batch: 2, seq: 11, heads: 2, headDim, causal: false, keyStart: null, dtype },
+        seed + 5,
+      );
       seed += 10;
     }
 });
@@ -117,13 +160,29 @@ test('attention: the head-dim-specialised fused paths (32, 64) match the referen
 test('attention: a call above the one-thread bar (both threads) matches the reference and the dense oneDNN kernels', () => {
   if (!addon) return;
   // 4·B·H·T²·D = 2^27 flops: the fused kernel splits (sequence, head) tasks over the threads.
-  const spec: AttentionSpec = { batch: 16, seq: 128, heads: 4, headDim: 32, causal: true, keyStart: null, dtype: 'f32' };
+  const spec: AttentionSpec = {
+    batch: 16,
+    seq: 128,
+    heads: 4,
+    headDim: 32,
+    causal: true,
+    keyStart: null,
+    dtype: 'f32',
+  };
   attentionCase(spec, 400);
   const { batch: B, seq: T, heads: H, headDim: D } = spec;
   const qkv = randArray(B * T * 3 * H * D, 401, 1.5);
   const dout = randArray(B * T * H * D, 402);
-  const fused = { out: new Float32Array(B * T * H * D), p: new Float32Array(B * H * T * T), d: new Float32Array(qkv.length) };
-  const dense = { out: new Float32Array(B * T * H * D), p: new Float32Array(B * H * T * T), d: new Float32Array(qkv.length) };
+  const fused = {
+    out: new Float32Array(B * T * H * D),
+    p: new Float32Array(B * H * T * T),
+    d: new Float32Array(qkv.length),
+  };
+  const dense = {
+    out: new Float32Array(B * T * H * D),
+    p: new Float32Array(B * H * T * T),
+    d: new Float32Array(qkv.length),
+  };
   const raw = addon as unknown as Record<string, (...args: unknown[]) => void>;
   addon.attentionForward(qkv, fused.out, fused.p, spec);
   raw.attentionForwardOnednn!(qkv, dense.out, dense.p, spec);
@@ -137,7 +196,12 @@ test('attention: a call above the one-thread bar (both threads) matches the refe
 test('attention: a fully masked query row outputs zeros', () => {
   if (!addon) return;
   const spec: AttentionSpec = {
-    batch: 1, seq: 4, heads: 1, headDim: 4, causal: true, keyStart: new Int32Array([2]),
+    batch: 1,
+    seq: 4,
+    heads: 1,
+    headDim: 4,
+    causal: true,
+    keyStart: new Int32Array([2]),
     dtype: 'f32',
   };
   const qkv = randArray(4 * 3 * 4, 7);
@@ -150,7 +214,10 @@ test('attention: a fully masked query row outputs zeros', () => {
 
 test('attentionDecode equals the last row of full causal attention, per-sequence lengths', () => {
   if (!addon) return;
-  const B = 3, H = 2, D = 8, cap = 12;
+  const B = 3,
+    H = 2,
+    D = 8,
+    cap = 12;
   const lens = new Int32Array([5, 12, 1]);
   const HD = H * D;
   // Build full sequences, fill the caches with their keys/values, and compare the new query's
@@ -166,7 +233,13 @@ test('attentionDecode equals the last row of full causal attention, per-sequence
       const qkv = randArray(T * 3 * HD, 300 + b);
       const full = new Float32Array(T * HD);
       referenceKernels.attentionForward(qkv, full, new Float32Array(H * T * T), {
-        batch: 1, seq: T, heads: H, headDim: D, causal: true, keyStart: null, dtype: 'f32',
+        batch: 1,
+        seq: T,
+        heads: H,
+        headDim: D,
+        causal: true,
+        keyStart: null,
+        dtype: 'f32',
       });
       expected.set(full.subarray((T - 1) * HD, T * HD), b * HD);
       for (let t = 0; t < T; t++) {
@@ -179,8 +252,18 @@ test('attentionDecode equals the last row of full causal attention, per-sequence
     assertClose(out, expected, 1e-5, 1e-6, 'decode vs full attention');
   }
   assert.throws(
-    () => addon.attentionDecode(new Float32Array(B * 3 * HD), new Float32Array(B * cap * HD),
-      new Float32Array(B * cap * HD), new Float32Array(B * HD), B, H, D, cap, new Int32Array([1, 13, 1])),
+    () =>
+      addon.attentionDecode(
+        new Float32Array(B * 3 * HD),
+        new Float32Array(B * cap * HD),
+        new Float32Array(B * cap * HD),
+        new Float32Array(B * HD),
+        B,
+        H,
+        D,
+        cap,
+        new Int32Array([1, 13, 1]),
+      ),
     /outside/,
   );
 });
@@ -189,7 +272,15 @@ test('matmul: a pre-converted bf16 B (cached weight) gives the same product as c
   if (!addon) return;
   for (const transB of [false, true]) {
     const spec: MatmulSpec = {
-      batch: 1, m: 9, n: 21, k: 35, transA: false, transB, broadcastB: false, accumulate: true, dtype: 'bf16',
+      batch: 1,
+      m: 9,
+      n: 21,
+      k: 35,
+      transA: false,
+      transB,
+      broadcastB: false,
+      accumulate: true,
+      dtype: 'bf16',
     };
     const a = randArray(9 * 35, 11);
     const b = randArray(21 * 35, 12);
@@ -211,8 +302,15 @@ test('matmul: a pre-converted bf16 B (cached weight) gives the same product as c
 test('matmul: a product above the one-thread bar (2^27 flops) runs on both threads and matches', () => {
   if (!addon) return;
   const spec: MatmulSpec = {
-    batch: 1, m: 520, n: 384, k: 352, transA: false, transB: true, broadcastB: false,
-    accumulate: false, dtype: 'f32',
+    batch: 1,
+    m: 520,
+    n: 384,
+    k: 352,
+    transA: false,
+    transB: true,
+    broadcastB: false,
+    accumulate: false,
+    dtype: 'f32',
   };
   const a = randArray(520 * 352, 21);
   const b = randArray(384 * 352, 22);

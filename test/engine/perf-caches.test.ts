@@ -40,7 +40,10 @@ test('bf16 weight cache: outputs equal the uncached path before and after an opt
     w.grad = randArray(w.size, 3);
     opt.step();
     const y1 = linear(x, w).data.slice();
-    assert.ok(y1.some((v, i) => v !== y0[i]), 'the weight update changed the output');
+    assert.ok(
+      y1.some((v, i) => v !== y0[i]),
+      'the weight update changed the output',
+    );
     assertClose(y1, uncached(), 0, 0, 'after the step');
     // A direct in-place write announced with markModified() is seen too.
     w.data[0] = 5;

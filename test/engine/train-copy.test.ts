@@ -54,7 +54,12 @@ function makeModel(d: number, hidden: number, layers: number, seed: number) {
   return { blocks, embed, finalNorm, head, params };
 }
 
-function forward(m: ReturnType<typeof makeModel>, ids: Int32Array, B: number, heads: number): Tensor {
+function forward(
+  m: ReturnType<typeof makeModel>,
+  ids: Int32Array,
+  B: number,
+  heads: number,
+): Tensor {
   const d = m.embed.dim(1);
   const positions = new Int32Array(B * T).map((_, i) => i % T);
   let x = embedding(m.embed, ids, [B, T]);

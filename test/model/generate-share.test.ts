@@ -12,10 +12,18 @@ test('shared prefill (fork the cache per group) equals a separate prefill per se
   const c = TINY_CONFIG;
   const model = VisionLanguageModel.create(c, 3);
   const r = new Rng(7);
-  const img = () => ({ width: c.image.size, height: c.image.size, data: Uint8Array.from({ length: c.image.size ** 2 * 3 }, () => r.below(256)) });
+  const img = () => ({
+    width: c.image.size,
+    height: c.image.size,
+    data: Uint8Array.from({ length: c.image.size ** 2 * 3 }, () => r.below(256)),
+  });
   const images = model.patchify([img(), img(), img()]);
   // 3 groups of G = 4, prompts of different lengths; group 2 reuses image 0 with another prompt.
-  const groupPrompts = [[BOS, 40, 41, 42], [BOS, 50, 51, 52, 53, 54], [BOS, 60]];
+  const groupPrompts = [
+    [BOS, 40, 41, 42],
+    [BOS, 50, 51, 52, 53, 54],
+    [BOS, 60],
+  ];
   const groupImage = [0, 1, 0];
   const G = 4;
   const req = {
@@ -25,10 +33,19 @@ test('shared prefill (fork the cache per group) equals a separate prefill per se
   };
   for (const greedy of [true, false]) {
     const run = (sharePrefill: boolean) =>
-      generate(model, req, { maxNewTokens: 10, greedy, temperature: 1, rng: new Rng(11), stopTokens: [], sharePrefill });
+      generate(model, req, {
+        maxNewTokens: 10,
+        greedy,
+        temperature: 1,
+        rng: new Rng(11),
+        stopTokens: [],
+        sharePrefill,
+      });
     const shared = run(true);
     const separate = run(false);
     assert.deepEqual(shared.tokens, separate.tokens, `tokens (greedy=${greedy})`);
-    shared.logprobs.forEach((lp, b) => assertClose(lp, separate.logprobs[b]!, 1e-4, 1e-5, `logprobs of ${b}`));
+    shared.logprobs.forEach((lp, b) =>
+      assertClose(lp, separate.logprobs[b]!, 1e-4, 1e-5, `logprobs of ${b}`),
+    );
   }
 });

@@ -4,7 +4,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AdamW, Rng, backward, weightedSum, warmupCosineLr, withMatmulDtype, type MatmulDtype } from '../../src/engine/index.js';
+import {
+  AdamW,
+  Rng,
+  backward,
+  weightedSum,
+  warmupCosineLr,
+  withMatmulDtype,
+  type MatmulDtype,
+} from '../../src/engine/index.js';
 import {
   BOS,
   EOS,
@@ -55,7 +63,11 @@ function learnColour(dtype: MatmulDtype): { lastLoss: number; accuracy: number }
       const scenes = Array.from({ length: B }, () => scene(r));
       const images = model.patchify(scenes.map((s) => s.image));
       const responses = scenes.map((s) => [...encode(s.colour), EOS]);
-      const batch = buildScoringBatch(Int32Array.from(scenes, (_, i) => i), scenes.map(() => prompt), responses);
+      const batch = buildScoringBatch(
+        Int32Array.from(scenes, (_, i) => i),
+        scenes.map(() => prompt),
+        responses,
+      );
       const { logp } = scoreResponses(model, images, batch);
       const n = responses.reduce((a, x) => a + x.length, 0);
       const w = Float32Array.from(batch.targets, (t) => (t >= 0 ? -1 / n : 0));
@@ -66,11 +78,15 @@ function learnColour(dtype: MatmulDtype): { lastLoss: number; accuracy: number }
       lastLoss = loss.item();
     }
     const test = Array.from({ length: 64 }, () => scene(new Rng(r.below(1e9))));
-    const gen = generate(model, {
-      images: model.patchify(test.map((s) => s.image)),
-      imageOf: Int32Array.from(test, (_, i) => i),
-      prompts: test.map(() => prompt),
-    }, { maxNewTokens: 8, greedy: true, rng: new Rng(0), stopTokens: [EOS] });
+    const gen = generate(
+      model,
+      {
+        images: model.patchify(test.map((s) => s.image)),
+        imageOf: Int32Array.from(test, (_, i) => i),
+        prompts: test.map(() => prompt),
+      },
+      { maxNewTokens: 8, greedy: true, rng: new Rng(0), stopTokens: [EOS] },
+    );
     const correct = gen.tokens.filter((t, i) => decode(t) === test[i]!.colour).length;
     return { lastLoss, accuracy: correct / test.length };
   });
@@ -85,6 +101,10 @@ for (const dtype of ['f32', 'bf16'] as const) {
     assert.ok(r.accuracy >= 0.95, `accuracy ${r.accuracy}`);
     // bf16 (bf16 matmul inputs, f32 accumulation and master weights) reaches f32's accuracy.
     const f32 = results.get('f32');
-    if (dtype === 'bf16' && f32) assert.ok(r.accuracy >= f32.accuracy - 0.05, `bf16 accuracy ${r.accuracy} vs f32 ${f32.accuracy}`);
+    if (dtype === 'bf16' && f32)
+      assert.ok(
+        r.accuracy >= f32.accuracy - 0.05,
+        `bf16 accuracy ${r.accuracy} vs f32 ${f32.accuracy}`,
+      );
   });
 }

@@ -17,7 +17,11 @@ import { assertClose } from '../helpers.js';
 
 function noiseImage(size: number, seed: number): RgbImage {
   const r = new Rng(seed);
-  return { width: size, height: size, data: Uint8Array.from({ length: size * size * 3 }, () => r.below(256)) };
+  return {
+    width: size,
+    height: size,
+    data: Uint8Array.from({ length: size * size * 3 }, () => r.below(256)),
+  };
 }
 
 test('bench config has the BENCH.md parameter count (≈5.96 M)', () => {
@@ -35,7 +39,14 @@ test('initialisation is deterministic by seed', () => {
 });
 
 test('config validation names the bad field', () => {
-  assert.throws(() => parseModelConfig({ ...TINY_CONFIG, decoder: { ...TINY_CONFIG.decoder, heads: 5 } }, 'cfg.json'), /cfg\.json.*decoder\.heads/);
+  assert.throws(
+    () =>
+      parseModelConfig(
+        { ...TINY_CONFIG, decoder: { ...TINY_CONFIG.decoder, heads: 5 } },
+        'cfg.json',
+      ),
+    /cfg\.json.*decoder\.heads/,
+  );
   assert.throws(() => parseModelConfig({ ...TINY_CONFIG, extra: 1 }, 'cfg.json'), /cfg\.json/);
 });
 
@@ -43,13 +54,24 @@ test('KV-cached decoding gives the logits of a full forward pass (prompts of dif
   const model = VisionLanguageModel.create(TINY_CONFIG, 1);
   const images = model.patchify([noiseImage(16, 1), noiseImage(16, 2)]);
   const imageOf = new Int32Array([0, 1, 1]);
-  const prompts = [[BOS, 65, 66, 67, 68], [BOS, 70], [BOS, 71, 72, 73]];
+  const prompts = [
+    [BOS, 65, 66, 67, 68],
+    [BOS, 70],
+    [BOS, 71, 72, 73],
+  ];
   const V = TINY_CONFIG.vocab;
   const stepLogits: Float32Array[] = [];
-  const gen = generate(model, { images, imageOf, prompts }, {
-    maxNewTokens: 10, rng: new Rng(3), temperature: 1, stopTokens: [],
-    onStepLogits: (_s, l) => stepLogits.push(l.slice()),
-  });
+  const gen = generate(
+    model,
+    { images, imageOf, prompts },
+    {
+      maxNewTokens: 10,
+      rng: new Rng(3),
+      temperature: 1,
+      stopTokens: [],
+      onStepLogits: (_s, l) => stepLogits.push(l.slice()),
+    },
+  );
   assert.equal(stepLogits.length, 10);
   // Full forward over [image][prompt][response] and compare the logits at every decoded step.
   const batch = buildScoringBatch(imageOf, prompts, gen.tokens);
@@ -59,7 +81,13 @@ test('KV-cached decoding gives the logits of a full forward pass (prompts of dif
     for (let step = 0; step < gen.tokens[b]!.length; step++) {
       const pos = p.length + step; // text position predicted at this step
       const expected = full.data.subarray((b * L + pos) * V, (b * L + pos + 1) * V);
-      assertClose(stepLogits[step]!.subarray(b * V, (b + 1) * V), expected, 1e-4, 1e-4, `seq ${b} step ${step}`);
+      assertClose(
+        stepLogits[step]!.subarray(b * V, (b + 1) * V),
+        expected,
+        1e-4,
+        1e-4,
+        `seq ${b} step ${step}`,
+      );
     }
   });
   assert.equal(imageTokens(TINY_CONFIG), 16);
@@ -68,7 +96,14 @@ test('KV-cached decoding gives the logits of a full forward pass (prompts of dif
 test('sampling is reproducible by seed and greedy decoding is deterministic', () => {
   const model = VisionLanguageModel.create(TINY_CONFIG, 2);
   const images = model.patchify([noiseImage(16, 3)]);
-  const req = { images, imageOf: new Int32Array([0, 0]), prompts: [[BOS, 80], [BOS, 81, 82]] };
+  const req = {
+    images,
+    imageOf: new Int32Array([0, 0]),
+    prompts: [
+      [BOS, 80],
+      [BOS, 81, 82],
+    ],
+  };
   const a = generate(model, req, { maxNewTokens: 8, rng: new Rng(9), topP: 0.9, topK: 50 });
   const b = generate(model, req, { maxNewTokens: 8, rng: new Rng(9), topP: 0.9, topK: 50 });
   assert.deepEqual(a.tokens, b.tokens);
@@ -83,12 +118,22 @@ test('generation stops at a stop token and reports the finish reason', () => {
   const images = model.patchify([noiseImage(16, 4)]);
   const req = { images, imageOf: new Int32Array([0, 0]), prompts: [[BOS], [BOS, 90]] };
   const everyToken = Array.from({ length: TINY_CONFIG.vocab }, (_, i) => i);
-  const stopped = generate(model, req, { maxNewTokens: 5, rng: new Rng(0), stopTokens: everyToken });
+  const stopped = generate(model, req, {
+    maxNewTokens: 5,
+    rng: new Rng(0),
+    stopTokens: everyToken,
+  });
   assert.deepEqual(stopped.finish, ['stop', 'stop']);
-  assert.deepEqual(stopped.tokens.map((t) => t.length), [1, 1]);
+  assert.deepEqual(
+    stopped.tokens.map((t) => t.length),
+    [1, 1],
+  );
   const running = generate(model, req, { maxNewTokens: 5, rng: new Rng(0), stopTokens: [] });
   assert.deepEqual(running.finish, ['length', 'length']);
-  assert.deepEqual(running.tokens.map((t) => t.length), [5, 5]);
+  assert.deepEqual(
+    running.tokens.map((t) => t.length),
+    [5, 5],
+  );
   // Same seed, same first token whatever the stop set.
   assert.equal(running.tokens[0]![0], stopped.tokens[0]![0]);
   void EOS;

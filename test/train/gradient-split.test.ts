@@ -7,13 +7,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AdamW, BufferArena, Rng, backward, weightedSum } from '../../src/engine/index.js';
-import { BOS, TINY_CONFIG, VisionLanguageModel, buildScoringBatch, scoreResponses } from '../../src/model/index.js';
+import {
+  BOS,
+  TINY_CONFIG,
+  VisionLanguageModel,
+  buildScoringBatch,
+  scoreResponses,
+} from '../../src/model/index.js';
 import { updatePolicy, type Member } from '../../src/train/update.js';
 import { assertClose } from '../helpers.js';
 
 function image(seed: number) {
   const r = new Rng(seed);
-  return { width: 16, height: 16, data: Uint8Array.from({ length: 16 * 16 * 3 }, () => r.below(256)) };
+  return {
+    width: 16,
+    height: 16,
+    data: Uint8Array.from({ length: 16 * 16 * 3 }, () => r.below(256)),
+  };
 }
 
 function flatGrads(model: VisionLanguageModel): Float64Array {
@@ -28,13 +38,23 @@ function flatGrads(model: VisionLanguageModel): Float64Array {
 }
 
 /** Gradient of Σ_m c_m · (−mean_t log π(response_m)) for the given members. */
-function weightedNllGrad(model: VisionLanguageModel, images: ReturnType<VisionLanguageModel['patchify']>, members: Member[], coef: number[]): Float64Array {
+function weightedNllGrad(
+  model: VisionLanguageModel,
+  images: ReturnType<VisionLanguageModel['patchify']>,
+  members: Member[],
+  coef: number[],
+): Float64Array {
   for (const p of model.params.values()) p.grad = null;
-  const batch = buildScoringBatch(Int32Array.from(members, (m) => m.image), members.map((m) => m.prompt), members.map((m) => m.response));
+  const batch = buildScoringBatch(
+    Int32Array.from(members, (m) => m.image),
+    members.map((m) => m.prompt),
+    members.map((m) => m.response),
+  );
   const { logp } = scoreResponses(model, images, batch);
   const w = new Float32Array(logp.size);
   members.forEach((m, k) => {
-    for (let t = 0; t < m.response.length; t++) w[batch.responseStart[k]! + t] = -coef[k]! / m.response.length;
+    for (let t = 0; t < m.response.length; t++)
+      w[batch.responseStart[k]! + t] = -coef[k]! / m.response.length;
   });
   backward(weightedSum(logp, w));
   return flatGrads(model);
@@ -45,31 +65,82 @@ test('ViSurf gradient = (RLVR term + Â_y · label-NLL gradient) / (G+1), and th
   const images = model.patchify([image(1), image(2)]);
   const G = 3;
   // Two groups: rollouts of different lengths, labels; advantages as ViSurf would produce.
-  const prompts = [[BOS, 70, 71], [BOS, 72]];
+  const prompts = [
+    [BOS, 70, 71],
+    [BOS, 72],
+  ];
   const members: Member[] = [];
-  const adv = [[-0.5, -0.5, -0.5, 1.5], [0.9, -1.1, 0.2, 0.0]];
+  const adv = [
+    [-0.5, -0.5, -0.5, 1.5],
+    [0.9, -1.1, 0.2, 0.0],
+  ];
   for (let k = 0; k < 2; k++) {
     for (let j = 0; j < G; j++) {
-      members.push({ kind: 'rollout', image: k, prompt: prompts[k]!, response: Array.from({ length: 2 + j + k }, (_, t) => 80 + t + j), advantage: adv[k]![j]! });
+      members.push({
+        kind: 'rollout',
+        image: k,
+        prompt: prompts[k]!,
+        response: Array.from({ length: 2 + j + k }, (_, t) => 80 + t + j),
+        advantage: adv[k]![j]!,
+      });
     }
-    members.push({ kind: 'label', image: k, prompt: prompts[k]!, response: [60, 61, 62, 63], advantage: adv[k]![G]! });
+    members.push({
+      kind: 'label',
+      image: k,
+      prompt: prompts[k]!,
+      response: [60, 61, 62, 63],
+      advantage: adv[k]![G]!,
+    });
   }
   // The trainer's update (lr = 0 keeps the weights, so the gradients can be inspected).
   const opt = new AdamW(model.parameterList(), { lr: 0 });
-  const d = updatePolicy(model, opt, images, members, {
-    loss: 'policy', epochs: 1, microBatch: 0, clipLow: 0.2, clipHigh: 0.2, aggregation: 'seq-mean-token-mean',
-    normLength: 8, klCoef: 0, klKind: 'k3', entropyCoef: 0, lr: 0, arena: new BufferArena(),
-  }, null);
+  const d = updatePolicy(
+    model,
+    opt,
+    images,
+    members,
+    {
+      loss: 'policy',
+      epochs: 1,
+      microBatch: 0,
+      clipLow: 0.2,
+      clipHigh: 0.2,
+      aggregation: 'seq-mean-token-mean',
+      normLength: 8,
+      klCoef: 0,
+      klKind: 'k3',
+      entropyCoef: 0,
+      lr: 0,
+      arena: new BufferArena(),
+    },
+    null,
+  );
   const full = flatGrads(model);
   // seq-mean-token-mean over the 2 groups x (G+1) members: each sequence weighs 1/(2(G+1)).
   const S = members.length;
-  const rl = weightedNllGrad(model, images, members.filter((m) => m.kind === 'rollout'), members.filter((m) => m.kind === 'rollout').map((m) => m.advantage / S));
-  const sft = weightedNllGrad(model, images, members.filter((m) => m.kind === 'label'), members.filter((m) => m.kind === 'label').map((m) => m.advantage / S));
+  const rl = weightedNllGrad(
+    model,
+    images,
+    members.filter((m) => m.kind === 'rollout'),
+    members.filter((m) => m.kind === 'rollout').map((m) => m.advantage / S),
+  );
+  const sft = weightedNllGrad(
+    model,
+    images,
+    members.filter((m) => m.kind === 'label'),
+    members.filter((m) => m.kind === 'label').map((m) => m.advantage / S),
+  );
   const sum = rl.map((v, i) => v + sft[i]!);
   assertClose(full, sum, 1e-4, 1e-7, 'ViSurf gradient vs RL term + label term');
   const norm = (g: Float64Array) => Math.sqrt(g.reduce((a, v) => a + v * v, 0));
-  assert.ok(Math.abs(d.gradNormRl - norm(rl)) <= 1e-4 * norm(rl), `gradNormRl ${d.gradNormRl} vs ${norm(rl)}`);
-  assert.ok(Math.abs(d.gradNormSft - norm(sft)) <= 1e-4 * norm(sft), `gradNormSft ${d.gradNormSft} vs ${norm(sft)}`);
+  assert.ok(
+    Math.abs(d.gradNormRl - norm(rl)) <= 1e-4 * norm(rl),
+    `gradNormRl ${d.gradNormRl} vs ${norm(rl)}`,
+  );
+  assert.ok(
+    Math.abs(d.gradNormSft - norm(sft)) <= 1e-4 * norm(sft),
+    `gradNormSft ${d.gradNormSft} vs ${norm(sft)}`,
+  );
   // The zero-advantage label (group 2) contributes nothing, and was not even run.
   assert.ok(norm(sft) > 0);
 });
@@ -80,13 +151,34 @@ test('micro-batching changes nothing but memory', () => {
     const model = VisionLanguageModel.create(TINY_CONFIG, 32);
     const images = model.patchify([image(3)]);
     const members: Member[] = [0, 1, 2, 3, 4].map((j) => ({
-      kind: j === 4 ? 'label' : 'rollout', image: 0, prompt: [BOS, 65], response: Array.from({ length: 1 + j }, (_, t) => 90 + t), advantage: [1, -1, 0.5, -0.5, 2][j]!,
+      kind: j === 4 ? 'label' : 'rollout',
+      image: 0,
+      prompt: [BOS, 65],
+      response: Array.from({ length: 1 + j }, (_, t) => 90 + t),
+      advantage: [1, -1, 0.5, -0.5, 2][j]!,
     }));
     const opt = new AdamW(model.parameterList(), { lr: 0 });
-    updatePolicy(model, opt, images, members, {
-      loss: 'policy', epochs: 1, microBatch, clipLow: 0.2, clipHigh: 0.2, aggregation: 'token-mean',
-      normLength: 8, klCoef: 0, klKind: 'k3', entropyCoef: 0, lr: 0, arena: new BufferArena(),
-    }, null);
+    updatePolicy(
+      model,
+      opt,
+      images,
+      members,
+      {
+        loss: 'policy',
+        epochs: 1,
+        microBatch,
+        clipLow: 0.2,
+        clipHigh: 0.2,
+        aggregation: 'token-mean',
+        normLength: 8,
+        klCoef: 0,
+        klKind: 'k3',
+        entropyCoef: 0,
+        lr: 0,
+        arena: new BufferArena(),
+      },
+      null,
+    );
     grads.push(flatGrads(model));
   }
   assertClose(grads[1]!, grads[0]!, 1e-4, 1e-7, 'microBatch 2 vs all');

@@ -34,7 +34,10 @@ function cfg(name: string, over: Record<string, unknown>) {
 }
 
 function logs(r: TrainResult): StepLog[] {
-  return readFileSync(join(r.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as StepLog);
+  return readFileSync(join(r.runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as StepLog);
 }
 
 const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -50,27 +53,63 @@ describe('paradigms on a knowledge gap and on a partly solved task', () => {
     const rlvr = await train(cfg('rlvr-gap', { method: 'rlvr', steps: 15 }));
     const visurf = await train(cfg('visurf-gap', { method: 'visurf', steps: 30 }));
     const rl = logs(rlvr);
-    assert.ok(rl.every((l) => l.components!.answerFormat === 0 && l.components!.accuracy === 0), 'RLVR never samples an answer');
+    assert.ok(
+      rl.every((l) => l.components!.answerFormat === 0 && l.components!.accuracy === 0),
+      'RLVR never samples an answer',
+    );
     const evalOf = (r: TrainResult) => r.finalEval!.tasks[0]!;
     assert.equal(evalOf(rlvr).formatRate, 0);
     assert.equal(evalOf(rlvr).accuracy, 0);
     assert.ok(evalOf(sft).formatRate >= 0.95, `SFT format ${evalOf(sft).formatRate}`);
     assert.ok(evalOf(visurf).formatRate >= 0.5, `ViSurf format ${evalOf(visurf).formatRate}`);
-    for (const [name, r] of [['SFT', sft], ['ViSurf', visurf]] as const) {
-      assert.ok(evalOf(r).reward >= evalOf(rlvr).reward + 0.5, `${name} held-out reward ${evalOf(r).reward} vs RLVR ${evalOf(rlvr).reward}`);
+    for (const [name, r] of [
+      ['SFT', sft],
+      ['ViSurf', visurf],
+    ] as const) {
+      assert.ok(
+        evalOf(r).reward >= evalOf(rlvr).reward + 0.5,
+        `${name} held-out reward ${evalOf(r).reward} vs RLVR ${evalOf(rlvr).reward}`,
+      );
     }
     const vs = logs(visurf);
     // External supervision dominates while every rollout fails: large positive Â_y.
     assert.ok(vs[0]!.labelAdvantageMean! > 1, `Â_y at the start ${vs[0]!.labelAdvantageMean}`);
     assert.ok(vs[0]!.gradNormSft > vs[0]!.gradNormRl, 'label term dominates at the start');
-    assert.ok(meanOf(vs.slice(-3).map((l) => l.rewardMean!)) > meanOf(vs.slice(0, 3).map((l) => l.rewardMean!)), 'ViSurf rollouts improve');
+    assert.ok(
+      meanOf(vs.slice(-3).map((l) => l.rewardMean!)) >
+        meanOf(vs.slice(0, 3).map((l) => l.rewardMean!)),
+      'ViSurf rollouts improve',
+    );
   });
 
-  test('partly solved: RLVR and ViSurf raise the rollouts\' accuracy', async (t) => {
+  test("partly solved: RLVR and ViSurf raise the rollouts' accuracy", async (t) => {
     const base = join(sft.runDir, 'checkpoints', 'step-000050');
-    const rlvr = logs(await train(cfg('rlvr-base', { method: 'rlvr', steps: 16, model: { init: base }, rollout: { groupSize: 8, maxNewTokens: 8 }, optim: { lr: 2e-3 } })));
-    const visurf = logs(await train(cfg('visurf-base', { method: 'visurf', steps: 16, model: { init: base }, rollout: { groupSize: 8, maxNewTokens: 8 }, optim: { lr: 2e-3 } })));
-    for (const [name, l] of [['RLVR', rlvr], ['ViSurf', visurf]] as const) {
+    const rlvr = logs(
+      await train(
+        cfg('rlvr-base', {
+          method: 'rlvr',
+          steps: 16,
+          model: { init: base },
+          rollout: { groupSize: 8, maxNewTokens: 8 },
+          optim: { lr: 2e-3 },
+        }),
+      ),
+    );
+    const visurf = logs(
+      await train(
+        cfg('visurf-base', {
+          method: 'visurf',
+          steps: 16,
+          model: { init: base },
+          rollout: { groupSize: 8, maxNewTokens: 8 },
+          optim: { lr: 2e-3 },
+        }),
+      ),
+    );
+    for (const [name, l] of [
+      ['RLVR', rlvr],
+      ['ViSurf', visurf],
+    ] as const) {
       const first = meanOf(l.slice(0, 4).map((s) => s.accuracyRate!));
       const last = meanOf(l.slice(-4).map((s) => s.accuracyRate!));
       assert.ok(first > 0.03 && first < 0.9, `${name}: the base partly solves the task (${first})`);
@@ -78,7 +117,10 @@ describe('paradigms on a knowledge gap and on a partly solved task', () => {
       assert.ok(last > first, `${name}: accuracy ${first.toFixed(3)} -> ${last.toFixed(3)}`);
     }
     // Where the model already succeeds, smoothing removes the label's push in some groups.
-    assert.ok(visurf.some((s) => s.smoothingFraction! > 0), 'smoothing fires once rollouts match the label');
+    assert.ok(
+      visurf.some((s) => s.smoothingFraction! > 0),
+      'smoothing fires once rollouts match the label',
+    );
     await rm(root, { recursive: true, force: true });
   });
 });

@@ -13,7 +13,8 @@ export interface KernelProfile {
 }
 
 /** The op kind a kernel method (or a JS phase) is reported under. */
-export type OpKind = 'matmul' | 'attention' | 'norm' | 'elementwise' | 'optimizer' | 'sampling' | 'other';
+export type OpKind =
+  'matmul' | 'attention' | 'norm' | 'elementwise' | 'optimizer' | 'sampling' | 'other';
 
 const KIND: Record<string, OpKind> = {
   matmul: 'matmul',
@@ -57,13 +58,30 @@ function callFlops(method: string, args: unknown[]): number {
     return 2 * s.batch * s.m * s.n * s.k;
   }
   if (method === 'attentionForward' || method === 'attentionBackward') {
-    const s = args[method === 'attentionForward' ? 3 : 4] as { batch: number; seq: number; heads: number; headDim: number };
+    const s = args[method === 'attentionForward' ? 3 : 4] as {
+      batch: number;
+      seq: number;
+      heads: number;
+      headDim: number;
+    };
     // forward: QKᵀ and PV (2 products); backward: dP, dV, dQ, dK (4 products)
-    return 4 * s.batch * s.heads * s.seq * s.seq * s.headDim * (method === 'attentionBackward' ? 2 : 1);
+    return (
+      4 * s.batch * s.heads * s.seq * s.seq * s.headDim * (method === 'attentionBackward' ? 2 : 1)
+    );
   }
   if (method === 'attentionDecode') {
     // one query per (sequence, head) against lens[b] keys: q·k and p·v
-    const [, , , , batch, heads, headDim, , lens] = args as [unknown, unknown, unknown, unknown, number, number, number, number, Int32Array];
+    const [, , , , batch, heads, headDim, , lens] = args as [
+      unknown,
+      unknown,
+      unknown,
+      unknown,
+      number,
+      number,
+      number,
+      number,
+      Int32Array,
+    ];
     let keys = 0;
     for (let b = 0; b < batch; b++) keys += lens[b]!;
     return 4 * heads * headDim * keys;
@@ -126,7 +144,12 @@ export interface ProfileSummary {
  * Group a profile by op kind over `wallSeconds` of work. Framework overhead is the wall time not
  * spent inside any kernel or timed phase. Every figure is divided by `per` (e.g. steps) first.
  */
-export function summarizeProfile(p: KernelProfile, wallSeconds: number, ceilingGflops: number, per = 1): ProfileSummary {
+export function summarizeProfile(
+  p: KernelProfile,
+  wallSeconds: number,
+  ceilingGflops: number,
+  per = 1,
+): ProfileSummary {
   const byKind = new Map<OpKind, { seconds: number; calls: number; flops: number }>();
   const kernelsOut: ProfileSummary['kernels'] = {};
   let inside = 0;
@@ -147,7 +170,15 @@ export function summarizeProfile(p: KernelProfile, wallSeconds: number, ceilingG
     };
   }
   const wall = wallSeconds;
-  const order: OpKind[] = ['matmul', 'attention', 'norm', 'elementwise', 'optimizer', 'sampling', 'other'];
+  const order: OpKind[] = [
+    'matmul',
+    'attention',
+    'norm',
+    'elementwise',
+    'optimizer',
+    'sampling',
+    'other',
+  ];
   const rows: ProfileRow[] = [];
   for (const kind of order) {
     const e = byKind.get(kind);
@@ -160,7 +191,12 @@ export function summarizeProfile(p: KernelProfile, wallSeconds: number, ceilingG
       ...(e.flops > 0 ? { gflops: Math.round(e.flops / e.seconds / 1e9) } : {}),
     });
   }
-  rows.push({ kind: 'framework', seconds: round(Math.max(0, wall - inside) / per, 4), share: round(Math.max(0, wall - inside) / wall, 3), calls: 0 });
+  rows.push({
+    kind: 'framework',
+    seconds: round(Math.max(0, wall - inside) / per, 4),
+    share: round(Math.max(0, wall - inside) / wall, 3),
+    calls: 0,
+  });
   const achieved = flops / wall / 1e9;
   return {
     wall_s: round(wall / per, 4),

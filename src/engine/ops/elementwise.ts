@@ -14,14 +14,18 @@ function trailingMatch(a: readonly number[], b: readonly number[]): boolean {
  * leading slice, e.g. a position table [T, D] added to [B, T, D]).
  */
 export function add(a: Tensor, b: Tensor): Tensor {
-  expectShape(trailingMatch(a.shape, b.shape), 'add', () =>
-    `cannot add ${formatShape(b.shape)} to ${formatShape(a.shape)}`,
+  expectShape(
+    trailingMatch(a.shape, b.shape),
+    'add',
+    () => `cannot add ${formatShape(b.shape)} to ${formatShape(a.shape)}`,
   );
   const K = kernels();
   const out = allocF32(a.size, false);
   const n = b.size;
   if (n === a.size) K.add(a.data, b.data, out, n);
-  else for (let o = 0; o < a.size; o += n) K.add(a.data.subarray(o, o + n), b.data, out.subarray(o, o + n), n);
+  else
+    for (let o = 0; o < a.size; o += n)
+      K.add(a.data.subarray(o, o + n), b.data, out.subarray(o, o + n), n);
   return opResult('add', out, a.shape, [a, b], (y) => {
     const dy = y.grad!;
     if (a.requiresGrad) K.axpy(1, dy, a.gradBuffer(), a.size);
@@ -34,8 +38,11 @@ export function add(a: Tensor, b: Tensor): Tensor {
 
 /** a * b, same shapes. */
 export function mul(a: Tensor, b: Tensor): Tensor {
-  expectShape(a.size === b.size && a.rank === b.rank && a.shape.every((d, i) => d === b.shape[i]),
-    'mul', () => `shapes differ: ${formatShape(a.shape)} vs ${formatShape(b.shape)}`);
+  expectShape(
+    a.size === b.size && a.rank === b.rank && a.shape.every((d, i) => d === b.shape[i]),
+    'mul',
+    () => `shapes differ: ${formatShape(a.shape)} vs ${formatShape(b.shape)}`,
+  );
   const K = kernels();
   const out = allocF32(a.size, false);
   K.mul(a.data, b.data, out, a.size);

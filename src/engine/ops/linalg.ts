@@ -27,7 +27,10 @@ function spec(
  * input gradient); in a rollout that is every decode step for every layer. The copy is made once
  * and reused until the optimizer updates the weight (AdamW bumps `version`).
  */
-const bf16Weights = new WeakMap<Tensor, { data: Float32Array; version: number; bits: Uint16Array }>();
+const bf16Weights = new WeakMap<
+  Tensor,
+  { data: Float32Array; version: number; bits: Uint16Array }
+>();
 
 let cacheWeights = true;
 /** Turn the bf16 weight cache off/on (benchmarks measure what it buys in one process). */
@@ -73,7 +76,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const broadcastB = b.rank === 2 && batchShape.length > 0;
   expectShape(
     k === kb &&
-      (broadcastB || (b.rank === a.rank && b.shape.slice(0, -2).every((d, i) => d === batchShape[i]))),
+      (broadcastB ||
+        (b.rank === a.rank && b.shape.slice(0, -2).every((d, i) => d === batchShape[i]))),
     'matmul',
     () =>
       `cannot multiply ${formatShape(a.shape)}${transA ? 'ᵀ' : ''} by ${formatShape(b.shape)}${transB ? 'ᵀ' : ''}`,
@@ -132,8 +136,11 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
  * rows of one product, which is what makes the matmul large enough to run near peak.
  */
 export function linear(x: Tensor, w: Tensor): Tensor {
-  expectShape(w.rank === 2 && x.rank >= 1 && x.dim(-1) === w.dim(1), 'linear', () =>
-    `input ${formatShape(x.shape)} does not fit weight ${formatShape(w.shape)} (expected [..., ${w.rank === 2 ? w.dim(1) : '?'}])`,
+  expectShape(
+    w.rank === 2 && x.rank >= 1 && x.dim(-1) === w.dim(1),
+    'linear',
+    () =>
+      `input ${formatShape(x.shape)} does not fit weight ${formatShape(w.shape)} (expected [..., ${w.rank === 2 ? w.dim(1) : '?'}])`,
   );
   const inF = w.dim(1);
   const outF = w.dim(0);
@@ -141,13 +148,19 @@ export function linear(x: Tensor, w: Tensor): Tensor {
   const K = kernels();
   const y = allocF32(rows * outF, false);
   const wBits = weightBf16(w);
-  K.matmul(x.data, w.data, y, { ...spec(1, rows, outF, inF, false, true, false, false), bBf16: wBits });
+  K.matmul(x.data, w.data, y, {
+    ...spec(1, rows, outF, inF, false, true, false, false),
+    bBf16: wBits,
+  });
   return opResult('linear', y, [...x.shape.slice(0, -1), outF], [x, w], (out) => {
     const dy = out.grad!;
     // dx[rows,in] += dy[rows,out] · W[out,in]
     // (the weight cannot have changed between forward and backward: same bf16 copy)
     if (x.requiresGrad) {
-      K.matmul(dy, w.data, x.gradBuffer(), { ...spec(1, rows, inF, outF, false, false, false, true), bBf16: wBits });
+      K.matmul(dy, w.data, x.gradBuffer(), {
+        ...spec(1, rows, inF, outF, false, false, false, true),
+        bBf16: wBits,
+      });
     }
     // dW[out,in] += dyᵀ[out,rows] · x[rows,in]
     if (w.requiresGrad) {

@@ -41,14 +41,22 @@ export interface TokenLogprobs {
  * Per-token log-probabilities of targets under softmax(logits), fused so the full-vocabulary
  * probabilities are never stored. logits: [..., vocab]; targets: one per row (-1 = ignore).
  */
-export function tokenLogprobs(logits: Tensor, targets: Int32Array, withEntropy = false): TokenLogprobs {
+export function tokenLogprobs(
+  logits: Tensor,
+  targets: Int32Array,
+  withEntropy = false,
+): TokenLogprobs {
   const vocab = logits.dim(-1);
   const rows = logits.size / vocab;
   const rowShape = logits.shape.slice(0, -1);
-  expectShape(targets.length === rows, 'tokenLogprobs', () =>
-    `${targets.length} targets for logits ${formatShape(logits.shape)}`);
+  expectShape(
+    targets.length === rows,
+    'tokenLogprobs',
+    () => `${targets.length} targets for logits ${formatShape(logits.shape)}`,
+  );
   for (let i = 0; i < rows; i++) {
-    if (targets[i]! >= vocab) throw new ShapeError(`tokenLogprobs: target ${targets[i]} at row ${i} >= vocab ${vocab}`);
+    if (targets[i]! >= vocab)
+      throw new ShapeError(`tokenLogprobs: target ${targets[i]} at row ${i} >= vocab ${vocab}`);
   }
   const K = kernels();
   const logpData = new Float32Array(rows);
@@ -59,7 +67,17 @@ export function tokenLogprobs(logits: Tensor, targets: Int32Array, withEntropy =
   const logp = opResult('tokenLogprobs', logpData, rowShape, [logits], (lp) => {
     // One kernel call handles both outputs: the entropy's gradient (if any) waits in entropy.grad.
     const dent = entropy?.grad ?? null;
-    K.logprobBackward(logits.data, targets, lse, entData, lp.grad!, dent, logits.gradBuffer(), rows, vocab);
+    K.logprobBackward(
+      logits.data,
+      targets,
+      lse,
+      entData,
+      lp.grad!,
+      dent,
+      logits.gradBuffer(),
+      rows,
+      vocab,
+    );
     if (entropy) entropy.grad = null;
   });
   if (entData) {

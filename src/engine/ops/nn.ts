@@ -9,13 +9,22 @@ import type { AttentionSpec } from '../kernels/types.js';
 import { ShapeError, Tensor, expectShape, formatShape, opResult } from '../tensor.js';
 
 /** Rows of `table` ([vocab, dim]) picked by ids; output [...idsShape, dim]. */
-export function embedding(table: Tensor, ids: Int32Array, idsShape: readonly number[] = [ids.length]): Tensor {
-  expectShape(table.rank === 2, 'embedding', () => `table must be [vocab, dim], got ${formatShape(table.shape)}`);
+export function embedding(
+  table: Tensor,
+  ids: Int32Array,
+  idsShape: readonly number[] = [ids.length],
+): Tensor {
+  expectShape(
+    table.rank === 2,
+    'embedding',
+    () => `table must be [vocab, dim], got ${formatShape(table.shape)}`,
+  );
   const vocab = table.dim(0);
   const dim = table.dim(1);
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i]!;
-    if (id < 0 || id >= vocab) throw new ShapeError(`embedding: id ${id} at position ${i} is outside [0, ${vocab})`);
+    if (id < 0 || id >= vocab)
+      throw new ShapeError(`embedding: id ${id} at position ${i} is outside [0, ${vocab})`);
   }
   const K = kernels();
   const out = allocF32(ids.length * dim, false);
@@ -28,8 +37,11 @@ export function embedding(table: Tensor, ids: Int32Array, idsShape: readonly num
 /** RMSNorm over the last dim with a learned gain w ([dim]). */
 export function rmsnorm(x: Tensor, w: Tensor, eps = 1e-6): Tensor {
   const dim = x.dim(-1);
-  expectShape(w.rank === 1 && w.dim(0) === dim, 'rmsnorm', () =>
-    `gain ${formatShape(w.shape)} does not match input ${formatShape(x.shape)}`);
+  expectShape(
+    w.rank === 1 && w.dim(0) === dim,
+    'rmsnorm',
+    () => `gain ${formatShape(w.shape)} does not match input ${formatShape(x.shape)}`,
+  );
   const rows = x.size / dim;
   const K = kernels();
   const y = allocF32(x.size, false);
@@ -56,10 +68,17 @@ export interface RopeOptions {
 export function rope(x: Tensor, positions: Int32Array, opts: RopeOptions): Tensor {
   const { vecsPerRow, rotated, headDim } = opts;
   const base = opts.base ?? 10000;
-  expectShape(x.dim(-1) === vecsPerRow * headDim && headDim % 2 === 0 && rotated <= vecsPerRow,
-    'rope', () => `last dim of ${formatShape(x.shape)} is not ${vecsPerRow} x ${headDim} (even)`);
+  expectShape(
+    x.dim(-1) === vecsPerRow * headDim && headDim % 2 === 0 && rotated <= vecsPerRow,
+    'rope',
+    () => `last dim of ${formatShape(x.shape)} is not ${vecsPerRow} x ${headDim} (even)`,
+  );
   const rows = x.size / x.dim(-1);
-  expectShape(positions.length === rows, 'rope', () => `${positions.length} positions for ${rows} rows`);
+  expectShape(
+    positions.length === rows,
+    'rope',
+    () => `${positions.length} positions for ${rows} rows`,
+  );
   const K = kernels();
   const y = allocF32(x.size, false);
   K.rope(x.data, y, positions, rows, vecsPerRow, rotated, headDim, base, false);
@@ -107,15 +126,28 @@ export interface AttentionOptions {
  * output: [batch, seq, heads*headDim].
  */
 export function attention(qkv: Tensor, opts: AttentionOptions): Tensor {
-  expectShape(qkv.rank === 3 && qkv.dim(2) % (3 * opts.heads) === 0, 'attention', () =>
-    `qkv must be [batch, seq, 3*heads*headDim] with heads=${opts.heads}, got ${formatShape(qkv.shape)}`);
+  expectShape(
+    qkv.rank === 3 && qkv.dim(2) % (3 * opts.heads) === 0,
+    'attention',
+    () =>
+      `qkv must be [batch, seq, 3*heads*headDim] with heads=${opts.heads}, got ${formatShape(qkv.shape)}`,
+  );
   const [batch, seq, width3] = qkv.shape as [number, number, number];
   const headDim = width3 / (3 * opts.heads);
   const keyStart = opts.keyStart ?? null;
-  expectShape(keyStart === null || keyStart.length === batch, 'attention', () =>
-    `keyStart has ${keyStart!.length} entries for batch ${batch}`);
+  expectShape(
+    keyStart === null || keyStart.length === batch,
+    'attention',
+    () => `keyStart has ${keyStart!.length} entries for batch ${batch}`,
+  );
   const spec: AttentionSpec = {
-    batch, seq, heads: opts.heads, headDim, causal: opts.causal, keyStart, dtype: getMatmulDtype(),
+    batch,
+    seq,
+    heads: opts.heads,
+    headDim,
+    causal: opts.causal,
+    keyStart,
+    dtype: getMatmulDtype(),
   };
   const K = kernels();
   const out = allocF32(batch * seq * opts.heads * headDim, false);

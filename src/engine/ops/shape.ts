@@ -16,8 +16,10 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   expectShape(inferred <= 1, 'reshape', () => `at most one -1 allowed in ${formatShape(shape)}`);
   const knownSize = shapeSize(known);
   const full = shape.map((d) => (d === -1 ? x.size / knownSize : d));
-  expectShape(shapeSize(full) === x.size && full.every(Number.isInteger), 'reshape', () =>
-    `cannot view ${formatShape(x.shape)} (${x.size} values) as ${formatShape(shape)}`,
+  expectShape(
+    shapeSize(full) === x.size && full.every(Number.isInteger),
+    'reshape',
+    () => `cannot view ${formatShape(x.shape)} (${x.size} values) as ${formatShape(shape)}`,
   );
   const K = kernels();
   return opResult('reshape', x.data, full, [x], (y) => K.axpy(1, y.grad!, x.gradBuffer(), x.size));
@@ -97,7 +99,8 @@ export function concat(xs: Tensor[], axis: number): Tensor {
   let offset = 0;
   for (const t of xs) {
     const w = t.shape[ax]! * inner;
-    for (let o = 0; o < outer; o++) out.set(t.data.subarray(o * w, (o + 1) * w), o * total * inner + offset);
+    for (let o = 0; o < outer; o++)
+      out.set(t.data.subarray(o * w, (o + 1) * w), o * total * inner + offset);
     offset += w;
   }
   const K = kernels();
@@ -109,7 +112,12 @@ export function concat(xs: Tensor[], axis: number): Tensor {
       if (t.requiresGrad) {
         const g = t.gradBuffer();
         for (let o = 0; o < outer; o++) {
-          K.axpy(1, dy.subarray(o * total * inner + off, o * total * inner + off + w), g.subarray(o * w, (o + 1) * w), w);
+          K.axpy(
+            1,
+            dy.subarray(o * total * inner + off, o * total * inner + off + w),
+            g.subarray(o * w, (o + 1) * w),
+            w,
+          );
         }
       }
       off += w;
@@ -121,8 +129,11 @@ export function concat(xs: Tensor[], axis: number): Tensor {
 export function slice(x: Tensor, axis: number, start: number, end: number): Tensor {
   const ax = normAxis(axis, x.rank, 'slice');
   const len = x.shape[ax]!;
-  expectShape(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= len,
-    'slice', () => `range [${start}, ${end}) out of bounds for axis ${ax} of ${formatShape(x.shape)}`);
+  expectShape(
+    Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= len,
+    'slice',
+    () => `range [${start}, ${end}) out of bounds for axis ${ax} of ${formatShape(x.shape)}`,
+  );
   const outer = shapeSize(x.shape.slice(0, ax));
   const inner = shapeSize(x.shape.slice(ax + 1));
   const w = (end - start) * inner;
@@ -150,16 +161,26 @@ export function gatherRows(x: Tensor, idx: Int32Array): Tensor {
   const n = x.dim(0);
   const row = x.size / Math.max(1, n);
   for (let i = 0; i < idx.length; i++) {
-    expectShape(idx[i]! >= 0 && idx[i]! < n, 'gatherRows', () => `index ${idx[i]} at ${i} outside [0, ${n})`);
+    expectShape(
+      idx[i]! >= 0 && idx[i]! < n,
+      'gatherRows',
+      () => `index ${idx[i]} at ${i} outside [0, ${n})`,
+    );
   }
   const out = allocF32(idx.length * row, false);
-  for (let i = 0; i < idx.length; i++) out.set(x.data.subarray(idx[i]! * row, (idx[i]! + 1) * row), i * row);
+  for (let i = 0; i < idx.length; i++)
+    out.set(x.data.subarray(idx[i]! * row, (idx[i]! + 1) * row), i * row);
   const K = kernels();
   return opResult('gatherRows', out, [idx.length, ...x.shape.slice(1)], [x], (y) => {
     const dy = y.grad!;
     const g = x.gradBuffer();
     for (let i = 0; i < idx.length; i++) {
-      K.axpy(1, dy.subarray(i * row, (i + 1) * row), g.subarray(idx[i]! * row, (idx[i]! + 1) * row), row);
+      K.axpy(
+        1,
+        dy.subarray(i * row, (i + 1) * row),
+        g.subarray(idx[i]! * row, (idx[i]! + 1) * row),
+        row,
+      );
     }
   });
 }
