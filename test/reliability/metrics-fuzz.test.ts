@@ -15,6 +15,7 @@ import {
 } from '../../src/metrics/index.js';
 import { generateSamples, referenceResponse } from '../../src/tasks/index.js';
 import { rng } from './helpers.js';
+import { mutateText } from '../fuzz.js';
 
 const samples = [
   ...generateSamples('refer', 3, 5),
@@ -119,62 +120,11 @@ test('adversarial responses: deep nesting, 10^6 objects, huge numbers, control c
   assert.ok(grew < 512, `memory grew by ${grew.toFixed(0)} MB`);
 });
 
-const PIECES = [
-  '<think>',
-  '</think>',
-  '<answer>',
-  '</answer>',
-  '[',
-  ']',
-  '{',
-  '}',
-  '"bbox_2d"',
-  '"point_2d"',
-  ':',
-  ',',
-  '1e309',
-  '-0',
-  '1.5',
-  'NaN',
-  '"',
-  '\\',
-  '\u0000',
-  '\ud800',
-  '😀',
-  '\n',
-  'null',
-  'true',
-  '[[[[[[',
-  ']]]]]]',
-  '-1',
-  '99999999999',
-];
-
 test('fuzz: 3000 mutated valid answers through both metrics never throw, bounded time', () => {
   const r = rng(99);
   const ri = (n: number) => Math.floor(r() * n);
   const seeds = samples.map((s) => referenceResponse(s));
-  const mutate = (s: string) => {
-    let out = s;
-    for (let e = 1 + ri(6); e > 0; e--) {
-      const at = ri(out.length + 1);
-      switch (ri(5)) {
-        case 0:
-        case 1:
-          out = out.slice(0, at) + PIECES[ri(PIECES.length)]! + out.slice(at);
-          break;
-        case 2:
-          out = out.slice(0, at) + out.slice(at + 1 + ri(5));
-          break;
-        case 3:
-          out = out.slice(0, at) + String.fromCharCode(ri(0x10000)) + out.slice(at);
-          break;
-        default:
-          out = out.slice(0, at) + out.slice(ri(out.length)); // splice in a random suffix
-      }
-    }
-    return out;
-  };
+  const mutate = (s: string) => mutateText(s, ri);
   const N = 3000;
   const BATCH = 10;
   let worst = 0;

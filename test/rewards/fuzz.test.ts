@@ -6,6 +6,7 @@ import {
   splitResponse,
   parseResponseObjects,
 } from '../../src/rewards/index.js';
+import { mutateText } from '../fuzz.js';
 
 // Safety bound per case, generous on purpose: speed targets belong to the benchmarks.
 const BOUND_MS = 50;
@@ -20,58 +21,7 @@ const SEEDS = [
   '<answer>3</answer>',
   '<think>a.b.a.</think><answer>12.5</answer>',
 ];
-const PIECES = [
-  '<think>',
-  '</think>',
-  '<answer>',
-  '</answer>',
-  '[',
-  ']',
-  '{',
-  '}',
-  '"bbox_2d"',
-  '"point_2d"',
-  ':',
-  ',',
-  '1e309',
-  'NaN',
-  '-0',
-  '1.5',
-  '"',
-  '\\',
-  '\u0000',
-  '\ud800',
-  '😀',
-  'é',
-  '\n',
-  ' ',
-  'null',
-  'true',
-  '[[[[[[[[',
-  ']]]]]]]]',
-];
-
-function mutate(s: string): string {
-  let out = s;
-  const edits = 1 + ri(6);
-  for (let e = 0; e < edits; e++) {
-    const at = ri(out.length + 1);
-    switch (ri(4)) {
-      case 0:
-        out = out.slice(0, at) + PIECES[ri(PIECES.length)]! + out.slice(at);
-        break;
-      case 1:
-        out = out.slice(0, at) + out.slice(at + 1 + ri(5));
-        break;
-      case 2:
-        out = out.slice(0, at);
-        break; // truncation
-      default:
-        out = out.slice(0, at) + String.fromCharCode(ri(0x10000)) + out.slice(at);
-    }
-  }
-  return out;
-}
+const mutate = (s: string): string => mutateText(s, ri);
 
 function huge(): string {
   switch (ri(7)) {

@@ -44,48 +44,50 @@ export function generateCaption(rng: Rng, o: TaskOptions): SampleBody {
   });
 }
 
-export function generateColorQa(rng: Rng, o: TaskOptions): SampleBody {
+/**
+ * Attribute QA: name one attribute (colour or shape) of the object identified by the other.
+ * Objects get distinct values of the identifying attribute, so the question has one answer.
+ */
+function generateAttributeQa(rng: Rng, o: TaskOptions, asked: 'color' | 'shape'): SampleBody {
   const d = dimsOf(o);
   return retry(() => {
-    const shapes = rng.sample(SHAPES, rng.int(1, 3));
-    const specs = shapes.map((shape) => ({
-      shape,
-      color: rng.pick(COLOR_NAMES),
-      radius: radius(rng, d.unit, 5, 9),
-    }));
+    const keys =
+      asked === 'color'
+        ? rng.sample(SHAPES, rng.int(1, 3))
+        : rng.sample(COLOR_NAMES, rng.int(1, 3));
+    const specs = keys.map((key) =>
+      asked === 'color'
+        ? {
+            shape: key as (typeof SHAPES)[number],
+            color: rng.pick(COLOR_NAMES),
+            radius: radius(rng, d.unit, 5, 9),
+          }
+        : {
+            color: key as (typeof COLOR_NAMES)[number],
+            shape: rng.pick(SHAPES),
+            radius: radius(rng, d.unit, 5, 9),
+          },
+    );
     const s = scene(rng, o, specs);
     if (!s) return null;
     const t = s.objects[0]!;
+    const answer = asked === 'color' ? t.color : t.shape;
     return {
       image: s.image,
-      prompt: `color of ${t.shape}`,
-      solution: t.color,
-      answer: t.color,
+      prompt: asked === 'color' ? `color of ${t.shape}` : `shape of ${t.color}`,
+      solution: answer,
+      answer,
       objects: sceneTruths([t]),
-      think: `The ${t.shape} is ${t.color}.`,
+      think:
+        asked === 'color' ? `The ${t.shape} is ${t.color}.` : `The ${t.color} one is a ${t.shape}.`,
     };
   });
 }
 
+export function generateColorQa(rng: Rng, o: TaskOptions): SampleBody {
+  return generateAttributeQa(rng, o, 'color');
+}
+
 export function generateShapeQa(rng: Rng, o: TaskOptions): SampleBody {
-  const d = dimsOf(o);
-  return retry(() => {
-    const colors = rng.sample(COLOR_NAMES, rng.int(1, 3));
-    const specs = colors.map((color) => ({
-      color,
-      shape: rng.pick(SHAPES),
-      radius: radius(rng, d.unit, 5, 9),
-    }));
-    const s = scene(rng, o, specs);
-    if (!s) return null;
-    const t = s.objects[0]!;
-    return {
-      image: s.image,
-      prompt: `shape of ${t.color}`,
-      solution: t.shape,
-      answer: t.shape,
-      objects: sceneTruths([t]),
-      think: `The ${t.color} one is a ${t.shape}.`,
-    };
-  });
+  return generateAttributeQa(rng, o, 'shape');
 }
