@@ -62,7 +62,10 @@ export function registerCompare(program: Command): void {
     .description(
       'train base → SFT, RLVR, SFT→RLVR, ViSurf (and ablations) under one budget; evaluate all on every task; write results.json/.md',
     )
-    .option('--config <file>', 'compare config (YAML/JSON; see configs/compare-demo.yaml)')
+    .option(
+      '--config <file>',
+      'compare config (YAML/JSON; e.g. configs/demo.yaml, configs/compare-suite.yaml)',
+    )
     .option(
       '--set <key=value>',
       'override a key, e.g. --set train.budgetTokens=2000000 (repeatable)',

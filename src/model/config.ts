@@ -21,6 +21,13 @@ export const ModelConfigSchema = z
         layers: z.number().int().positive(),
         heads: z.number().int().positive(),
         hidden: z.number().int().positive(),
+        /**
+         * Learned row and column embeddings added to the patch embeddings. The encoder's RoPE
+         * runs over the raster patch index, which says little about 2-D position; grounding
+         * (writing a box's pixel coordinates) needs an explicit row/column code. Off by default
+         * so checkpoints written before the field existed still load unchanged.
+         */
+        gridEmbedding: z.boolean().default(false),
       })
       .strict(),
     decoder: z
@@ -64,7 +71,7 @@ export type ModelConfig = z.infer<typeof ModelConfigSchema>;
 export const BENCH_CONFIG: ModelConfig = {
   name: 'bench',
   image: { size: 64, patch: 8, channels: 3 },
-  vision: { width: 192, layers: 2, heads: 4, hidden: 512 },
+  vision: { width: 192, layers: 2, heads: 4, hidden: 512, gridEmbedding: false },
   decoder: { width: 256, layers: 6, heads: 8, hidden: 704, ropeBase: 10000 },
   vocab: 320,
   maxPromptTokens: 32,
@@ -76,12 +83,13 @@ export const BENCH_CONFIG: ModelConfig = {
 export const SMALL_CONFIG: ModelConfig = {
   name: 'small',
   image: { size: 64, patch: 8, channels: 3 },
-  vision: { width: 96, layers: 2, heads: 4, hidden: 256 },
+  vision: { width: 96, layers: 2, heads: 4, hidden: 256, gridEmbedding: true },
   decoder: { width: 128, layers: 4, heads: 4, hidden: 352, ropeBase: 10000 },
   vocab: 320,
   // <bos> + the task suite's prompts (at most 32 bytes) + margin
   maxPromptTokens: 36,
-  maxResponseTokens: 96,
+  // byte tokens: a two-object referring answer with its <think> trace is ~150 tokens
+  maxResponseTokens: 160,
   normEps: 1e-6,
 };
 
@@ -89,7 +97,7 @@ export const SMALL_CONFIG: ModelConfig = {
 export const TINY_CONFIG: ModelConfig = {
   name: 'tiny',
   image: { size: 16, patch: 4, channels: 3 },
-  vision: { width: 32, layers: 1, heads: 2, hidden: 64 },
+  vision: { width: 32, layers: 1, heads: 2, hidden: 64, gridEmbedding: true },
   decoder: { width: 48, layers: 2, heads: 4, hidden: 96, ropeBase: 10000 },
   vocab: 320,
   maxPromptTokens: 36,

@@ -1,6 +1,6 @@
 /**
- * The vision-language model: a ViT-style patch encoder (bidirectional pre-norm blocks, RoPE over
- * the patch index), an RMSNorm + linear projector into the decoder width, and a decoder LM
+ * The vision-language model: a ViT-style patch encoder (optional learned row + column
+ * embeddings, bidirectional pre-norm blocks, RoPE over the patch index), an RMSNorm + linear projector into the decoder width, and a decoder LM
  * (pre-norm RMSNorm, fused QKV with RoPE, causal attention, SwiGLU, untied head).
  *
  * A sequence is [image tokens][text tokens]: the text starts with <bos>, then the prompt, then
@@ -102,6 +102,12 @@ export class VisionLanguageModel {
       kind: 'normal',
       std: 1 / Math.sqrt(patchDim),
     });
+    if (c.vision.gridEmbedding) {
+      const grid = c.image.size / c.image.patch;
+      // about the scale of a patch embedding, so positions are distinguishable from step one
+      add('vision.row_embed', [grid, c.vision.width], { kind: 'normal', std: 0.3 });
+      add('vision.col_embed', [grid, c.vision.width], { kind: 'normal', std: 0.3 });
+    }
     for (let l = 0; l < c.vision.layers; l++) {
       this.visionBlocks.push(
         block(`vision.blocks.${l}`, c.vision.width, c.vision.hidden, c.vision.layers),
@@ -214,11 +220,23 @@ export class VisionLanguageModel {
     const patchDim = c.image.patch * c.image.patch * 3;
     const x0 = new Tensor(images.patches, [images.count, n, patchDim]);
     let x = linear(x0, this.p('vision.patch_embed'));
+    if (c.vision.gridEmbedding) x = add(x, this.gridEmbedding());
     const positions = new Int32Array(images.count * n).map((_, i) => i % n);
     for (const b of this.visionBlocks) {
       x = this.block(x, b, c.vision.heads, positions, false);
     }
     return linear(rmsnorm(x, this.p('projector.norm'), c.normEps), this.p('projector.linear'));
+  }
+
+  /** Row embedding + column embedding of every patch, in raster order: [imageTokens, width]. */
+  private gridEmbedding(): Tensor {
+    const grid = this.config.image.size / this.config.image.patch;
+    const rows = new Int32Array(grid * grid).map((_, i) => Math.floor(i / grid));
+    const cols = new Int32Array(grid * grid).map((_, i) => i % grid);
+    return add(
+      gatherRows(this.p('vision.row_embed'), rows),
+      gatherRows(this.p('vision.col_embed'), cols),
+    );
   }
 
   /** One pre-norm transformer block. x: [batch, seq, width]. */

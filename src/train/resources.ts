@@ -62,8 +62,10 @@ export interface MemoryEstimate {
 export function modelParameterCount(c: ModelConfig): number {
   const block = (w: number, h: number) => 2 * w + 3 * w * w + w * w + 2 * h * w + w * h;
   const patchDim = c.image.patch * c.image.patch * 3;
+  const grid = c.image.size / c.image.patch;
   return (
     c.vision.width * patchDim +
+    (c.vision.gridEmbedding ? 2 * grid * c.vision.width : 0) +
     c.vision.layers * block(c.vision.width, c.vision.hidden) +
     c.vision.width +
     c.decoder.width * c.vision.width +

@@ -38,6 +38,30 @@ test('initialisation is deterministic by seed', () => {
   assert.notDeepEqual(a.params.get('head')!.data, c.params.get('head')!.data);
 });
 
+test('grid embedding: patches tell their row and column apart; old configs load without it', () => {
+  const m = VisionLanguageModel.create(TINY_CONFIG, 1);
+  const grid = TINY_CONFIG.image.size / TINY_CONFIG.image.patch;
+  assert.deepEqual(m.params.get('vision.row_embed')!.shape, [grid, TINY_CONFIG.vision.width]);
+  // A uniform grey image: every patch has the same pixels, so only position separates them.
+  const size = TINY_CONFIG.image.size;
+  const grey: RgbImage = { width: size, height: size, data: new Uint8Array(size * size * 3).fill(128) };
+  const features = noGrad(() => m.encodeImages(m.patchify([grey])));
+  const w = features.dim(-1);
+  const at = (p: number) => Array.from(features.data.subarray(p * w, (p + 1) * w));
+  const firstRow = at(0);
+  const sameColNextRow = at(grid);
+  const sameRowNextCol = at(1);
+  const differs = (a: number[], b: number[]) => a.some((v, i) => Math.abs(v - b[i]!) > 1e-3);
+  assert.ok(differs(firstRow, sameColNextRow), 'rows are indistinguishable');
+  assert.ok(differs(firstRow, sameRowNextCol), 'columns are indistinguishable');
+  // A checkpoint's config.json from before the field existed parses with the embedding off.
+  const { gridEmbedding: _omit, ...oldVision } = BENCH_CONFIG.vision;
+  const old = parseModelConfig({ ...BENCH_CONFIG, vision: oldVision }, 'old config.json');
+  assert.equal(old.vision.gridEmbedding, false);
+  const oldModel = VisionLanguageModel.create(old, 0);
+  assert.ok(![...oldModel.params.keys()].some((k) => k.includes('row_embed')));
+});
+
 test('config validation names the bad field', () => {
   assert.throws(
     () =>
