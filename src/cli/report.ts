@@ -1,12 +1,16 @@
 /** `visurf report DIR`: write the HTML report of a run directory or a comparison directory. */
 import type { Command } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CompareResults, resultsMarkdown } from '../eval/compare.js';
 import { writeReport } from '../report/index.js';
+import { writeFileAtomicSync } from '../model/atomic.js';
 
 export function registerReport(program: Command): void {
   program
     .command('report')
     .description(
-      'write a self-contained HTML report (tables, training curves, pass@k, examples) of a run or comparison directory',
+      "write a self-contained HTML report (tables, training curves, pass@k, examples) of a run or comparison directory (and re-render a comparison's results.md)",
     )
     .argument(
       '<dir>',
@@ -16,5 +20,16 @@ export function registerReport(program: Command): void {
     .action((dir: string, opts: { out?: string }) => {
       const file = writeReport(dir, opts.out);
       process.stdout.write(`${file}\n`);
+      // A comparison's Markdown tables are a view of results.json: re-render them too, so a
+      // directory written by an older visurf gets the current table layout.
+      const results = join(dir, 'results.json');
+      if (existsSync(results)) {
+        const md = join(dir, 'results.md');
+        writeFileAtomicSync(
+          md,
+          resultsMarkdown(JSON.parse(readFileSync(results, 'utf8')) as CompareResults),
+        );
+        process.stdout.write(`${md}\n`);
+      }
     });
 }

@@ -324,6 +324,23 @@ export function mainMetric(t: TaskEval): { name: string; value: number | null | 
 const fmt = (v: number | null | undefined) =>
   v === undefined || v === null || Number.isNaN(v) ? '–' : (100 * v).toFixed(1);
 
+/** A cell over seeds: the value (one seed) or mean ± sample std (several), in %. */
+function meanStdCell(values: ReadonlyArray<number | null | undefined>): string {
+  const vals = values.filter((v): v is number => typeof v === 'number' && !Number.isNaN(v));
+  if (!vals.length) return '–';
+  const m = vals.reduce((a, b) => a + b, 0) / vals.length;
+  if (vals.length === 1) return fmt(m);
+  const sd = Math.sqrt(vals.reduce((a, b) => a + (b - m) ** 2, 0) / (vals.length - 1));
+  return `${fmt(m)} ± ${(100 * sd).toFixed(1)}`;
+}
+
+/** Methods grouped by variant name (one entry per seed), in first-seen order. */
+function byVariant(r: CompareResults): Map<string, CompareResults['methods']> {
+  const out = new Map<string, CompareResults['methods']>();
+  for (const m of r.methods) out.set(m.name, [...(out.get(m.name) ?? []), m]);
+  return out;
+}
+
 /** Rows = base + methods (mean over seeds), columns = tasks (main metric; N-Acc and AUC extra). */
 export function resultsTable(r: CompareResults): { headers: string[]; rows: string[][] } {
   const tasks = r.base.eval.tasks;
@@ -336,16 +353,8 @@ export function resultsTable(r: CompareResults): { headers: string[]; rows: stri
   const row = (name: string, evals: EvalLog[]): string[] => {
     const cells = [name];
     tasks.forEach((t, i) => {
-      const pick = (f: (e: TaskEval) => number | null | undefined) => {
-        const vals = evals
-          .map((e) => f(e.tasks[i]!))
-          .filter((v): v is number => typeof v === 'number' && !Number.isNaN(v));
-        if (!vals.length) return '–';
-        const m = vals.reduce((a, b) => a + b, 0) / vals.length;
-        if (vals.length === 1) return fmt(m);
-        const sd = Math.sqrt(vals.reduce((a, b) => a + (b - m) ** 2, 0) / (vals.length - 1));
-        return `${fmt(m)} ± ${(100 * sd).toFixed(1)}`;
-      };
+      const pick = (f: (e: TaskEval) => number | null | undefined) =>
+        meanStdCell(evals.map((e) => f(e.tasks[i]!)));
       cells.push(pick((e) => mainMetric(e).value));
       if (t.nAcc !== undefined && t.nAcc !== null) cells.push(pick((e) => e.nAcc));
       if (t.auc !== undefined && t.auc !== null) cells.push(pick((e) => e.auc));
@@ -353,11 +362,13 @@ export function resultsTable(r: CompareResults): { headers: string[]; rows: stri
     return cells;
   };
   const rows = [row('base', [r.base.eval])];
-  const byVariant = new Map<string, EvalLog[]>();
-  for (const m of r.methods) {
-    byVariant.set(m.name, [...(byVariant.get(m.name) ?? []), m.eval]);
-  }
-  for (const [name, evals] of byVariant) rows.push(row(name, evals));
+  for (const [name, runs] of byVariant(r))
+    rows.push(
+      row(
+        name,
+        runs.map((m) => m.eval),
+      ),
+    );
   return { headers, rows };
 }
 
@@ -409,14 +420,18 @@ export function resultsMarkdown(r: CompareResults): string {
     '',
   ];
   if (r.base.passAtK) {
-    lines.push('## pass@k (%)', '');
+    lines.push(`## pass@k (%)${r.seeds.length > 1 ? ' — mean ± std over seeds' : ''}`, '');
     const ks = Object.keys(Object.values(r.base.passAtK)[0] ?? {});
     const rows: string[][] = [];
     for (const [task, v] of Object.entries(r.base.passAtK))
       rows.push(['base', task, ...ks.map((k) => fmt(v[k]))]);
-    for (const m of r.methods)
-      for (const [task, v] of Object.entries(m.passAtK ?? {}))
-        rows.push([m.name, task, ...ks.map((k) => fmt(v[k]))]);
+    for (const [name, runs] of byVariant(r))
+      for (const task of Object.keys(runs[0]!.passAtK ?? {}))
+        rows.push([
+          name,
+          task,
+          ...ks.map((k) => meanStdCell(runs.map((m) => m.passAtK?.[task]?.[k]))),
+        ]);
     lines.push(
       markdownTable({ headers: ['model', 'task', ...ks.map((k) => `pass@${k}`)], rows }),
       '',
