@@ -4,15 +4,15 @@ import { applyOverrides, readConfigFile } from '../train/config.js';
 import {
   compare,
   costTable,
+  formatTable,
   parseCompareConfig,
   resultsTable,
   type CompareResults,
 } from '../eval/compare.js';
 import type { StepLog } from '../train/trainer.js';
-import { progress } from './progress.js';
+import { trainProgress } from './progress.js';
 import { writeReport } from '../report/index.js';
 import { table } from './tables.js';
-import { stepLine } from './train.js';
 
 export interface CompareCliOptions {
   config?: string;
@@ -29,6 +29,10 @@ export function printResults(r: CompareResults, out: string): void {
   process.stdout.write(
     `\nResults (%; gIoU for grounding tasks, accuracy otherwise)\n${table(t.headers, t.rows)}\n`,
   );
+  const f = formatTable(r);
+  process.stdout.write(
+    `\nReply format (% with a closed <think> block and a parseable answer)\n${table(f.headers, f.rows)}\n`,
+  );
   process.stdout.write(`\nTraining cost\n${table(c.headers, c.rows)}\n`);
   process.stdout.write(`\nresults: ${out}/results.json, ${out}/results.md\n`);
 }
@@ -41,13 +45,12 @@ export async function runCompare(
   const cfg = parseCompareConfig(raw, source);
   const results = await compare(cfg, command, {
     onMessage: (m) => process.stderr.write(`visurf: ${m}\n`),
-    trainHooks: (name) => {
-      let bar: ReturnType<typeof progress> | null = null;
+    trainHooks: (name, run) => {
+      let bar: ReturnType<typeof trainProgress> | null = null;
       return {
-        onStep: (l: StepLog, total: number) => {
-          bar ??= progress(name.padEnd(12), total);
-          bar.update(l.step + 1, stepLine(l));
-          if (l.step + 1 >= total) bar.stop();
+        onStep: (l: StepLog) => {
+          bar ??= trainProgress(name.padEnd(12), run);
+          bar.step(l);
         },
         onMessage: (m: string) => process.stderr.write(`visurf: ${name}: ${m}\n`),
       };

@@ -11,9 +11,8 @@ import { evalSamples } from '../train/data.js';
 import { train, type StepLog } from '../train/trainer.js';
 import { passAtK } from '../eval/pass-at-k.js';
 import { packagePath } from './paths.js';
-import { progress } from './progress.js';
+import { trainProgress } from './progress.js';
 import { table } from './tables.js';
-import { stepLine } from './train.js';
 
 interface PretrainOptions {
   config?: string;
@@ -66,9 +65,9 @@ export function registerPretrain(program: Command): void {
         applyOverrides(readConfigFile(file), [...opts.set, 'method=sft']),
         file,
       );
-      const bar = progress('pretrain', cfg.steps);
+      const bar = trainProgress('pretrain', cfg);
       const result = await train(cfg, {
-        onStep: (l: StepLog) => bar.update(l.step + 1, stepLine(l)),
+        onStep: (l: StepLog) => bar.step(l),
         onMessage: (m) => bar.log(`visurf: ${m}`),
       });
       bar.stop();

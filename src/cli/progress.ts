@@ -3,6 +3,8 @@
  * pipes), so output is readable in both.
  */
 import cliProgress from 'cli-progress';
+import type { StepLog } from '../train/trainer.js';
+import { stepLine } from './tables.js';
 
 export interface Progress {
   update(done: number, line: string): void;
@@ -10,7 +12,16 @@ export interface Progress {
   stop(): void;
 }
 
-export function progress(label: string, total: number): Progress {
+export interface ProgressOptions {
+  /** how a count is shown (default: as is), e.g. `412k` for token counts */
+  formatCount?: (n: number) => string;
+  /** appended to `done/total`, e.g. ` tokens` */
+  unit?: string;
+}
+
+export function progress(label: string, total: number, opts: ProgressOptions = {}): Progress {
+  const fmt = opts.formatCount ?? String;
+  const unit = opts.unit ?? '';
   if (!process.stderr.isTTY) {
     const start = performance.now();
     const eta = (done: number) => {
@@ -20,29 +31,86 @@ export function progress(label: string, total: number): Progress {
     };
     return {
       update: (done, line) =>
-        process.stderr.write(`${label} ${done}/${total}${eta(done)} | ${line}\n`),
+        process.stderr.write(`${label} ${fmt(done)}/${fmt(total)}${unit}${eta(done)} | ${line}\n`),
       log: (text) => process.stderr.write(`${text}\n`),
       stop: () => {},
     };
   }
   const bar = new cliProgress.SingleBar(
     {
-      format: `${label} [{bar}] {value}/{total} | ETA {eta_formatted} | {line}`,
+      format: `${label} [{bar}] {value}/{total}${unit} | ETA {eta_formatted} | {line}`,
       stream: process.stderr,
       hideCursor: true,
       etaBuffer: 20,
       clearOnComplete: false,
+      formatValue: (v: number, _o: unknown, type: string) =>
+        type === 'value' || type === 'total' ? fmt(v) : String(v),
     },
     cliProgress.Presets.shades_classic,
   );
+  let last = 0;
+  let lastLine = '';
   bar.start(total, 0, { line: '' });
   return {
-    update: (done, line) => bar.update(done, { line }),
+    update: (done, line) => {
+      last = done;
+      lastLine = line;
+      bar.update(done, { line });
+    },
     log: (text) => {
+      // stop, print, and redraw the bar where it was (not from zero)
       bar.stop();
       process.stderr.write(`${text}\n`);
-      bar.start(total, 0, { line: '' });
+      bar.start(total, last, { line: lastLine });
     },
     stop: () => bar.stop(),
+  };
+}
+
+/** `412k`, `1.2M`: token counts short enough for a progress line. */
+export function formatTokens(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e3) return `${Math.round(n / 1e3)}k`;
+  return String(n);
+}
+
+/** What a training progress display needs to know about the run. */
+export interface TrainExtent {
+  steps: number;
+  budgetTokens: number;
+}
+
+export interface TrainProgress {
+  step(log: StepLog): void;
+  log(text: string): void;
+  stop(): void;
+}
+
+/**
+ * Progress of a training run. Under a token budget the run ends when the budget is spent, long
+ * before its step limit, so progress (and the ETA) counts tokens spent; otherwise steps.
+ */
+export function trainProgress(label: string, run: TrainExtent): TrainProgress {
+  const byTokens = run.budgetTokens > 0;
+  const bar = byTokens
+    ? progress(label, run.budgetTokens, { formatCount: formatTokens, unit: ' tokens' })
+    : progress(label, run.steps);
+  let stopped = false;
+  return {
+    step: (l) => {
+      if (stopped) return;
+      const spent = l.totalGeneratedTokens + l.totalTrainedTokens;
+      const done = byTokens ? Math.min(spent, run.budgetTokens) : l.step + 1;
+      bar.update(done, byTokens ? `step ${l.step + 1} · ${stepLine(l)}` : stepLine(l));
+      if ((byTokens && spent >= run.budgetTokens) || l.step + 1 >= run.steps) {
+        stopped = true;
+        bar.stop();
+      }
+    },
+    log: (text) => bar.log(text),
+    stop: () => {
+      if (!stopped) bar.stop();
+      stopped = true;
+    },
   };
 }

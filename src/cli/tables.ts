@@ -1,5 +1,6 @@
 /** Plain-text tables for the terminal. */
 import type { TaskEval } from '../eval/evaluate.js';
+import type { StepLog } from '../train/trainer.js';
 
 export function table(headers: string[], rows: Array<Array<string | number>>): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => String(c)))];
@@ -30,4 +31,19 @@ export function formatEvalTable(tasks: readonly TaskEval[]): string {
       pct(t.auc),
     ]),
   );
+}
+
+/** One training step as a progress-line suffix. */
+export function stepLine(l: StepLog): string {
+  const parts = [`${l.phase}`, `loss ${l.loss.toFixed(4)}`];
+  if (l.rewardMean !== undefined)
+    parts.push(
+      `reward ${l.rewardMean.toFixed(2)}`,
+      `acc ${(100 * (l.accuracyRate ?? 0)).toFixed(0)}%`,
+    );
+  if (l.labelAdvantageMean !== undefined && !Number.isNaN(l.labelAdvantageMean))
+    parts.push(`Â_y ${l.labelAdvantageMean.toFixed(2)}`);
+  if (!Number.isNaN(l.labelNll)) parts.push(`label NLL ${l.labelNll.toFixed(3)}`);
+  parts.push(`|g| ${l.gradNorm.toFixed(2)}`, `${l.seconds.toFixed(1)}s`);
+  return parts.join(' · ');
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { METHODS, applyOverrides, parseTrainConfig, readConfigFile } from '../train/config.js';
 import { InterruptedError, train, type EvalLog, type StepLog } from '../train/trainer.js';
 import { formatEvalTable } from './tables.js';
-import { progress } from './progress.js';
+import { trainProgress } from './progress.js';
 
 interface TrainOptions {
   method?: string;
@@ -13,20 +13,6 @@ interface TrainOptions {
   align: boolean;
   thinkElimination: boolean;
   smoothing: boolean;
-}
-
-export function stepLine(l: StepLog): string {
-  const parts = [`${l.phase}`, `loss ${l.loss.toFixed(4)}`];
-  if (l.rewardMean !== undefined)
-    parts.push(
-      `reward ${l.rewardMean.toFixed(2)}`,
-      `acc ${(100 * (l.accuracyRate ?? 0)).toFixed(0)}%`,
-    );
-  if (l.labelAdvantageMean !== undefined && !Number.isNaN(l.labelAdvantageMean))
-    parts.push(`Â_y ${l.labelAdvantageMean.toFixed(2)}`);
-  if (!Number.isNaN(l.labelNll)) parts.push(`label NLL ${l.labelNll.toFixed(3)}`);
-  parts.push(`|g| ${l.gradNorm.toFixed(2)}`, `${l.seconds.toFixed(1)}s`);
-  return parts.join(' · ');
 }
 
 export function registerTrain(program: Command): void {
@@ -63,7 +49,7 @@ export function registerTrain(program: Command): void {
       if (!opts.smoothing) sets.push('controls.smooth=false');
       raw = applyOverrides(raw, sets);
       const cfg = parseTrainConfig(raw, opts.config ?? 'config');
-      const bar = progress(`train ${cfg.method}`, cfg.steps);
+      const bar = trainProgress(`train ${cfg.method}`, cfg);
       let stop = false;
       const onSigint = () => {
         if (stop) process.exit(130);
@@ -75,7 +61,7 @@ export function registerTrain(program: Command): void {
       process.on('SIGINT', onSigint);
       try {
         const result = await train(cfg, {
-          onStep: (l: StepLog) => bar.update(l.step + 1, stepLine(l)),
+          onStep: (l: StepLog) => bar.step(l),
           onEval: (e: EvalLog) => bar.log(`eval @ step ${e.step}\n${formatEvalTable(e.tasks)}`),
           onMessage: (m) => bar.log(`visurf: ${m}`),
           shouldStop: () => stop,

@@ -248,7 +248,7 @@ async function trainInChild(tc: TrainConfig): Promise<TrainerState> {
 
 export interface CompareHooks {
   onMessage?: (text: string) => void;
-  trainHooks?: (name: string) => TrainHooks;
+  trainHooks?: (name: string, run: TrainConfig) => TrainHooks;
 }
 
 /** Run (or resume: finished runs are reused) the comparison. */
@@ -285,7 +285,7 @@ export async function compare(
       const r = {
         state: c.isolate
           ? await trainInChild(tc)
-          : (await train(tc, hooks.trainHooks?.(runName(v, seed, c)) ?? {})).state,
+          : (await train(tc, hooks.trainHooks?.(runName(v, seed, c), tc) ?? {})).state,
       };
       const latest = await latestCheckpoint(tc.runDir);
       if (!latest) throw new Error(`${name}: no checkpoint in ${tc.runDir} after training`);
@@ -341,6 +341,22 @@ function byVariant(r: CompareResults): Map<string, CompareResults['methods']> {
   return out;
 }
 
+/** One row for the base, then one per variant (its seeds' evaluations together). */
+function methodRows(
+  r: CompareResults,
+  row: (name: string, evals: EvalLog[]) => string[],
+): string[][] {
+  return [
+    row('base', [r.base.eval]),
+    ...[...byVariant(r)].map(([name, runs]) =>
+      row(
+        name,
+        runs.map((m) => m.eval),
+      ),
+    ),
+  ];
+}
+
 /** Rows = base + methods (mean over seeds), columns = tasks (main metric; N-Acc and AUC extra). */
 export function resultsTable(r: CompareResults): { headers: string[]; rows: string[][] } {
   const tasks = r.base.eval.tasks;
@@ -361,15 +377,23 @@ export function resultsTable(r: CompareResults): { headers: string[]; rows: stri
     });
     return cells;
   };
-  const rows = [row('base', [r.base.eval])];
-  for (const [name, runs] of byVariant(r))
-    rows.push(
-      row(
-        name,
-        runs.map((m) => m.eval),
-      ),
-    );
+  const rows = methodRows(r, row);
   return { headers, rows };
+}
+
+/**
+ * Rows = base + methods, columns = tasks: % of replies in the trained form (a closed
+ * `<think>` block, then a parseable answer). Table 1's metrics hide a model that answers right
+ * in the wrong form; this table shows it (e.g. a label without a reasoning trace being copied).
+ */
+export function formatTable(r: CompareResults): { headers: string[]; rows: string[][] } {
+  const tasks = r.base.eval.tasks;
+  const row = (name: string, evals: EvalLog[]): string[] => [
+    name,
+    ...tasks.map((_, i) => meanStdCell(evals.map((e) => e.tasks[i]!.formatRate))),
+  ];
+  const rows = methodRows(r, row);
+  return { headers: ['method', ...tasks.map((t) => t.task)], rows };
 }
 
 export function costTable(r: CompareResults): { headers: string[]; rows: string[][] } {
@@ -413,6 +437,10 @@ export function resultsMarkdown(r: CompareResults): string {
     '## Results (Table 1 shape; % — gIoU for grounding tasks, accuracy otherwise)',
     '',
     markdownTable(resultsTable(r)),
+    '',
+    '## Reply format (% of replies with a closed `<think>` block and a parseable answer)',
+    '',
+    markdownTable(formatTable(r)),
     '',
     '## Training cost (Table 6 shape)',
     '',

@@ -100,6 +100,7 @@ export function secondaryMetrics(t: TaskEval): Array<{ name: string; value: numb
   add('cIoU', t.cIoU);
   add('N-Acc', t.nAcc);
   add('AUC', t.auc);
+  add('format', t.formatRate);
   return out;
 }
 

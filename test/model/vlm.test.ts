@@ -44,7 +44,11 @@ test('grid embedding: patches tell their row and column apart; old configs load 
   assert.deepEqual(m.params.get('vision.row_embed')!.shape, [grid, TINY_CONFIG.vision.width]);
   // A uniform grey image: every patch has the same pixels, so only position separates them.
   const size = TINY_CONFIG.image.size;
-  const grey: RgbImage = { width: size, height: size, data: new Uint8Array(size * size * 3).fill(128) };
+  const grey: RgbImage = {
+    width: size,
+    height: size,
+    data: new Uint8Array(size * size * 3).fill(128),
+  };
   const features = noGrad(() => m.encodeImages(m.patchify([grey])));
   const w = features.dim(-1);
   const at = (p: number) => Array.from(features.data.subarray(p * w, (p + 1) * w));

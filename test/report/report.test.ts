@@ -141,7 +141,7 @@ test('compare directory: results and cost tables, seeds averaged, base at step 0
     assert.ok(rows[1]!.cells['refer']!.spread! > 0);
     assert.deepEqual(
       rows[2]!.cells['nonobj']!.secondary.map((s) => s.name),
-      ['cIoU', 'N-Acc', 'AUC'],
+      ['cIoU', 'N-Acc', 'AUC', 'format'],
     );
     const cost = costTable(data);
     assert.deepEqual(

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compare, parseCompareConfig, resultsTable } from '../../src/eval/compare.js';
+import { compare, formatTable, parseCompareConfig, resultsTable } from '../../src/eval/compare.js';
 import { parseTrainConfig } from '../../src/train/config.js';
 import { train } from '../../src/train/trainer.js';
 
@@ -76,9 +76,18 @@ test('compare trains each method from the base under one budget and writes the p
       table.rows.map((row) => row[0]),
       ['base', ...r.methods.map((m) => m.name)],
     );
+    // the format table: one row per method, one column per task, each cell the formatRate in %
+    const formats = formatTable(r);
+    assert.deepEqual(formats.headers, ['method', 'colorqa', 'shapeqa']);
+    const sft = r.methods.find((m) => m.name === 'sft')!;
+    assert.equal(
+      formats.rows.find((row) => row[0] === 'sft')![1],
+      (100 * sft.eval.tasks[0]!.formatRate).toFixed(1),
+    );
     const md = await readFile(join(root, 'cmp', 'results.md'), 'utf8');
     assert.match(md, /\| visurf-no-smooth \|/);
     assert.match(md, /Training cost/);
+    assert.match(md, /## Reply format/);
     const json = JSON.parse(await readFile(join(root, 'cmp', 'results.json'), 'utf8'));
     assert.equal(json.version, 1);
     assert.equal(json.methods.length, 7);
