@@ -8,11 +8,11 @@ import { latestCheckpoint, loadModel, saveModel } from '../model/index.js';
 import { TASK_NAMES, type TaskName } from '../tasks/index.js';
 import { applyOverrides, parseTrainConfig, readConfigFile } from '../train/config.js';
 import { evalSamples } from '../train/data.js';
-import { train, type StepLog } from '../train/trainer.js';
+import { train, type EvalLog, type StepLog } from '../train/trainer.js';
 import { passAtK } from '../eval/pass-at-k.js';
 import { packagePath } from './paths.js';
 import { trainProgress } from './progress.js';
-import { table } from './tables.js';
+import { formatEvalTable, table } from './tables.js';
 
 interface PretrainOptions {
   config?: string;
@@ -68,6 +68,7 @@ export function registerPretrain(program: Command): void {
       const bar = trainProgress('pretrain', cfg);
       const result = await train(cfg, {
         onStep: (l: StepLog) => bar.step(l),
+        onEval: (e: EvalLog) => bar.log(`eval @ step ${e.step}\n${formatEvalTable(e.tasks)}`),
         onMessage: (m) => bar.log(`visurf: ${m}`),
       });
       bar.stop();

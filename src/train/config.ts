@@ -44,6 +44,22 @@ export const TrainConfigSchema = z
         taskWeights: z.record(z.string(), z.number().positive()).default({}),
         /** prompt template name or literal with {query} */
         template: z.string().default('compact'),
+        /**
+         * Stages trained first, in order, each for `steps` optimizer steps with its own task mix
+         * (e.g. attribute questions before grounding); then `tasks`/`taskWeights` for the rest.
+         * Evaluation always uses `tasks`.
+         */
+        curriculum: z
+          .array(
+            z
+              .object({
+                steps: positiveInt,
+                tasks: z.array(z.string()).min(1),
+                taskWeights: z.record(z.string(), z.number().positive()).default({}),
+              })
+              .strict(),
+          )
+          .default([]),
       })
       .strict()
       .default({
@@ -53,6 +69,7 @@ export const TrainConfigSchema = z
         perTaskOptions: {},
         taskWeights: {},
         template: 'compact',
+        curriculum: [],
       }),
     /** train and evaluate without <think> (the paper's NoThink variant) */
     noThink: z.boolean().default(false),
@@ -204,6 +221,15 @@ export function parseTrainConfig(raw: unknown, source = 'config'): TrainConfig {
       `${source}: not representable as JSON (${(err as Error).message.split('\n')[0]}); does a YAML anchor refer to itself?`,
     );
   }
+  if (c.data.curriculum.length && c.data.path)
+    throw new ConfigError(
+      `${source}: data.curriculum: stages draw generated tasks; it cannot be used with data.path`,
+    );
+  const curriculumSteps = c.data.curriculum.reduce((a, st) => a + st.steps, 0);
+  if (curriculumSteps >= c.steps)
+    throw new ConfigError(
+      `${source}: data.curriculum: its stages take ${curriculumSteps} steps, so none of the ${c.steps} steps would train on data.tasks`,
+    );
   if (
     c.method === 'sft-rlvr' &&
     c.budgetTokens === 0 &&

@@ -23,9 +23,10 @@ export interface SampleSource {
 const TRAIN_SEED_STRIDE = 1_000_000;
 const EVAL_SEED_BASE = 2_000_000_000;
 
-export function checkTasks(tasks: readonly string[], source: string): TaskName[] {
+/** Task names from a config field; `where` names the field, e.g. `config: data.tasks`. */
+export function checkTasks(tasks: readonly string[], where: string): TaskName[] {
   return tasks.map((t) => {
-    if (!isTaskName(t)) throw new ConfigError(`${source}: data.tasks: unknown task "${t}"`);
+    if (!isTaskName(t)) throw new ConfigError(`${where}: unknown task "${t}"`);
     return t;
   });
 }
@@ -61,6 +62,29 @@ export function generatedTrainSource(
         ...options,
         ...perTask[task],
       });
+    },
+  };
+}
+
+/**
+ * Curriculum stages, then the main source: the first `samples[0]` samples come from stage 0, the
+ * next `samples[1]` from stage 1, and so on; index i of the main source is the sample's global
+ * index, so every sample stays a pure function of (seed, i) and resumes are exact.
+ */
+export function stagedSource(
+  stages: ReadonlyArray<{ samples: number; source: SampleSource }>,
+  main: SampleSource,
+): SampleSource {
+  if (!stages.length) return main;
+  return {
+    size: null,
+    get: (i) => {
+      let start = 0;
+      for (const st of stages) {
+        if (i < start + st.samples) return st.source.get(i);
+        start += st.samples;
+      }
+      return main.get(i);
     },
   };
 }
@@ -104,16 +128,28 @@ export async function trainSource(
       { width: imageSize, height: imageSize },
       prompt,
     );
-  const tasks = checkTasks(cfg.data.tasks, 'config');
+  const tasks = checkTasks(cfg.data.tasks, 'config: data.tasks');
   checkTasks(Object.keys(cfg.data.perTaskOptions), 'config: data.perTaskOptions');
   checkTasks(Object.keys(cfg.data.taskWeights), 'config: data.taskWeights');
   const options = { ...cfg.data.taskOptions, width: imageSize, height: imageSize } as TaskOptions;
-  return generatedTrainSource(
-    tasks,
-    cfg.seed,
-    options,
-    cfg.data.perTaskOptions as Record<string, TaskOptions>,
-    cfg.data.taskWeights,
+  const perTask = cfg.data.perTaskOptions as Record<string, TaskOptions>;
+  const stages = cfg.data.curriculum.map((st, k) => {
+    const where = `config: data.curriculum[${k}]`;
+    checkTasks(Object.keys(st.taskWeights), `${where}.taskWeights`);
+    return {
+      samples: st.steps * cfg.promptsPerStep,
+      source: generatedTrainSource(
+        checkTasks(st.tasks, `${where}.tasks`),
+        cfg.seed,
+        options,
+        perTask,
+        st.taskWeights,
+      ),
+    };
+  });
+  return stagedSource(
+    stages,
+    generatedTrainSource(tasks, cfg.seed, options, perTask, cfg.data.taskWeights),
   );
 }
 

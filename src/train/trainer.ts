@@ -159,7 +159,7 @@ function maxNewTokens(cfg: TrainConfig, model: VisionLanguageModel): number {
 
 export function evalSets(cfg: TrainConfig, imageSize: number): Map<string, Sample[]> {
   const sets = new Map<string, Sample[]>();
-  for (const t of checkTasks(cfg.data.tasks, 'config')) {
+  for (const t of checkTasks(cfg.data.tasks, 'config: data.tasks')) {
     sets.set(
       t,
       evalSamples(t, cfg.eval.size, {
