@@ -8,6 +8,7 @@ import { registerReward } from './reward.js';
 import { registerTrain } from './train.js';
 import { registerCompare } from './compare.js';
 import { registerPretrain } from './pretrain.js';
+import { registerEval } from './eval.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -24,5 +25,6 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerCompare(program);
   registerPretrain(program);
+  registerEval(program);
   return program;
 }

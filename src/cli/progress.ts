@@ -17,12 +17,15 @@ export interface ProgressOptions {
   formatCount?: (n: number) => string;
   /** appended to `done/total`, e.g. ` tokens` */
   unit?: string;
+  /** where to draw (default process.stderr); a bar when it is a TTY, plain lines otherwise */
+  stream?: NodeJS.WriteStream;
 }
 
 export function progress(label: string, total: number, opts: ProgressOptions = {}): Progress {
   const fmt = opts.formatCount ?? String;
   const unit = opts.unit ?? '';
-  if (!process.stderr.isTTY) {
+  const out = opts.stream ?? process.stderr;
+  if (!out.isTTY) {
     const start = performance.now();
     const eta = (done: number) => {
       if (done <= 0 || done >= total) return '';
@@ -31,15 +34,15 @@ export function progress(label: string, total: number, opts: ProgressOptions = {
     };
     return {
       update: (done, line) =>
-        process.stderr.write(`${label} ${fmt(done)}/${fmt(total)}${unit}${eta(done)} | ${line}\n`),
-      log: (text) => process.stderr.write(`${text}\n`),
+        out.write(`${label} ${fmt(done)}/${fmt(total)}${unit}${eta(done)} | ${line}\n`),
+      log: (text) => out.write(`${text}\n`),
       stop: () => {},
     };
   }
   const bar = new cliProgress.SingleBar(
     {
       format: `${label} [{bar}] {value}/{total}${unit} | ETA {eta_formatted} | {line}`,
-      stream: process.stderr,
+      stream: out,
       hideCursor: true,
       etaBuffer: 20,
       clearOnComplete: false,
@@ -50,20 +53,26 @@ export function progress(label: string, total: number, opts: ProgressOptions = {
   );
   let last = 0;
   let lastLine = '';
+  let active = true;
   bar.start(total, 0, { line: '' });
   return {
     update: (done, line) => {
       last = done;
       lastLine = line;
-      bar.update(done, { line });
+      if (active) bar.update(done, { line });
     },
     log: (text) => {
+      if (!active) return void out.write(`${text}\n`);
       // stop, print, and redraw the bar where it was (not from zero)
       bar.stop();
-      process.stderr.write(`${text}\n`);
+      out.write(`${text}\n`);
       bar.start(total, last, { line: lastLine });
     },
-    stop: () => bar.stop(),
+    stop: () => {
+      // a stopped bar stays stopped: a later log line must not restart its redraw timer
+      active = false;
+      bar.stop();
+    },
   };
 }
 
@@ -90,11 +99,15 @@ export interface TrainProgress {
  * Progress of a training run. Under a token budget the run ends when the budget is spent, long
  * before its step limit, so progress (and the ETA) counts tokens spent; otherwise steps.
  */
-export function trainProgress(label: string, run: TrainExtent): TrainProgress {
+export function trainProgress(
+  label: string,
+  run: TrainExtent,
+  stream?: NodeJS.WriteStream,
+): TrainProgress {
   const byTokens = run.budgetTokens > 0;
   const bar = byTokens
-    ? progress(label, run.budgetTokens, { formatCount: formatTokens, unit: ' tokens' })
-    : progress(label, run.steps);
+    ? progress(label, run.budgetTokens, { formatCount: formatTokens, unit: ' tokens', stream })
+    : progress(label, run.steps, { stream });
   let stopped = false;
   return {
     step: (l) => {
@@ -109,8 +122,8 @@ export function trainProgress(label: string, run: TrainExtent): TrainProgress {
     },
     log: (text) => bar.log(text),
     stop: () => {
-      if (!stopped) bar.stop();
       stopped = true;
+      bar.stop();
     },
   };
 }

@@ -69,3 +69,72 @@ test('without a budget, training progress counts steps', () => {
   assert.match(lines[0]!, /^train sft 1\/4 \| ETA \S+ \| rlvr · loss/);
   assert.match(lines[1]!, /^train sft 4\/4 \| rlvr · loss/);
 });
+
+/** A terminal stand-in: cli-progress draws to it as to a TTY; the text is kept. */
+function fakeTerminal(): { stream: NodeJS.WriteStream; text: () => string } {
+  let text = '';
+  const stream = {
+    isTTY: true,
+    columns: 200,
+    write: (chunk: string) => {
+      text += chunk;
+      return true;
+    },
+    cursorTo: () => true,
+    moveCursor: () => true,
+    clearLine: () => true,
+    clearScreenDown: () => true,
+    on: () => stream,
+    removeListener: () => stream,
+  } as unknown as NodeJS.WriteStream;
+  return { stream, text: () => text };
+}
+
+const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+/**
+ * Runs fn, then clears every timer it started, so a bar left drawing by a bug fails the
+ * assertions instead of keeping the test process alive.
+ */
+function withTimerCleanup(fn: () => void): void {
+  const started: ReturnType<typeof setTimeout>[] = [];
+  const original = globalThis.setTimeout;
+  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+    const t = original(...args);
+    started.push(t);
+    return t;
+  }) as typeof setTimeout;
+  try {
+    fn();
+  } finally {
+    globalThis.setTimeout = original;
+    for (const t of started) clearTimeout(t);
+  }
+}
+
+test('on a terminal, a log line after the bar finished does not restart it (the process can exit)', () =>
+  withTimerCleanup(() => {
+    const term = fakeTerminal();
+    const before = timers();
+    const bar = trainProgress('train sft', { steps: 500, budgetTokens: 1000 }, term.stream);
+    bar.step(stepLog(0, 0, 600));
+    assert.equal(timers(), before + 1, 'a drawing bar has its redraw timer');
+    bar.step(stepLog(1, 0, 1200)); // budget spent: the bar stops itself
+    bar.log('eval @ step 2'); // the final evaluation is printed after that
+    bar.stop();
+    assert.equal(timers(), before, 'no redraw timer left to keep the process alive');
+    assert.match(term.text(), /1k\/1k tokens/);
+    assert.match(term.text(), /eval @ step 2/);
+  }));
+
+test('on a terminal, a log line mid-run redraws the bar where it was', () =>
+  withTimerCleanup(() => {
+    const term = fakeTerminal();
+    const bar = trainProgress('train sft', { steps: 10, budgetTokens: 0 }, term.stream);
+    bar.step(stepLog(4, 0, 100));
+    bar.log('visurf: a message');
+    const afterLog = term.text().slice(term.text().indexOf('visurf: a message'));
+    assert.match(afterLog, /5\/10/, 'redrawn at step 5, not from 0');
+    assert.doesNotMatch(afterLog, / 0\/10/);
+    bar.stop();
+  }));

@@ -1,0 +1,51 @@
+/** `visurf eval MODEL`: greedy evaluation of a checkpoint on held-out samples of chosen tasks. */
+import type { Command } from 'commander';
+import { setMatmulDtype } from '../engine/index.js';
+import { loadModel } from '../model/index.js';
+import { TASK_NAMES } from '../tasks/index.js';
+import { parseTrainConfig } from '../train/config.js';
+import { evalSets, runEval } from '../train/trainer.js';
+import { formatEvalTable } from './tables.js';
+
+interface EvalOptions {
+  tasks: string;
+  n: string;
+  json?: boolean;
+  examples: string;
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command('eval')
+    .description(
+      'evaluate a model checkpoint on the held-out set of each task (the same samples train and compare use), greedy',
+    )
+    .argument('<model>', 'a checkpoint directory (e.g. assets/base-small or a run checkpoint)')
+    .option('--tasks <list>', `comma-separated tasks (${TASK_NAMES.join(', ')})`, 'colorqa')
+    .option('--n <count>', 'held-out samples per task', '64')
+    .option('--examples <count>', 'example replies to print per task', '0')
+    .option('--json', 'print the evaluation as JSON instead of a table')
+    .action(async (dir: string, opts: EvalOptions) => {
+      const n = Number(opts.n);
+      if (!Number.isInteger(n) || n < 1)
+        throw new Error(`--n: expected a positive integer, got "${opts.n}"`);
+      const cfg = parseTrainConfig(
+        { data: { tasks: opts.tasks.split(',').map((t) => t.trim()) }, eval: { size: n } },
+        'eval',
+      );
+      const { model } = await loadModel(dir);
+      setMatmulDtype(cfg.model.precision);
+      const result = runEval(model, cfg, evalSets(cfg, model.config.image.size), 0);
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(result.tasks, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`${formatEvalTable(result.tasks)}\n`);
+      const k = Number(opts.examples);
+      for (const t of result.tasks)
+        for (const e of t.examples.slice(0, k))
+          process.stdout.write(
+            `${t.task} · ${e.prompt} → ${e.response} (expected ${e.solution})\n`,
+          );
+    });
+}

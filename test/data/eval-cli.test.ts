@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TINY_CONFIG, VisionLanguageModel, saveModel } from '../../src/model/index.js';
+import { parseTrainConfig } from '../../src/train/config.js';
+import { evalSets, runEval } from '../../src/train/trainer.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const run = (args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
+
+test('visurf eval: the held-out evaluation of a checkpoint, as JSON or a table; bad tasks are named', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'visurf-eval-'));
+  try {
+    const model = VisionLanguageModel.create(TINY_CONFIG, 3);
+    await saveModel(dir, model, { dtype: 'f32' });
+    const r = run(['eval', dir, '--tasks', 'colorqa,count', '--n', '5', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const got = JSON.parse(r.stdout) as Array<{ task: string; n: number; reward: number }>;
+    // the same numbers as the trainer's own evaluation of that model on those samples
+    const cfg = parseTrainConfig({ data: { tasks: ['colorqa', 'count'] }, eval: { size: 5 } });
+    const want = runEval(model, cfg, evalSets(cfg, TINY_CONFIG.image.size), 0).tasks;
+    assert.deepEqual(
+      got.map((t) => [t.task, t.n, t.reward]),
+      want.map((t) => [t.task, t.n, t.reward]),
+    );
+    const table = run(['eval', dir, '--tasks', 'colorqa', '--n', '2', '--examples', '1']);
+    assert.equal(table.status, 0, table.stderr);
+    assert.match(table.stdout, /^task\s+n\s+reward/);
+    assert.match(table.stdout, /colorqa · color of \w+ → .*\(expected \w+\)/);
+    const bad = run(['eval', dir, '--tasks', 'colourqa']);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /data\.tasks: unknown task "colourqa"/);
+    const badN = run(['eval', dir, '--n', 'many']);
+    assert.equal(badN.status, 1);
+    assert.match(badN.stderr, /--n: expected a positive integer, got "many"/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
