@@ -5,7 +5,8 @@
       "sources": [
         "src/native/addon.cc",
         "src/native/linalg.cc",
-        "src/native/pointwise.cc"
+        "src/native/pointwise.cc",
+        "src/native/conv.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

@@ -12,3 +12,4 @@ export * from './ops/loss.js';
 export * from './gradcheck.js';
 export * from './random.js';
 export * from './memory.js';
+export * from './ops/conv.js';

@@ -5,6 +5,38 @@
  */
 import { z } from 'zod';
 
+/** One convolution of the vision stem: kernel x kernel, zero padding floor(kernel/2), then GELU. */
+const ConvLayerSchema = z
+  .object({
+    channels: z.number().int().positive(),
+    stride: z.number().int().positive(),
+    kernel: z.number().int().positive().default(3),
+  })
+  .strict();
+export type ConvLayer = z.infer<typeof ConvLayerSchema>;
+
+/**
+ * How pixels become encoder tokens.
+ * - `patch`: each patch x patch block is flattened and mapped by one linear layer (a ViT stem).
+ *   Trained from scratch it is not translation-invariant: every shape must be learned at every
+ *   offset against the patch grid, and at this data scale the encoder stays nearly blind.
+ * - `conv`: a few convolutions (each followed by an optional per-pixel channel RMSNorm and
+ *   GELU) whose strides multiply to `image.patch`, so the token grid is the same; the existing
+ *   linear `patch_embed` then maps the last conv channels to the encoder width.
+ */
+const StemSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('patch') }).strict(),
+  z
+    .object({
+      kind: z.literal('conv'),
+      layers: z.array(ConvLayerSchema).min(1),
+      /** RMSNorm over channels at every pixel, before each GELU */
+      norm: z.boolean().default(false),
+    })
+    .strict(),
+]);
+export type StemConfig = z.infer<typeof StemSchema>;
+
 export const ModelConfigSchema = z
   .object({
     name: z.string().min(1),
@@ -28,6 +60,8 @@ export const ModelConfigSchema = z
          * so checkpoints written before the field existed still load unchanged.
          */
         gridEmbedding: z.boolean().default(false),
+        /** the pixel-to-token stem; absent in checkpoints written before it existed: `patch` */
+        stem: StemSchema.default({ kind: 'patch' }),
       })
       .strict(),
     decoder: z
@@ -53,6 +87,17 @@ export const ModelConfigSchema = z
         message: `patch ${c.image.patch} does not divide image size ${c.image.size}`,
       });
     }
+    const stem = c.vision.stem;
+    if (stem.kind === 'conv') {
+      const total = stem.layers.reduce((a, l) => a * l.stride, 1);
+      if (total !== c.image.patch) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['vision', 'stem', 'layers'],
+          message: `the conv strides multiply to ${total}; they must equal image.patch ${c.image.patch} (the token grid's stride)`,
+        });
+      }
+    }
     for (const part of ['vision', 'decoder'] as const) {
       const p = c[part];
       if (p.width % p.heads !== 0 || (p.width / p.heads) % 2 !== 0) {
@@ -71,7 +116,14 @@ export type ModelConfig = z.infer<typeof ModelConfigSchema>;
 export const BENCH_CONFIG: ModelConfig = {
   name: 'bench',
   image: { size: 64, patch: 8, channels: 3 },
-  vision: { width: 192, layers: 2, heads: 4, hidden: 512, gridEmbedding: false },
+  vision: {
+    width: 192,
+    layers: 2,
+    heads: 4,
+    hidden: 512,
+    gridEmbedding: false,
+    stem: { kind: 'patch' },
+  },
   decoder: { width: 256, layers: 6, heads: 8, hidden: 704, ropeBase: 10000 },
   vocab: 320,
   maxPromptTokens: 32,
@@ -83,7 +135,14 @@ export const BENCH_CONFIG: ModelConfig = {
 export const SMALL_CONFIG: ModelConfig = {
   name: 'small',
   image: { size: 64, patch: 8, channels: 3 },
-  vision: { width: 96, layers: 2, heads: 4, hidden: 256, gridEmbedding: true },
+  vision: {
+    width: 96,
+    layers: 2,
+    heads: 4,
+    hidden: 256,
+    gridEmbedding: true,
+    stem: { kind: 'patch' },
+  },
   decoder: { width: 128, layers: 4, heads: 4, hidden: 352, ropeBase: 10000 },
   vocab: 320,
   // <bos> + the task suite's prompts (at most 32 bytes) + margin
@@ -93,11 +152,40 @@ export const SMALL_CONFIG: ModelConfig = {
   normEps: 1e-6,
 };
 
+/**
+ * `small` with a convolutional stem (four 3x3 convolutions, 3 -> 32 -> 64 -> 96 -> 96 channels,
+ * strides 1, 2, 2, 2: the same 8x8 token grid), the base model's architecture.
+ */
+export const SMALL_CONV_CONFIG: ModelConfig = {
+  ...SMALL_CONFIG,
+  name: 'small-conv',
+  vision: {
+    ...SMALL_CONFIG.vision,
+    stem: {
+      kind: 'conv',
+      norm: false,
+      layers: [
+        { channels: 32, stride: 1, kernel: 3 },
+        { channels: 64, stride: 2, kernel: 3 },
+        { channels: 96, stride: 2, kernel: 3 },
+        { channels: 96, stride: 2, kernel: 3 },
+      ],
+    },
+  },
+};
+
 /** A tiny config for tests. */
 export const TINY_CONFIG: ModelConfig = {
   name: 'tiny',
   image: { size: 16, patch: 4, channels: 3 },
-  vision: { width: 32, layers: 1, heads: 2, hidden: 64, gridEmbedding: true },
+  vision: {
+    width: 32,
+    layers: 1,
+    heads: 2,
+    hidden: 64,
+    gridEmbedding: true,
+    stem: { kind: 'patch' },
+  },
   decoder: { width: 48, layers: 2, heads: 4, hidden: 96, ropeBase: 10000 },
   vocab: 320,
   maxPromptTokens: 36,
@@ -108,6 +196,7 @@ export const TINY_CONFIG: ModelConfig = {
 export const NAMED_CONFIGS: Readonly<Record<string, ModelConfig>> = {
   bench: BENCH_CONFIG,
   small: SMALL_CONFIG,
+  'small-conv': SMALL_CONV_CONFIG,
   tiny: TINY_CONFIG,
 };
 

@@ -14,10 +14,13 @@ import {
   add,
   attention,
   concat,
+  conv2d,
   embedding,
+  gelu,
   gatherRows,
   linear,
   noGrad,
+  reshape,
   rmsnorm,
   rope,
   slice,
@@ -35,10 +38,13 @@ export interface BlockParams {
   w2: Tensor;
 }
 
-/** RGB images as model input: patchified pixels scaled to [-1, 1]. */
+/** RGB images as the encoder's input, pixels scaled to [-1, 1]. */
 export interface ImageBatch {
-  /** [count, patches, patch*patch*3] */
-  patches: Float32Array;
+  /**
+   * patch stem: [count, patches, patch*patch*3] (each patch flattened, raster order);
+   * conv stem: [count, size, size, 3] (NHWC, the convolutions' layout)
+   */
+  pixels: Float32Array;
   count: number;
 }
 
@@ -63,6 +69,77 @@ function blockNames(prefix: string): Array<[keyof BlockParams, string]> {
   return (['norm1', 'qkv', 'out', 'norm2', 'w13', 'w2'] as const).map((k) => [k, `${prefix}.${k}`]);
 }
 
+/** One parameter: its name (checkpoint key), shape and initialisation. */
+export interface ParameterSpec {
+  name: string;
+  shape: number[];
+  init: Init;
+}
+
+/**
+ * Every parameter of a config, in the fixed order checkpoints and the optimizer rely on. The
+ * architecture's shapes are stated here once; the model, the memory estimate and the parameter
+ * count all derive from this list.
+ */
+export function parameterSpecs(c: ModelConfig): ParameterSpec[] {
+  const specs: ParameterSpec[] = [];
+  const add = (name: string, shape: number[], init: Init) => specs.push({ name, shape, init });
+  const block = (prefix: string, w: number, hidden: number, layers: number) => {
+    const resid = 1 / Math.sqrt(2 * layers);
+    const shapes: Record<keyof BlockParams, [number[], Init]> = {
+      norm1: [[w], { kind: 'ones' }],
+      qkv: [[3 * w, w], { kind: 'normal', std: 1 / Math.sqrt(w) }],
+      out: [[w, w], { kind: 'normal', std: resid / Math.sqrt(w) }],
+      norm2: [[w], { kind: 'ones' }],
+      w13: [[2 * hidden, w], { kind: 'normal', std: 1 / Math.sqrt(w) }],
+      w2: [[w, hidden], { kind: 'normal', std: resid / Math.sqrt(hidden) }],
+    };
+    for (const [key, name] of blockNames(prefix)) add(name, ...shapes[key]);
+  };
+  const stem = c.vision.stem;
+  let embedIn = c.image.patch * c.image.patch * 3;
+  if (stem.kind === 'conv') {
+    let cin = 3;
+    stem.layers.forEach((l, i) => {
+      const fanIn = l.kernel * l.kernel * cin;
+      // He initialisation: GELU keeps about half of the signal, as ReLU does
+      add(`vision.stem.${i}.weight`, [l.channels, l.kernel, l.kernel, cin], {
+        kind: 'normal',
+        std: Math.sqrt(2 / fanIn),
+      });
+      add(`vision.stem.${i}.bias`, [l.channels], { kind: 'zeros' });
+      if (stem.norm) add(`vision.stem.${i}.norm`, [l.channels], { kind: 'ones' });
+      cin = l.channels;
+    });
+    embedIn = cin;
+  }
+  add('vision.patch_embed', [c.vision.width, embedIn], {
+    kind: 'normal',
+    std: 1 / Math.sqrt(embedIn),
+  });
+  if (c.vision.gridEmbedding) {
+    const grid = c.image.size / c.image.patch;
+    // about the scale of a patch embedding, so positions are distinguishable from step one
+    add('vision.row_embed', [grid, c.vision.width], { kind: 'normal', std: 0.3 });
+    add('vision.col_embed', [grid, c.vision.width], { kind: 'normal', std: 0.3 });
+  }
+  for (let l = 0; l < c.vision.layers; l++) {
+    block(`vision.blocks.${l}`, c.vision.width, c.vision.hidden, c.vision.layers);
+  }
+  add('projector.norm', [c.vision.width], { kind: 'ones' });
+  add('projector.linear', [c.decoder.width, c.vision.width], {
+    kind: 'normal',
+    std: 1 / Math.sqrt(c.vision.width),
+  });
+  add('embed', [c.vocab, c.decoder.width], { kind: 'normal', std: 1 });
+  for (let l = 0; l < c.decoder.layers; l++) {
+    block(`blocks.${l}`, c.decoder.width, c.decoder.hidden, c.decoder.layers);
+  }
+  add('norm', [c.decoder.width], { kind: 'ones' });
+  add('head', [c.vocab, c.decoder.width], { kind: 'normal', std: 0.02 });
+  return specs;
+}
+
 export class VisionLanguageModel {
   readonly config: ModelConfig;
   /** every parameter by name, in a fixed order (checkpoints and the optimizer rely on it) */
@@ -76,56 +153,19 @@ export class VisionLanguageModel {
   ) {
     this.config = config;
     this.params = new Map();
-    const c = config;
-    const patchDim = c.image.patch * c.image.patch * 3;
-    const add = (name: string, shape: number[], init: Init) => {
-      const t = make(name, shape, init);
-      t.name = name;
-      this.params.set(name, t);
-      return t;
-    };
-    const block = (prefix: string, w: number, hidden: number, layers: number): BlockParams => {
-      const resid = 1 / Math.sqrt(2 * layers);
+    for (const spec of parameterSpecs(config)) {
+      const t = make(spec.name, spec.shape, spec.init);
+      t.name = spec.name;
+      this.params.set(spec.name, t);
+    }
+    const block = (prefix: string): BlockParams => {
       const b = {} as BlockParams;
-      const shapes: Record<keyof BlockParams, [number[], Init]> = {
-        norm1: [[w], { kind: 'ones' }],
-        qkv: [[3 * w, w], { kind: 'normal', std: 1 / Math.sqrt(w) }],
-        out: [[w, w], { kind: 'normal', std: resid / Math.sqrt(w) }],
-        norm2: [[w], { kind: 'ones' }],
-        w13: [[2 * hidden, w], { kind: 'normal', std: 1 / Math.sqrt(w) }],
-        w2: [[w, hidden], { kind: 'normal', std: resid / Math.sqrt(hidden) }],
-      };
-      for (const [key, name] of blockNames(prefix)) b[key] = add(name, ...shapes[key]);
+      for (const [key, name] of blockNames(prefix)) b[key] = this.p(name);
       return b;
     };
-    add('vision.patch_embed', [c.vision.width, patchDim], {
-      kind: 'normal',
-      std: 1 / Math.sqrt(patchDim),
-    });
-    if (c.vision.gridEmbedding) {
-      const grid = c.image.size / c.image.patch;
-      // about the scale of a patch embedding, so positions are distinguishable from step one
-      add('vision.row_embed', [grid, c.vision.width], { kind: 'normal', std: 0.3 });
-      add('vision.col_embed', [grid, c.vision.width], { kind: 'normal', std: 0.3 });
-    }
-    for (let l = 0; l < c.vision.layers; l++) {
-      this.visionBlocks.push(
-        block(`vision.blocks.${l}`, c.vision.width, c.vision.hidden, c.vision.layers),
-      );
-    }
-    add('projector.norm', [c.vision.width], { kind: 'ones' });
-    add('projector.linear', [c.decoder.width, c.vision.width], {
-      kind: 'normal',
-      std: 1 / Math.sqrt(c.vision.width),
-    });
-    add('embed', [c.vocab, c.decoder.width], { kind: 'normal', std: 1 });
-    for (let l = 0; l < c.decoder.layers; l++) {
-      this.decoderBlocks.push(
-        block(`blocks.${l}`, c.decoder.width, c.decoder.hidden, c.decoder.layers),
-      );
-    }
-    add('norm', [c.decoder.width], { kind: 'ones' });
-    add('head', [c.vocab, c.decoder.width], { kind: 'normal', std: 0.02 });
+    for (let l = 0; l < config.vision.layers; l++)
+      this.visionBlocks.push(block(`vision.blocks.${l}`));
+    for (let l = 0; l < config.decoder.layers; l++) this.decoderBlocks.push(block(`blocks.${l}`));
   }
 
   /** A freshly initialised model, deterministic for a seed. */
@@ -135,7 +175,8 @@ export class VisionLanguageModel {
       const n = shape.reduce((a, b) => a * b, 1);
       const data = new Float32Array(n);
       if (init.kind === 'ones') data.fill(1);
-      else for (let i = 0; i < n; i++) data[i] = rng.normal() * init.std;
+      else if (init.kind === 'normal')
+        for (let i = 0; i < n; i++) data[i] = rng.normal() * init.std;
       return Tensor.param(data, shape);
     });
   }
@@ -188,12 +229,15 @@ export class VisionLanguageModel {
     return this.params.get(name)!;
   }
 
-  /** Turn RGB images (all of the configured size) into the encoder's patch input. */
+  /** Turn RGB images (all of the configured size) into the encoder's input (see ImageBatch). */
   patchify(images: readonly RgbImage[]): ImageBatch {
-    const { size, patch } = this.config.image;
+    const { size } = this.config.image;
+    // A conv stem reads whole images; the patch stem reads size x size "patches" of one pixel
+    // row-major, which is the same NHWC layout, so only the patch stem reorders.
+    const patch = this.config.vision.stem.kind === 'conv' ? 1 : this.config.image.patch;
     const grid = size / patch;
     const patchDim = patch * patch * 3;
-    const out = new Float32Array(images.length * grid * grid * patchDim);
+    const out = new Float32Array(images.length * size * size * 3);
     images.forEach((img, n) => {
       if (img.width !== size || img.height !== size || img.data.length !== size * size * 3) {
         throw new ShapeError(
@@ -210,22 +254,43 @@ export class VisionLanguageModel {
             }
         }
     });
-    return { patches: out, count: images.length };
+    return { pixels: out, count: images.length };
   }
 
   /** Image features in the decoder's width: [count, imageTokens, decoder.width]. */
   encodeImages(images: ImageBatch): Tensor {
     const c = this.config;
     const n = imageTokens(c);
-    const patchDim = c.image.patch * c.image.patch * 3;
-    const x0 = new Tensor(images.patches, [images.count, n, patchDim]);
-    let x = linear(x0, this.p('vision.patch_embed'));
+    let x = linear(this.stemFeatures(images), this.p('vision.patch_embed'));
     if (c.vision.gridEmbedding) x = add(x, this.gridEmbedding());
     const positions = new Int32Array(images.count * n).map((_, i) => i % n);
     for (const b of this.visionBlocks) {
       x = this.block(x, b, c.vision.heads, positions, false);
     }
     return linear(rmsnorm(x, this.p('projector.norm'), c.normEps), this.p('projector.linear'));
+  }
+
+  /** The stem's output, one feature vector per token: [count, imageTokens, features]. */
+  stemFeatures(images: ImageBatch): Tensor {
+    const c = this.config;
+    const stem = c.vision.stem;
+    const n = imageTokens(c);
+    if (stem.kind === 'patch') {
+      const patchDim = c.image.patch * c.image.patch * 3;
+      return new Tensor(images.pixels, [images.count, n, patchDim]);
+    }
+    let x = new Tensor(images.pixels, [images.count, c.image.size, c.image.size, 3]);
+    stem.layers.forEach((l, i) => {
+      const pre = `vision.stem.${i}`;
+      x = conv2d(x, this.p(`${pre}.weight`), this.p(`${pre}.bias`), {
+        stride: l.stride,
+        padding: Math.floor(l.kernel / 2),
+      });
+      if (stem.norm) x = rmsnorm(x, this.p(`${pre}.norm`), c.normEps);
+      x = gelu(x);
+    });
+    // NHWC [count, grid, grid, channels] is already raster-ordered tokens
+    return reshape(x, [images.count, n, x.dim(3)]);
   }
 
   /** Row embedding + column embedding of every patch, in raster order: [imageTokens, width]. */
@@ -311,7 +376,7 @@ export class VisionLanguageModel {
   }
 }
 
-type Init = { kind: 'ones' } | { kind: 'normal'; std: number };
+type Init = { kind: 'ones' } | { kind: 'zeros' } | { kind: 'normal'; std: number };
 
 /** Receives one layer's roped fused qkv [batch, seq, 3*width] during a prefill. */
 export type KvSink = (qkv: Tensor) => void;

@@ -20,6 +20,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   RegisterLinalg(env, exports);
   RegisterPointwise(env, exports);
+  RegisterConv(env, exports);
   return exports;
 }
 

@@ -17,6 +17,7 @@
 //   in range. A bad call throws a JS TypeError/RangeError naming the kernel; it never reads or
 //   writes out of bounds. Numeric values (NaN, Inf) never throw; they propagate.
 #include "addon.h"
+#include "args.h"
 #include "expf.h"
 
 #include <omp.h>
@@ -41,101 +42,6 @@ namespace {
 constexpr int64_t kParallelWork = 1 << 18;
 // Pure streaming kernels (add, axpy, casts...) do ~1 flop per element: the same bar.
 constexpr int64_t kParallelStream = 1 << 18;
-
-// ------------------------------------------------------------------------ argument checking
-
-// a * b * c in 64 bits, saturating: an absurd size must fail the length check, not wrap around.
-uint64_t Elems(uint64_t a, uint64_t b = 1, uint64_t c = 1) {
-  uint64_t ab = 0, abc = 0;
-  if (__builtin_mul_overflow(a, b, &ab) || __builtin_mul_overflow(ab, c, &abc)) return UINT64_MAX;
-  return abc;
-}
-
-// Reads and checks the arguments of one kernel call. The first problem throws a JS error naming
-// the kernel and the argument; later getters then return null/0, and the kernel returns as soon
-// as it sees !ok(), before touching any array.
-class Args {
- public:
-  Args(const Napi::CallbackInfo& info, const char* kernel, size_t count)
-      : info_(info), kernel_(kernel) {
-    if (info.Length() < count) {
-      Fail("expected " + std::to_string(count) + " arguments, got " +
-           std::to_string(info.Length()));
-    }
-  }
-  bool ok() const { return ok_; }
-
-  void Fail(const std::string& msg) {
-    if (!ok_) return;
-    ok_ = false;
-    ArgError(info_, std::string(kernel_) + ": " + msg);
-  }
-  void FailRange(const std::string& msg) {
-    if (!ok_) return;
-    ok_ = false;
-    Napi::RangeError::New(info_.Env(), "visurf native: " + std::string(kernel_) + ": " + msg)
-        .ThrowAsJavaScriptException();
-  }
-
-  // A non-negative integer (a size): rows, dim, n...
-  int64_t Size(size_t i, const char* name) {
-    if (!ok_) return 0;
-    if (!info_[i].IsNumber()) return Fail(std::string(name) + " must be a number"), 0;
-    const double d = info_[i].As<Napi::Number>().DoubleValue();
-    if (!(d >= 0) || d > 9007199254740991.0 || d != std::floor(d)) {
-      return Fail(std::string(name) + " must be a non-negative integer"), 0;
-    }
-    return static_cast<int64_t>(d);
-  }
-  double Number(size_t i, const char* name) {
-    if (!ok_) return 0;
-    if (!info_[i].IsNumber()) return Fail(std::string(name) + " must be a number"), 0;
-    return info_[i].As<Napi::Number>().DoubleValue();
-  }
-  bool Boolean(size_t i, const char* name) {
-    if (!ok_) return false;
-    if (!info_[i].IsBoolean()) return Fail(std::string(name) + " must be a boolean"), false;
-    return info_[i].As<Napi::Boolean>().Value();
-  }
-
-  float* F32(size_t i, const char* name, uint64_t need, bool nullable = false) {
-    return Array<float>(i, name, napi_float32_array, "Float32Array", need, nullable);
-  }
-  int32_t* I32(size_t i, const char* name, uint64_t need) {
-    return Array<int32_t>(i, name, napi_int32_array, "Int32Array", need, false);
-  }
-  uint16_t* U16(size_t i, const char* name, uint64_t need) {
-    return Array<uint16_t>(i, name, napi_uint16_array, "Uint16Array", need, false);
-  }
-  // Element count of a typed-array argument already fetched successfully.
-  uint64_t Length(size_t i) const {
-    return info_[i].As<Napi::TypedArray>().ElementLength();
-  }
-
- private:
-  template <typename T>
-  T* Array(size_t i, const char* name, napi_typedarray_type type, const char* typeName,
-           uint64_t need, bool nullable) {
-    if (!ok_) return nullptr;
-    Napi::Value v = info_[i];
-    if (nullable && (v.IsNull() || v.IsUndefined())) return nullptr;
-    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
-      Fail(std::string(name) + " must be a " + typeName + (nullable ? " or null" : ""));
-      return nullptr;
-    }
-    auto arr = v.As<Napi::TypedArrayOf<T>>();
-    if (arr.ElementLength() < need) {
-      Fail(std::string(name) + " has " + std::to_string(arr.ElementLength()) +
-           " elements, the sizes need " + std::to_string(need));
-      return nullptr;
-    }
-    return arr.Data();
-  }
-
-  const Napi::CallbackInfo& info_;
-  const char* kernel_;
-  bool ok_ = true;
-};
 
 // Static contiguous split of [0, n) among the threads of the current team.
 inline void ThreadRange(int64_t n, int64_t* lo, int64_t* hi) {
@@ -355,6 +261,46 @@ Napi::Value SwigluBackward(const Napi::CallbackInfo& info) {
       dgate[i] += d[i] * up[i] * s * (1.0f + g * (1.0f - s));
       dup[i] += d[i] * g * s;
     }
+  }
+  return info.Env().Undefined();
+}
+
+// ------------------------------------------------------------------------ gelu
+//
+// tanh form; tanh(u) = 1 - 2 / (exp(2u) + 1) through the vectorisable ExpF (saturates cleanly:
+// exp overflow gives tanh = 1, underflow -1).
+
+constexpr float kGeluC = 0.7978845608028654f;  // sqrt(2/pi)
+constexpr float kGeluA = 0.044715f;
+
+inline float GeluTanh(float v) {
+  const float u = kGeluC * (v + kGeluA * v * v * v);
+  return 1.0f - 2.0f / (ExpF(2.0f * u) + 1.0f);
+}
+
+Napi::Value GeluForward(const Napi::CallbackInfo& info) {
+  Args a(info, "geluForward", 3);
+  const int64_t n = a.Size(2, "n");
+  const float* x = a.F32(0, "x", Elems(n));
+  float* y = a.F32(1, "y", Elems(n));
+  if (!a.ok()) return info.Env().Undefined();
+#pragma omp parallel for simd schedule(static) if (n > kParallelWork)
+  for (int64_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + GeluTanh(x[i]));
+  return info.Env().Undefined();
+}
+
+Napi::Value GeluBackward(const Napi::CallbackInfo& info) {
+  Args a(info, "geluBackward", 4);
+  const int64_t n = a.Size(3, "n");
+  const float* x = a.F32(0, "x", Elems(n));
+  const float* dy = a.F32(1, "dy", Elems(n));
+  float* dx = a.F32(2, "dx", Elems(n));
+  if (!a.ok()) return info.Env().Undefined();
+#pragma omp parallel for simd schedule(static) if (n > kParallelWork)
+  for (int64_t i = 0; i < n; i++) {
+    const float v = x[i], t = GeluTanh(v);
+    const float d = 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * kGeluC * (1.0f + 3.0f * kGeluA * v * v);
+    dx[i] += dy[i] * d;
   }
   return info.Env().Undefined();
 }
@@ -778,6 +724,8 @@ void RegisterPointwise(Napi::Env env, Napi::Object exports) {
       {"rope", Rope},
       {"swigluForward", SwigluForward},
       {"swigluBackward", SwigluBackward},
+      {"geluForward", GeluForward},
+      {"geluBackward", GeluBackward},
       {"softmaxForward", SoftmaxForward},
       {"softmaxBackward", SoftmaxBackward},
       {"logprobForward", LogprobForward},

@@ -21,7 +21,10 @@ export const TrainConfigSchema = z
     seed: z.number().int().default(0),
     model: z
       .object({
-        /** a named config (small, tiny, bench) to initialise from seed, or a checkpoint directory */
+        /**
+         * a named config (small, small-conv, tiny, bench) or a model config .json file (the
+         * format of a checkpoint's config.json) to initialise from seed, or a checkpoint directory
+         */
         init: z.string().min(1).default('small'),
         /** matmul precision: bf16 inputs with f32 accumulation, or f32 */
         precision: z.enum(['f32', 'bf16']).default('f32'),

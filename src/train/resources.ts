@@ -23,6 +23,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { imageTokens, type ModelConfig } from '../model/config.js';
+import { convOutputSize } from '../engine/index.js';
+import { parameterSpecs } from '../model/vlm.js';
 import type { TrainConfig } from './config.js';
 
 /** Memory the runtime itself takes (V8, oneDNN, sharp, code) before any model is built. */
@@ -60,19 +62,20 @@ export interface MemoryEstimate {
 
 /** Parameter count of a model config (the same as VisionLanguageModel.parameterCount()). */
 export function modelParameterCount(c: ModelConfig): number {
-  const block = (w: number, h: number) => 2 * w + 3 * w * w + w * w + 2 * h * w + w * h;
-  const patchDim = c.image.patch * c.image.patch * 3;
-  const grid = c.image.size / c.image.patch;
-  return (
-    c.vision.width * patchDim +
-    (c.vision.gridEmbedding ? 2 * grid * c.vision.width : 0) +
-    c.vision.layers * block(c.vision.width, c.vision.hidden) +
-    c.vision.width +
-    c.decoder.width * c.vision.width +
-    2 * c.vocab * c.decoder.width +
-    c.decoder.layers * block(c.decoder.width, c.decoder.hidden) +
-    c.decoder.width
-  );
+  return parameterSpecs(c).reduce((n, p) => n + p.shape.reduce((a, d) => a * d, 1), 0);
+}
+
+/** Floats a conv stem keeps per image for backward: each layer's conv, norm and GELU outputs. */
+function stemActivations(c: ModelConfig): number {
+  const stem = c.vision.stem;
+  if (stem.kind === 'patch') return 0;
+  let size = c.image.size;
+  let floats = size * size * 3;
+  for (const l of stem.layers) {
+    size = convOutputSize(size, l.kernel, l.stride, Math.floor(l.kernel / 2));
+    floats += (stem.norm ? 3 : 2) * size * size * l.channels;
+  }
+  return floats;
 }
 
 /** Floats one transformer layer keeps for backward, per sequence of T tokens. */
@@ -114,7 +117,8 @@ export function estimateMemory(cfg: TrainConfig, model: ModelConfig): MemoryEsti
     const vision =
       2 *
       Math.min(B, prompts) *
-      layerActivations(nImg, c.vision.width, c.vision.hidden, c.vision.heads) *
+      (layerActivations(nImg, c.vision.width, c.vision.hidden, c.vision.heads) +
+        stemActivations(c)) *
       F32;
     return { kv, total: kv + prefill + vision + B * c.vocab * 8 };
   };
@@ -133,7 +137,8 @@ export function estimateMemory(cfg: TrainConfig, model: ModelConfig): MemoryEsti
     textLen * (2 * W + 4 * c.vocab); // final norm, logits, log-softmax, entropy
   const visionPerImage =
     c.vision.layers * layerActivations(nImg, c.vision.width, c.vision.hidden, c.vision.heads) +
-    3 * nImg * c.vision.width;
+    3 * nImg * c.vision.width +
+    stemActivations(c);
   const update = 2 * (micro * perSeq + prompts * visionPerImage) * F32; // ×2: gradients of every kept activation
 
   const evaluation = genOf(cfg.eval.size).total;

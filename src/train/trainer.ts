@@ -10,6 +10,7 @@ import {
   mkdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ import {
   latestCheckpoint,
   listCheckpoints,
   loadModel,
+  parseModelConfig,
   saveModel,
   writeFileAtomicSync,
 } from '../model/index.js';
@@ -129,8 +131,20 @@ async function initialModel(cfg: TrainConfig): Promise<VisionLanguageModel> {
   if (named) return VisionLanguageModel.create(named, cfg.seed);
   if (!existsSync(cfg.model.init)) {
     throw new ConfigError(
-      `model.init: "${cfg.model.init}" is neither a named config (${Object.keys(NAMED_CONFIGS).join(', ')}) nor a checkpoint directory`,
+      `model.init: "${cfg.model.init}" is neither a named config (${Object.keys(NAMED_CONFIGS).join(', ')}), a model config .json file nor a checkpoint directory`,
     );
+  }
+  if (cfg.model.init.endsWith('.json') && statSync(cfg.model.init).isFile()) {
+    // a model architecture (the config.json format of a checkpoint), initialised from the seed
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(cfg.model.init, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(
+        `model.init: ${cfg.model.init}: not valid JSON (${(err as Error).message})`,
+      );
+    }
+    return VisionLanguageModel.create(parseModelConfig(raw, cfg.model.init), cfg.seed);
   }
   return (await loadModel(cfg.model.init)).model;
 }

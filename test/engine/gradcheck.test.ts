@@ -10,7 +10,9 @@ import {
   add,
   attention,
   concat,
+  conv2d,
   crossEntropy,
+  gelu,
   embedding,
   gradcheck,
   linear,
@@ -114,6 +116,30 @@ for (const [label, get] of kernelSets) {
       check('scale', () => project(scale(a, -1.7), 26), [a]);
       check('silu', () => project(silu(a), 27), [a]);
       check('a used twice', () => project(mul(a, a), 28), [a]);
+    });
+
+    test('conv2d (stride 1/2, padding 0/1, 1x1 and non-square kernels, bias), gelu', () => {
+      use();
+      let seed = 200;
+      const cases: Array<[number[], number[], number, number, boolean]> = [
+        // [x shape NHWC, w shape OHWI, stride, padding, bias]
+        [[2, 5, 4, 3], [4, 3, 3, 3], 1, 1, true],
+        [[1, 7, 6, 2], [3, 3, 3, 2], 2, 1, true],
+        [[2, 4, 5, 3], [2, 1, 1, 3], 1, 0, false],
+        [[1, 6, 5, 2], [3, 3, 2, 2], 2, 0, true],
+      ];
+      for (const [xs, ws, stride, padding, withBias] of cases) {
+        const x = param(xs, seed++);
+        const w = param(ws, seed++, 0.5);
+        const b = withBias ? param([ws[0]!], seed++) : null;
+        check(
+          `conv2d x=${xs} w=${ws} s=${stride} p=${padding}`,
+          () => project(conv2d(x, w, b, { stride, padding }), 99),
+          b ? [x, w, b] : [x, w],
+        );
+      }
+      const a = param([3, 7], 210, 2);
+      check('gelu', () => project(gelu(a), 211), [a]);
     });
 
     test('reshape, transpose, concat, slice', () => {

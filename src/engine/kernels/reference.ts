@@ -2,9 +2,11 @@
 import type { Kernels } from './types.js';
 import { linalgReference } from './reference/linalg.js';
 import { pointwiseReference } from './reference/pointwise.js';
+import { convReference } from './reference/conv.js';
 
 export const referenceKernels: Kernels = {
   name: 'reference',
   ...linalgReference,
   ...pointwiseReference,
+  ...convReference,
 };

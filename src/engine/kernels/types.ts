@@ -59,6 +59,35 @@ export interface AttentionSpec {
   dtype: MatmulDtype;
 }
 
+/**
+ * Shape of a 2-D convolution. Layout is channels-last throughout (what a vision stem feeding a
+ * transformer wants: the output [batch, outH, outW, channels] is already [batch, tokens, width]
+ * in raster order, and a per-pixel channel norm is the plain last-dim RMSNorm):
+ *   x:  [batch, height, width, inChannels]            (NHWC)
+ *   w:  [outChannels, kernelH, kernelW, inChannels]   (OHWI)
+ *   y:  [batch, outH, outW, outChannels]              (NHWC), outH = convOutputSize(height, ...)
+ * The same zero padding is applied on every side; rows/columns the stride skips at the far edge
+ * are never read (PyTorch's floor rule).
+ */
+export interface Conv2dSpec {
+  batch: number;
+  height: number;
+  width: number;
+  inChannels: number;
+  outChannels: number;
+  kernelH: number;
+  kernelW: number;
+  stride: number;
+  padding: number;
+  /** 'bf16': x, w (and dy) rounded to bfloat16, accumulated in f32, like the matmuls */
+  dtype: MatmulDtype;
+}
+
+/** Output length of a convolution along one axis: floor((n + 2p - k) / s) + 1. */
+export function convOutputSize(n: number, kernel: number, stride: number, padding: number): number {
+  return Math.floor((n + 2 * padding - kernel) / stride) + 1;
+}
+
 export interface Kernels {
   readonly name: 'native' | 'reference';
 
@@ -107,6 +136,26 @@ export interface Kernels {
     headDim: number,
     cap: number,
     lens: Int32Array,
+  ): void;
+
+  // ---------------------------------------------------------------- convolution
+  /** y = conv(x, w) (+ bias[outChannels] if non-null), overwritten. See Conv2dSpec. */
+  conv2dForward(
+    x: Float32Array,
+    w: Float32Array,
+    bias: Float32Array | null,
+    y: Float32Array,
+    spec: Conv2dSpec,
+  ): void;
+  /** dx += the input gradient of conv given dy ([batch, outH, outW, outChannels]). */
+  conv2dBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, spec: Conv2dSpec): void;
+  /** dw += the weight gradient, db += the bias gradient (sum of dy per channel; skipped if null). */
+  conv2dBackwardWeights(
+    x: Float32Array,
+    dy: Float32Array,
+    dw: Float32Array,
+    db: Float32Array | null,
+    spec: Conv2dSpec,
   ): void;
 
   // ---------------------------------------------------------------- normalisation and friends
@@ -168,6 +217,14 @@ export interface Kernels {
     rows: number,
     hidden: number,
   ): void;
+
+  /**
+   * GELU, tanh form (as GPT-2 and PyTorch's approximate='tanh'):
+   * y = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). x, y: [n].
+   */
+  geluForward(x: Float32Array, y: Float32Array, n: number): void;
+  /** dx += gelu'(x) * dy */
+  geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void;
 
   /** Softmax over the last dim. x, y: [rows, dim]. */
   softmaxForward(x: Float32Array, y: Float32Array, rows: number, dim: number): void;

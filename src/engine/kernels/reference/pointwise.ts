@@ -10,7 +10,14 @@ import type { Kernels } from '../types.js';
 
 export type PointwiseKernels = Omit<
   Kernels,
-  'name' | 'matmul' | 'attentionForward' | 'attentionBackward' | 'attentionDecode'
+  | 'name'
+  | 'matmul'
+  | 'attentionForward'
+  | 'attentionBackward'
+  | 'attentionDecode'
+  | 'conv2dForward'
+  | 'conv2dBackwardData'
+  | 'conv2dBackwardWeights'
 >;
 
 // ------------------------------------------------------------------------------------ rmsnorm
@@ -156,6 +163,28 @@ function swigluBackward(
       dh[ho + i] = dh[ho + i]! + d * u * s * (1 + g * (1 - s));
       dh[ho + hidden + i] = dh[ho + hidden + i]! + d * g * s;
     }
+  }
+}
+
+// ------------------------------------------------------------------------------------ gelu
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+const GELU_A = 0.044715;
+
+function geluForward(x: Float32Array, y: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = x[i]!;
+    y[i] = 0.5 * v * (1 + Math.tanh(GELU_C * (v + GELU_A * v * v * v)));
+  }
+}
+
+/** gelu'(x) = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2), t = tanh(c (x + a x^3)). */
+function geluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = x[i]!;
+    const t = Math.tanh(GELU_C * (v + GELU_A * v * v * v));
+    const d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_C * (1 + 3 * GELU_A * v * v);
+    dx[i] = dx[i]! + dy[i]! * d;
   }
 }
 
@@ -393,6 +422,8 @@ function fromBf16(x: Uint16Array, out: Float32Array, n: number): void {
 }
 
 export const pointwiseReference: PointwiseKernels = {
+  geluForward,
+  geluBackward,
   rmsnormForward,
   rmsnormBackward,
   rope,
