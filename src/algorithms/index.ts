@@ -10,3 +10,4 @@ export * from './label-alignment.js';
 export * from './label-injection.js';
 export * from './policy-loss.js';
 export * from './reward-controls.js';
+export * from './dense-loss.js';

@@ -9,11 +9,12 @@ import { Option, type Command } from 'commander';
 import { getAddon, kernels } from '../engine/kernels/index.js';
 import type { MatmulDtype } from '../engine/kernels/types.js';
 import { benchMatmul } from '../bench/matmul.js';
+import { benchConvStem } from '../bench/conv.js';
 import { benchRollout, benchTrainStep } from '../bench/model-bench.js';
 import type { ProfileSummary } from '../engine/kernels/profile.js';
 import { SCALING_POINTS, scalingPoint, type ScalingAxis } from '../bench/scaling.js';
 
-const ALL = ['matmul', 'train_step', 'rollout'] as const;
+const ALL = ['matmul', 'conv_stem', 'train_step', 'rollout'] as const;
 type BenchName = (typeof ALL)[number];
 const DTYPES: MatmulDtype[] = ['f32', 'bf16'];
 
@@ -32,7 +33,7 @@ export function registerBench(program: Command): void {
   program
     .command('bench')
     .description(
-      'measure speed on the BENCH.md configuration: matmul GFLOP/s, train-step tokens/s, rollout new tokens/s, peak memory',
+      'measure speed on the BENCH.md configuration: matmul GFLOP/s, conv stem GFLOP/s (forward + backward), train-step tokens/s, rollout new tokens/s, peak memory',
     )
     .option('--json', 'print one JSON object per line instead of a table')
     .option('--only <names>', `comma-separated subset of: ${ALL.join(', ')}`)
@@ -70,6 +71,7 @@ function runOne(
   profile: boolean,
 ): Array<Record<string, unknown>> {
   if (name === 'matmul') return [256, 512, 1024].map((n) => ({ ...benchMatmul(n, dtype) }));
+  if (name === 'conv_stem') return [{ ...benchConvStem(dtype) }];
   if (name === 'train_step') return [{ ...benchTrainStep(dtype, 3, undefined, profile) }];
   return [{ ...benchRollout(dtype, profile) }];
 }
@@ -180,7 +182,7 @@ function runBench(opts: BenchOptions): void {
         '--threads',
         String(threads),
       ];
-      if (opts.profile && name !== 'matmul') args.push('--profile');
+      if (opts.profile && name !== 'matmul' && name !== 'conv_stem') args.push('--profile');
       const child = spawnSync(process.execPath, args, {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,7 +1,7 @@
 /** `visurf eval MODEL`: greedy evaluation of a checkpoint on held-out samples of chosen tasks. */
 import type { Command } from 'commander';
 import { setMatmulDtype } from '../engine/index.js';
-import { loadModel } from '../model/index.js';
+import { loadModel, resolveModelRef } from '../model/index.js';
 import { TASK_NAMES } from '../tasks/index.js';
 import { parseTrainConfig } from '../train/config.js';
 import { evalSets, runEval } from '../train/trainer.js';
@@ -20,7 +20,7 @@ export function registerEval(program: Command): void {
     .description(
       'evaluate a model checkpoint on the held-out set of each task (the same samples train and compare use), greedy',
     )
-    .argument('<model>', 'a checkpoint directory (e.g. assets/base-small or a run checkpoint)')
+    .argument('<model>', 'a shipped model name (base, base-small) or a checkpoint directory')
     .option('--tasks <list>', `comma-separated tasks (${TASK_NAMES.join(', ')})`, 'colorqa')
     .option('--n <count>', 'held-out samples per task', '64')
     .option('--examples <count>', 'example replies to print per task', '0')
@@ -33,7 +33,7 @@ export function registerEval(program: Command): void {
         { data: { tasks: opts.tasks.split(',').map((t) => t.trim()) }, eval: { size: n } },
         'eval',
       );
-      const { model } = await loadModel(dir);
+      const { model } = await loadModel(resolveModelRef(dir));
       setMatmulDtype(cfg.model.precision);
       const result = runEval(model, cfg, evalSets(cfg, model.config.image.size), 0);
       if (opts.json) {

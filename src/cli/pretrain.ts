@@ -2,16 +2,29 @@
  * `visurf pretrain`: build the base model (SFT on the pre-training corpus, which leaves
  * deliberate knowledge gaps), export it, and measure the gaps as the base's pass@k on every task.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { latestCheckpoint, loadModel, saveModel } from '../model/index.js';
 import { TASK_NAMES, type TaskName } from '../tasks/index.js';
-import { applyOverrides, parseTrainConfig, readConfigFile } from '../train/config.js';
+import {
+  ConfigError,
+  applyOverrides,
+  parseTrainConfig,
+  readConfigFile,
+  type TrainConfig,
+} from '../train/config.js';
 import { evalSamples } from '../train/data.js';
-import { train, type EvalLog, type StepLog } from '../train/trainer.js';
+import { initialModel, train, type EvalLog, type StepLog } from '../train/trainer.js';
+import { setMatmulDtype } from '../engine/index.js';
+import {
+  VisionStageSchema,
+  trainVisionStage,
+  type VisionStageConfig,
+} from '../train/vision-stage.js';
 import { passAtK } from '../eval/pass-at-k.js';
 import { packagePath } from './paths.js';
-import { trainProgress } from './progress.js';
+import { progress, trainProgress } from './progress.js';
 import { formatEvalTable, table } from './tables.js';
 
 interface PretrainOptions {
@@ -44,27 +57,76 @@ export async function measureGaps(
   return out;
 }
 
+function parseVisionStage(raw: unknown, file: string): VisionStageConfig {
+  const r = VisionStageSchema.safeParse(raw ?? {});
+  if (!r.success) {
+    const issues = r.error.issues
+      .map((i) => `visionStage.${i.path.join('.')}: ${i.message}`)
+      .join('; ');
+    throw new ConfigError(`${file}: ${issues}`);
+  }
+  return r.data;
+}
+
+/**
+ * The vision stage (train/vision-stage.ts), once per run directory: its result is a checkpoint
+ * in <runDir>/vision-stage that the SFT stage starts from. A finished stage is not run again;
+ * an interrupted one runs again from its start (it is deterministic and takes minutes).
+ */
+async function runVisionStage(cfg: TrainConfig, stage: VisionStageConfig): Promise<string> {
+  const dir = join(cfg.runDir, 'vision-stage');
+  if (existsSync(join(dir, 'COMPLETE'))) {
+    process.stderr.write(`visurf: vision stage already done (${dir}); starting from it\n`);
+    return dir;
+  }
+  setMatmulDtype(cfg.model.precision);
+  const model = await initialModel(cfg);
+  const bar = progress('vision stage', stage.steps);
+  const t0 = performance.now();
+  const result = trainVisionStage(model, stage, cfg.seed, {
+    onStep: (l) =>
+      bar.update(
+        l.step,
+        `loss ${l.loss.toFixed(3)} · colour ${(100 * l.colourAccuracy).toFixed(1)}% · shape ${(100 * l.shapeAccuracy).toFixed(1)}% · box ${l.boxL1Px.toFixed(2)} px`,
+      ),
+    onEval: (e) =>
+      bar.log(
+        `vision stage @ step ${e.step} (held out): colour ${(100 * e.colourAccuracy).toFixed(1)}% · shape ${(100 * e.shapeAccuracy).toFixed(1)}% · box error ${e.boxL1Px.toFixed(2)} px`,
+      ),
+  });
+  bar.stop();
+  await saveModel(dir, model);
+  writeFileSync(
+    join(cfg.runDir, 'vision-stage.json'),
+    `${JSON.stringify({ config: stage, seconds: (performance.now() - t0) / 1000, evals: result.evals, logs: result.logs }, null, 1)}\n`,
+  );
+  return dir;
+}
+
 export function registerPretrain(program: Command): void {
   program
     .command('pretrain')
     .description(
       'pre-train the base model (with deliberate knowledge gaps), export it, and measure its pass@k per task',
     )
-    .option('--config <file>', 'training config (default: configs/pretrain-small.yaml)')
+    .option('--config <file>', 'training config (default: configs/pretrain-base.yaml)')
     .option(
       '--set <key=value>',
       'override a config key (repeatable)',
       (v: string, acc: string[]) => [...acc, v],
       [],
     )
-    .option('--out <dir>', 'where to write the base checkpoint', 'runs/base-small')
+    .option('--out <dir>', 'where to write the base checkpoint', 'runs/base')
     .option('--gap-samples <n>', 'held-out samples per task for the pass@k table', '32')
     .action(async (opts: PretrainOptions) => {
-      const file = opts.config ?? packagePath('configs', 'pretrain-small.yaml');
-      const cfg = parseTrainConfig(
-        applyOverrides(readConfigFile(file), [...opts.set, 'method=sft']),
-        file,
-      );
+      const file = opts.config ?? packagePath('configs', 'pretrain-base.yaml');
+      const { visionStage: rawStage, ...rest } = applyOverrides(readConfigFile(file), [
+        ...opts.set,
+        'method=sft',
+      ]) as Record<string, unknown>;
+      const cfg = parseTrainConfig(rest, file);
+      const stage = parseVisionStage(rawStage, file);
+      if (stage.steps > 0) cfg.model.init = await runVisionStage(cfg, stage);
       const bar = trainProgress('pretrain', cfg);
       const result = await train(cfg, {
         onStep: (l: StepLog) => bar.step(l),

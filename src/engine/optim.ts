@@ -14,6 +14,11 @@ export interface AdamWOptions {
   weightDecay?: number;
   /** clip the global gradient L2 norm to this value (0 or undefined: no clipping) */
   maxGradNorm?: number;
+  /**
+   * Per-parameter multiplier of the learning rate (default 1). 0 freezes a parameter: it is not
+   * updated, its moments stay untouched and its gradient does not count in the clipping norm.
+   */
+  lrScale?: (p: Tensor) => number;
 }
 
 export interface StepReport {
@@ -42,6 +47,9 @@ export function globalGradNorm(params: readonly Tensor[]): number {
 export class AdamW {
   readonly params: readonly Tensor[];
   private readonly decay: boolean[];
+  private readonly lrScales: number[];
+  /** the parameters with a non-zero learning rate (the clipping norm is theirs) */
+  private readonly trained: readonly Tensor[];
   private m: Float32Array[];
   private v: Float32Array[];
   stepCount = 0;
@@ -69,6 +77,8 @@ export class AdamW {
     this.weightDecay = opts.weightDecay ?? 0.0;
     this.maxGradNorm = opts.maxGradNorm ?? 0;
     this.decay = params.map(decay);
+    this.lrScales = params.map((p) => opts.lrScale?.(p) ?? 1);
+    this.trained = params.filter((_, i) => this.lrScales[i]! > 0);
     this.m = params.map((p) => new Float32Array(p.size));
     this.v = params.map((p) => new Float32Array(p.size));
   }
@@ -79,7 +89,7 @@ export class AdamW {
 
   /** One update from the accumulated gradients. */
   step(lr: number = this.lr): StepReport {
-    const gradNorm = globalGradNorm(this.params);
+    const gradNorm = globalGradNorm(this.trained);
     if (!Number.isFinite(gradNorm)) return { gradNorm, clipScale: 0, skipped: true };
     const clipScale =
       this.maxGradNorm > 0 && gradNorm > this.maxGradNorm
@@ -90,14 +100,14 @@ export class AdamW {
     const bc2 = 1 - Math.pow(this.beta2, this.stepCount);
     const K = kernels();
     this.params.forEach((p, i) => {
-      if (!p.grad) return;
+      if (!p.grad || this.lrScales[i] === 0) return;
       K.adamw(
         p.data,
         p.grad,
         this.m[i]!,
         this.v[i]!,
         p.size,
-        lr,
+        lr * this.lrScales[i]!,
         this.beta1,
         this.beta2,
         this.eps,

@@ -61,7 +61,7 @@ export class Tensor {
   readonly shape: readonly number[];
   /** gradient buffer, allocated (zeroed) on first use */
   grad: Float32Array | null = null;
-  readonly requiresGrad: boolean;
+  private trainable: boolean;
   /** inputs this tensor was computed from (empty for leaves and no-grad results) */
   parents: Tensor[];
   /** pushes this.grad into the parents' gradients */
@@ -95,7 +95,7 @@ export class Tensor {
     }
     this.data = data;
     this.shape = Object.freeze([...shape]);
-    this.requiresGrad = requiresGrad;
+    this.trainable = requiresGrad;
     this.parents = parents;
     this.backwardFn = backwardFn;
   }
@@ -113,6 +113,22 @@ export class Tensor {
     const t = new Tensor(data, shape, true);
     t.name = name;
     return t;
+  }
+
+  /** true if gradients flow to (leaf) or through (op result) this tensor */
+  get requiresGrad(): boolean {
+    return this.trainable;
+  }
+
+  /**
+   * Freeze (false) or unfreeze (true) a parameter. A frozen parameter records no graph, so the
+   * layers that only depend on frozen parameters and inputs run as under noGrad: no saved
+   * activations, no backward pass through them.
+   */
+  setTrainable(on: boolean): void {
+    if (!this.isLeaf) throw new ShapeError('setTrainable: only a leaf (a parameter) can be frozen');
+    this.trainable = on;
+    if (!on) this.grad = null;
   }
 
   get size(): number {

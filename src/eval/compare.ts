@@ -9,7 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
 import { setMatmulDtype } from '../engine/index.js';
-import { latestCheckpoint, loadModel, type VisionLanguageModel } from '../model/index.js';
+import {
+  latestCheckpoint,
+  loadModel,
+  resolveModelRef,
+  type VisionLanguageModel,
+} from '../model/index.js';
 import { TASKS, isTaskName, type Sample, type TaskName, type TaskOptions } from '../tasks/index.js';
 import { ConfigError, parseTrainConfig, type Method, type TrainConfig } from '../train/config.js';
 import { evalSamples } from '../train/data.js';
@@ -259,7 +264,7 @@ export async function compare(
 ): Promise<CompareResults> {
   const say = hooks.onMessage ?? (() => {});
   mkdirSync(c.out, { recursive: true });
-  const base = await loadModel(c.base);
+  const base = await loadModel(resolveModelRef(c.base));
   const refCfg = trainConfigFor(c, { name: 'base', method: 'visurf' }, c.seeds[0]!, 'compare');
   setMatmulDtype(refCfg.model.precision);
   const imageSize = base.model.config.image.size;

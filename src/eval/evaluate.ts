@@ -4,7 +4,7 @@
  * the yes/no decisions of non-object and anomaly tasks, accuracy for the rest.
  */
 import { Rng } from '../engine/index.js';
-import { decode, generate, type VisionLanguageModel } from '../model/index.js';
+import { generate, tokenizerOf, type VisionLanguageModel } from '../model/index.js';
 import { evaluateGrounding, evaluatePresence } from '../metrics/index.js';
 import { TASKS, rewardForSample, type Sample, type TaskName } from '../tasks/index.js';
 import { promptTokens } from '../train/data.js';
@@ -55,11 +55,12 @@ export function respond(
       {
         images,
         imageOf: Int32Array.from(chunk, (_, k) => k),
-        prompts: chunk.map((s) => promptTokens(s, o.template, model.config.maxPromptTokens)),
+        prompts: chunk.map((s) => promptTokens(s, o.template, model.config)),
       },
       { maxNewTokens: o.maxNewTokens, greedy: true, rng: new Rng(0) },
     );
-    for (const t of gen.tokens) out.push(decode(t));
+    const tokenizer = tokenizerOf(model.config);
+    for (const t of gen.tokens) out.push(tokenizer.decode(t));
   }
   return out;
 }

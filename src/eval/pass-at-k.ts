@@ -4,7 +4,7 @@
  * knowledge gap: RL cannot reinforce what the model never samples.
  */
 import { Rng } from '../engine/index.js';
-import { decode, generate, type VisionLanguageModel } from '../model/index.js';
+import { generate, tokenizerOf, type VisionLanguageModel } from '../model/index.js';
 import { meanPassAtK } from '../metrics/index.js';
 import { TASKS, rewardForSample, type Sample } from '../tasks/index.js';
 import { promptTokens } from '../train/data.js';
@@ -36,9 +36,7 @@ export function passAtK(
         images: model.patchify(chunk.map((s) => s.image)),
         imageOf: Int32Array.from({ length: chunk.length * o.n }, (_, j) => Math.floor(j / o.n)),
         prompts: chunk.flatMap((s) =>
-          Array.from({ length: o.n }, () =>
-            promptTokens(s, o.template, model.config.maxPromptTokens),
-          ),
+          Array.from({ length: o.n }, () => promptTokens(s, o.template, model.config)),
         ),
       },
       { maxNewTokens: o.maxNewTokens, temperature: 1, rng },
@@ -47,7 +45,7 @@ export function passAtK(
       const accMax = TASKS[s.task].answerKind === 'objects' ? 3 : 1;
       let c = 0;
       for (let j = 0; j < o.n; j++) {
-        const r = rewardForSample(s, decode(gen.tokens[k * o.n + j]!), {
+        const r = rewardForSample(s, tokenizerOf(model.config).decode(gen.tokens[k * o.n + j]!), {
           referenceSize: o.referenceSize,
           thinking: !o.noThink,
         });

@@ -4,6 +4,7 @@
  * trains quickly on a 2-core CPU).
  */
 import { z } from 'zod';
+import { BYTE_TOKENIZER, Tokenizer, USED_VOCAB } from './tokenizer.js';
 
 /** One convolution of the vision stem: kernel x kernel, zero padding floor(kernel/2), then GELU. */
 const ConvLayerSchema = z
@@ -73,7 +74,13 @@ export const ModelConfigSchema = z
         ropeBase: z.number().positive(),
       })
       .strict(),
-    vocab: z.number().int().min(264),
+    vocab: z.number().int().min(USED_VOCAB),
+    /**
+     * One token per integer pixel position (0..image.size-1) for numbers in text, instead of
+     * their byte digits (see tokenizer.ts); vocab must then hold them. Off when absent (every
+     * checkpoint written before it existed).
+     */
+    coordTokens: z.boolean().default(false),
     maxPromptTokens: z.number().int().positive(),
     maxResponseTokens: z.number().int().positive(),
     normEps: z.number().positive(),
@@ -97,6 +104,14 @@ export const ModelConfigSchema = z
           message: `the conv strides multiply to ${total}; they must equal image.patch ${c.image.patch} (the token grid's stride)`,
         });
       }
+    }
+    const need = tokenizerOf(c).usedVocab;
+    if (c.vocab < need) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vocab'],
+        message: `vocab ${c.vocab} is smaller than the ${need} ids the tokenizer uses (${c.image.size} coordinate tokens)`,
+      });
     }
     for (const part of ['vision', 'decoder'] as const) {
       const p = c[part];
@@ -126,6 +141,7 @@ export const BENCH_CONFIG: ModelConfig = {
   },
   decoder: { width: 256, layers: 6, heads: 8, hidden: 704, ropeBase: 10000 },
   vocab: 320,
+  coordTokens: false,
   maxPromptTokens: 32,
   maxResponseTokens: 64,
   normEps: 1e-6,
@@ -145,6 +161,7 @@ export const SMALL_CONFIG: ModelConfig = {
   },
   decoder: { width: 128, layers: 4, heads: 4, hidden: 352, ropeBase: 10000 },
   vocab: 320,
+  coordTokens: false,
   // <bos> + the task suite's prompts (at most 32 bytes) + margin
   maxPromptTokens: 36,
   // byte tokens: a two-object referring answer with its <think> trace is ~150 tokens
@@ -188,6 +205,7 @@ export const TINY_CONFIG: ModelConfig = {
   },
   decoder: { width: 48, layers: 2, heads: 4, hidden: 96, ropeBase: 10000 },
   vocab: 320,
+  coordTokens: false,
   maxPromptTokens: 36,
   maxResponseTokens: 24,
   normEps: 1e-6,
@@ -210,6 +228,11 @@ export function parseModelConfig(raw: unknown, source: string): ModelConfig {
     throw new Error(`${source}: invalid model config: ${issues}`);
   }
   return r.data;
+}
+
+/** The tokenizer a model config implies (coordinate tokens for its image size, if enabled). */
+export function tokenizerOf(c: Pick<ModelConfig, 'coordTokens' | 'image'>): Tokenizer {
+  return c.coordTokens ? new Tokenizer(c.image.size) : BYTE_TOKENIZER;
 }
 
 export function imageTokens(c: ModelConfig): number {

@@ -10,3 +10,4 @@ export * from './checkpoint.js';
 export * from './checkpoint-error.js';
 export * from './safetensors.js';
 export * from './atomic.js';
+export * from './shipped.js';

@@ -8,6 +8,7 @@ import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { CheckpointError } from './checkpoint-error.js';
 import { parseModelConfig } from './config.js';
 import { tokenizerDescription } from './tokenizer.js';
+import { tokenizerOf } from './config.js';
 import { VisionLanguageModel, type WeightRecord } from './vlm.js';
 
 export interface SaveModelOptions {
@@ -38,7 +39,7 @@ export async function saveModel(
     {
       weights: model.weights(),
       config: model.config,
-      tokenizer: tokenizerDescription(model.config.vocab),
+      tokenizer: tokenizerDescription(model.config.vocab, tokenizerOf(model.config).coordinates),
       ...(optimizer ? { optimizer } : {}),
       ...(opts.trainerState !== undefined ? { trainerState: opts.trainerState } : {}),
     },

@@ -3,6 +3,12 @@
  * id (the reasoning and answer tags are single tokens, as in Qwen-style chat vocabularies).
  * Any string encodes (no unknown tokens) and any id sequence decodes (invalid UTF-8 becomes
  * U+FFFD), so model output can always be turned into text for the reward functions.
+ *
+ * Optionally (a model config's `coordTokens`), integers 0..N-1 written as plain decimal numbers
+ * get one token each, ids COORD_BASE + value (N = the model's image size: one token per pixel
+ * position of its input grid, as Pix2Seq and Kosmos-2 spend tokens on locations). Text is
+ * unchanged: a coordinate token decodes to its digits, so decode(encode(t)) === t and the
+ * rewards, parsers and reference reward never see a difference.
  */
 
 export const SPECIAL_TOKENS = [
@@ -27,8 +33,10 @@ export const THINK_CLOSE = SPECIAL_BASE + 5;
 export const ANSWER_OPEN = SPECIAL_BASE + 6;
 export const ANSWER_CLOSE = SPECIAL_BASE + 7;
 
-/** Ids in use; the rest of the vocabulary (up to the model's vocab size) is reserved. */
+/** Ids in use by every tokenizer; the rest of the vocabulary is coordinates or reserved. */
 export const USED_VOCAB = SPECIAL_BASE + SPECIAL_TOKENS.length;
+/** First coordinate token id (value 0). */
+export const COORD_BASE = USED_VOCAB;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: false });
@@ -37,16 +45,57 @@ export function specialId(token: SpecialToken): number {
   return SPECIAL_BASE + SPECIAL_TOKENS.indexOf(token);
 }
 
+const isDigit = (c: number) => c >= 48 && c <= 57;
+/** Characters that make a digit run part of a word or a decimal ("bbox_2d", "x1", "3.5"). */
+const WORDLIKE = /[0-9A-Za-z_.]/;
+
+/**
+ * Plain text (no special tokens) to ids: UTF-8 bytes, except that a standalone decimal integer
+ * below `coords` becomes its coordinate token. Standalone: no letter, digit, '_' or '.' on
+ * either side (so "bbox_2d", "x1" and "3.5" stay bytes) and no leading zero (so "07" stays bytes
+ * and decodes back as it was).
+ */
+function pushPlain(text: string, coords: number, ids: number[]): void {
+  if (coords === 0) {
+    for (const b of encoder.encode(text)) ids.push(b);
+    return;
+  }
+  let i = 0;
+  let start = 0;
+  const flushBytes = (end: number) => {
+    if (end > start) for (const b of encoder.encode(text.slice(start, end))) ids.push(b);
+  };
+  while (i < text.length) {
+    if (!isDigit(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < text.length && isDigit(text.charCodeAt(j))) j++;
+    const before = i > 0 ? text[i - 1]! : '';
+    const after = j < text.length ? text[j]! : '';
+    const value = Number(text.slice(i, j));
+    const leadingZero = j - i > 1 && text[i] === '0';
+    if (!WORDLIKE.test(before) && !WORDLIKE.test(after) && !leadingZero && value < coords) {
+      flushBytes(i);
+      ids.push(COORD_BASE + value);
+      start = j;
+    }
+    i = j;
+  }
+  flushBytes(text.length);
+}
+
 /**
  * Text to ids. Special-token strings (e.g. "<think>") become their single ids; everything else
  * is UTF-8 bytes. `<pad>`, `<bos>`, `<eos>` and `<image>` in text stay plain bytes unless
  * allowControl is set, so user text cannot inject control tokens.
  */
-export function encode(text: string, allowControl = false): number[] {
+function encodeWith(text: string, allowControl: boolean, coords: number): number[] {
   const ids: number[] = [];
   let plainStart = 0;
   const flush = (end: number) => {
-    if (end > plainStart) for (const b of encoder.encode(text.slice(plainStart, end))) ids.push(b);
+    if (end > plainStart) pushPlain(text.slice(plainStart, end), coords, ids);
   };
   for (let i = text.indexOf('<'); i !== -1 && i < text.length; i = text.indexOf('<', i + 1)) {
     for (let s = 0; s < SPECIAL_TOKENS.length; s++) {
@@ -67,9 +116,9 @@ export function encode(text: string, allowControl = false): number[] {
 
 /**
  * Ids to text. Special tokens render as their strings except <pad> and <bos> (dropped) and
- * <eos> (ends the text). Reserved ids render as nothing.
+ * <eos> (ends the text). Coordinate tokens render as their digits; reserved ids as nothing.
  */
-export function decode(ids: ArrayLike<number>): string {
+function decodeWith(ids: ArrayLike<number>, coords: number): string {
   let out = '';
   let bytes: number[] = [];
   const flush = () => {
@@ -85,6 +134,10 @@ export function decode(ids: ArrayLike<number>): string {
     flush();
     if (id === EOS) break;
     if (id === PAD || id === BOS) continue;
+    if (id >= COORD_BASE && id < COORD_BASE + coords) {
+      out += String(id - COORD_BASE);
+      continue;
+    }
     const s = id - SPECIAL_BASE;
     if (s >= 0 && s < SPECIAL_TOKENS.length) out += SPECIAL_TOKENS[s];
   }
@@ -92,12 +145,46 @@ export function decode(ids: ArrayLike<number>): string {
   return out;
 }
 
+/**
+ * A model's tokenizer: the byte-level one, plus `coordinates` coordinate tokens (0 = none).
+ * Every model config names its own (see tokenizerOf in ./config.ts).
+ */
+export class Tokenizer {
+  constructor(readonly coordinates: number) {}
+  /** Special-token strings become their ids; `<pad>` `<bos>` `<eos>` `<image>` only with allowControl. */
+  encode(text: string, allowControl = false): number[] {
+    return encodeWith(text, allowControl, this.coordinates);
+  }
+  decode(ids: ArrayLike<number>): string {
+    return decodeWith(ids, this.coordinates);
+  }
+  /** Ids this tokenizer can produce (the model's vocab must be at least this). */
+  get usedVocab(): number {
+    return COORD_BASE + this.coordinates;
+  }
+}
+
+/** The plain byte-level tokenizer (no coordinate tokens), every model's before they existed. */
+export const BYTE_TOKENIZER = new Tokenizer(0);
+
+/** Text to ids with the byte-level tokenizer (see Tokenizer.encode). */
+export function encode(text: string, allowControl = false): number[] {
+  return BYTE_TOKENIZER.encode(text, allowControl);
+}
+
+/** Ids to text with the byte-level tokenizer: coordinate ids render as nothing. */
+export function decode(ids: ArrayLike<number>): string {
+  return BYTE_TOKENIZER.decode(ids);
+}
+
 /** A short description for checkpoints (tokenizer.json). */
-export function tokenizerDescription(vocab: number): Record<string, unknown> {
+export function tokenizerDescription(vocab: number, coordinates = 0): Record<string, unknown> {
   return {
     type: 'byte-level',
     vocab,
     bytes: 256,
     special: Object.fromEntries(SPECIAL_TOKENS.map((t, i) => [t, SPECIAL_BASE + i])),
+    // only written when present, so checkpoints without coordinate tokens are unchanged
+    ...(coordinates > 0 ? { coordinates: { first: COORD_BASE, count: coordinates } } : {}),
   };
 }

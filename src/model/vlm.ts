@@ -48,6 +48,27 @@ export interface ImageBatch {
   count: number;
 }
 
+/**
+ * The images that some sequences show, and each sequence's index into them. A micro-batch then
+ * encodes only its own images, not the whole step's. When every image is used the batch is
+ * returned unchanged (same indices, no copy).
+ */
+export function selectImages(
+  images: ImageBatch,
+  imageOf: ArrayLike<number>,
+): { images: ImageBatch; imageOf: Int32Array } {
+  const used = [...new Set(Array.from(imageOf))];
+  if (used.length === images.count) return { images, imageOf: Int32Array.from(imageOf) };
+  const per = images.pixels.length / images.count;
+  const index = new Map(used.map((img, i) => [img, i]));
+  const pixels = new Float32Array(used.length * per);
+  used.forEach((img, i) => pixels.set(images.pixels.subarray(img * per, (img + 1) * per), i * per));
+  return {
+    images: { pixels, count: used.length },
+    imageOf: Int32Array.from(imageOf, (i) => index.get(i)!),
+  };
+}
+
 /** Image as the renderer and loaders produce it: interleaved RGB bytes. */
 export interface RgbImage {
   width: number;
@@ -260,6 +281,13 @@ export class VisionLanguageModel {
   /** Image features in the decoder's width: [count, imageTokens, decoder.width]. */
   encodeImages(images: ImageBatch): Tensor {
     const c = this.config;
+    const x = this.visionFeatures(images);
+    return linear(rmsnorm(x, this.p('projector.norm'), c.normEps), this.p('projector.linear'));
+  }
+
+  /** The vision encoder's output before the projector: [count, imageTokens, vision.width]. */
+  visionFeatures(images: ImageBatch): Tensor {
+    const c = this.config;
     const n = imageTokens(c);
     let x = linear(this.stemFeatures(images), this.p('vision.patch_embed'));
     if (c.vision.gridEmbedding) x = add(x, this.gridEmbedding());
@@ -267,7 +295,7 @@ export class VisionLanguageModel {
     for (const b of this.visionBlocks) {
       x = this.block(x, b, c.vision.heads, positions, false);
     }
-    return linear(rmsnorm(x, this.p('projector.norm'), c.normEps), this.p('projector.linear'));
+    return x;
   }
 
   /** The stem's output, one feature vector per token: [count, imageTokens, features]. */

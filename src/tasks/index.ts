@@ -10,3 +10,4 @@ export * from './types.js';
 export * from './registry.js';
 export { GUI_LABELS } from './families/gui.js';
 export type { SampleBody } from './families/common.js';
+export * from './dense.js';

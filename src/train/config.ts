@@ -113,6 +113,12 @@ export const TrainConfigSchema = z
         maxGradNorm: z.number().min(0).default(1),
         beta1: z.number().min(0).lt(1).default(0.9),
         beta2: z.number().min(0).lt(1).default(0.999),
+        /**
+         * learning-rate multipliers by parameter-name prefix (the longest matching prefix wins;
+         * default 1), e.g. { "vision.": 0 } freezes the vision encoder, as LLaVA's first stage
+         * does with its pretrained vision tower
+         */
+        lrScale: z.record(z.string(), z.number().min(0)).default({}),
       })
       .strict()
       .default({
@@ -123,6 +129,7 @@ export const TrainConfigSchema = z
         maxGradNorm: 1,
         beta1: 0.9,
         beta2: 0.999,
+        lrScale: {},
       }),
     loss: z
       .object({

@@ -2,7 +2,7 @@
  * Where prompts come from: the procedural task suite (sample i of a split is a pure function of
  * the seed and i, so a resumed run sees exactly the same data), or a dataset file.
  */
-import { readTrainingDataset } from './guard.js';
+import { readTrainingDataset, type PromptCheck } from './guard.js';
 import {
   generateSample,
   isTaskName,
@@ -11,7 +11,7 @@ import {
   type TaskName,
   type TaskOptions,
 } from '../tasks/index.js';
-import { BOS, encode, renderPrompt } from '../model/index.js';
+import { BOS, renderPrompt, tokenizerOf, type ModelConfig } from '../model/index.js';
 import { ConfigError, type TrainConfig } from './config.js';
 
 export interface SampleSource {
@@ -99,7 +99,7 @@ export async function datasetTrainSource(
   path: string,
   skipBad: boolean,
   size: { width: number; height: number },
-  prompt?: { template: string; maxPromptTokens: number },
+  prompt?: PromptCheck,
 ): Promise<SampleSource> {
   const r = await readTrainingDataset(path, {
     skipBad,
@@ -117,10 +117,16 @@ export async function datasetTrainSource(
 export async function trainSource(
   cfg: TrainConfig,
   imageSize: number,
-  maxPromptTokens?: number,
+  model?: ModelConfig,
 ): Promise<SampleSource> {
   const prompt =
-    maxPromptTokens === undefined ? undefined : { template: cfg.data.template, maxPromptTokens };
+    model === undefined
+      ? undefined
+      : {
+          template: cfg.data.template,
+          maxPromptTokens: model.maxPromptTokens,
+          tokenizer: tokenizerOf(model),
+        };
   if (cfg.data.path)
     return datasetTrainSource(
       cfg.data.path,
@@ -153,9 +159,10 @@ export async function trainSource(
   );
 }
 
-/** <bos> + the rendered prompt, checked against the model's prompt budget. */
-export function promptTokens(sample: Sample, template: string, maxPromptTokens: number): number[] {
-  const ids = [BOS, ...encode(renderPrompt(template, sample.prompt))];
+/** <bos> + the rendered prompt in the model's tokenizer, checked against its prompt budget. */
+export function promptTokens(sample: Sample, template: string, model: ModelConfig): number[] {
+  const { maxPromptTokens } = model;
+  const ids = [BOS, ...tokenizerOf(model).encode(renderPrompt(template, sample.prompt))];
   if (ids.length > maxPromptTokens) {
     throw new ConfigError(
       `sample ${sample.id}: prompt "${sample.prompt}" is ${ids.length} tokens with template "${template}"; the model's budget is ${maxPromptTokens}`,

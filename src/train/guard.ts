@@ -23,7 +23,7 @@ import {
 import { referenceResponse, rewardForSample, type Sample } from '../tasks/index.js';
 import {
   CheckpointError,
-  encode,
+  type Tokenizer,
   listCheckpoints,
   loadModel,
   renderPrompt,
@@ -82,13 +82,20 @@ export function armTestFault(
  * DatasetError naming file, row and field, with the total count of bad rows; with skipBad bad rows
  * are dropped and counted in `bad` / `errors`.
  */
+/** Prompts checked against the model's budget, in the model's tokenizer. */
+export interface PromptCheck {
+  template: string;
+  maxPromptTokens: number;
+  tokenizer: Tokenizer;
+}
+
 export async function readTrainingDataset(
   path: string,
   opts: {
     skipBad: boolean;
     resize?: { width: number; height: number };
     /** also check each prompt against the model's prompt budget (field problem / text) */
-    prompt?: { template: string; maxPromptTokens: number };
+    prompt?: PromptCheck;
   },
 ): Promise<ReadResult> {
   // Checked before resizing: resizing rebuilds the solution from the parsed objects, which would
@@ -106,7 +113,7 @@ export async function readTrainingDataset(
       thinking: false,
     });
     const tokens = opts.prompt
-      ? 1 + encode(renderPrompt(opts.prompt.template, s.prompt)).length
+      ? 1 + opts.prompt.tokenizer.encode(renderPrompt(opts.prompt.template, s.prompt)).length
       : 0; // <bos> + prompt
     if (self.error !== undefined)
       errors.push({ file: path, row: rowOf[k] ?? -1, field: 'solution', message: self.error });

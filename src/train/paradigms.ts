@@ -10,7 +10,7 @@ import {
   labelResponseText,
   visurfAdvantages,
 } from '../algorithms/index.js';
-import { EOS, encode } from '../model/index.js';
+import { EOS, type Tokenizer } from '../model/index.js';
 import { rewardForSample, referenceResponse, type Sample } from '../tasks/index.js';
 import type { RewardBreakdown } from '../rewards/index.js';
 import type { Member } from './update.js';
@@ -69,17 +69,22 @@ export function sftTarget(sample: Sample, noThink: boolean): string {
   return referenceResponse(sample, noThink ? null : sample.think);
 }
 
-export function responseTokens(text: string): number[] {
-  return [...encode(text), EOS];
+/** A response's ids in the model's tokenizer, ending with <eos>. */
+export function responseTokens(text: string, tokenizer: Tokenizer): number[] {
+  return [...tokenizer.encode(text), EOS];
 }
 
 /** SFT: the labels (with their reasoning traces) as teacher-forced targets. */
-export function sftMembers(items: readonly PromptItem[], noThink: boolean): Member[] {
+export function sftMembers(
+  items: readonly PromptItem[],
+  noThink: boolean,
+  tokenizer: Tokenizer,
+): Member[] {
   return items.map((it) => ({
     kind: 'label',
     image: it.image,
     prompt: it.prompt,
-    response: responseTokens(sftTarget(it.sample, noThink)),
+    response: responseTokens(sftTarget(it.sample, noThink), tokenizer),
     advantage: 1,
   }));
 }
@@ -177,6 +182,7 @@ export function visurfMembers(
     maxNewTokens: number;
     controls: ViSurfControls;
     reward: RewardSettings;
+    tokenizer: Tokenizer;
   },
 ): { members: Member[]; stats: StepStats } {
   const G = groups[0]?.length ?? 0;
@@ -219,7 +225,7 @@ export function visurfMembers(
       kind: 'label',
       image: it.image,
       prompt: it.prompt,
-      response: responseTokens(labelTexts[k]!),
+      response: responseTokens(labelTexts[k]!, opts.tokenizer),
       advantage: adv.labelAdvantages[k]!,
     });
   });

@@ -25,7 +25,10 @@ import {
   listCheckpoints,
   loadModel,
   parseModelConfig,
+  resolveModelRef,
   saveModel,
+  shippedModels,
+  tokenizerOf,
   writeFileAtomicSync,
 } from '../model/index.js';
 import { evaluateTask, type TaskEval } from '../eval/evaluate.js';
@@ -126,27 +129,40 @@ function budgetSpent(cfg: TrainConfig, s: TrainerState): boolean {
   return cfg.budgetTokens > 0 && spentTokens(s) >= cfg.budgetTokens;
 }
 
-async function initialModel(cfg: TrainConfig): Promise<VisionLanguageModel> {
+/** The learning-rate multiplier of a parameter: its longest matching prefix's, else 1. */
+export function lrScaleOf(scales: Readonly<Record<string, number>>, name: string): number {
+  let best = -1;
+  let scale = 1;
+  for (const [prefix, s] of Object.entries(scales))
+    if (name.startsWith(prefix) && prefix.length > best) {
+      best = prefix.length;
+      scale = s;
+    }
+  return scale;
+}
+
+/** The model a run starts from: a named config or model config file (fresh, by seed) or a checkpoint. */
+export async function initialModel(cfg: TrainConfig): Promise<VisionLanguageModel> {
   const named = NAMED_CONFIGS[cfg.model.init];
   if (named) return VisionLanguageModel.create(named, cfg.seed);
-  if (!existsSync(cfg.model.init)) {
+  const path = resolveModelRef(cfg.model.init);
+  if (!existsSync(path)) {
     throw new ConfigError(
-      `model.init: "${cfg.model.init}" is neither a named config (${Object.keys(NAMED_CONFIGS).join(', ')}), a model config .json file nor a checkpoint directory`,
+      `model.init: "${cfg.model.init}" is neither a named config (${Object.keys(NAMED_CONFIGS).join(', ')}), ` +
+        `a shipped model (${shippedModels().join(', ') || 'none'}), a model config .json file nor a checkpoint directory`,
     );
   }
-  if (cfg.model.init.endsWith('.json') && statSync(cfg.model.init).isFile()) {
+  if (path.endsWith('.json') && statSync(path).isFile()) {
     // a model architecture (the config.json format of a checkpoint), initialised from the seed
     let raw: unknown;
     try {
-      raw = JSON.parse(readFileSync(cfg.model.init, 'utf8'));
+      raw = JSON.parse(readFileSync(path, 'utf8'));
     } catch (err) {
-      throw new ConfigError(
-        `model.init: ${cfg.model.init}: not valid JSON (${(err as Error).message})`,
-      );
+      throw new ConfigError(`model.init: ${path}: not valid JSON (${(err as Error).message})`);
     }
-    return VisionLanguageModel.create(parseModelConfig(raw, cfg.model.init), cfg.seed);
+    return VisionLanguageModel.create(parseModelConfig(raw, path), cfg.seed);
   }
-  return (await loadModel(cfg.model.init)).model;
+  return (await loadModel(path)).model;
 }
 
 /** Rewrite a JSONL log keeping only lines whose step is below `step` (exact resume). */
@@ -244,20 +260,20 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
   truncateLog(metricsPath, state.step);
   truncateLog(evalPath, state.step === 0 ? 0 : state.finished ? state.step : state.step + 1);
 
+  // Parameters with learning rate 0 are frozen: no graph is recorded through them, so a frozen
+  // vision encoder costs one forward pass and no backward.
+  for (const [name, p] of model.params) p.setTrainable(lrScaleOf(cfg.optim.lrScale, name) > 0);
   const opt = new AdamW(model.parameterList(), {
     lr: cfg.optim.lr,
     beta1: cfg.optim.beta1,
     beta2: cfg.optim.beta2,
     weightDecay: cfg.optim.weightDecay,
     maxGradNorm: cfg.optim.maxGradNorm,
+    lrScale: (p) => lrScaleOf(cfg.optim.lrScale, p.name ?? ''),
   });
   if (optState) opt.loadState(optState);
   const refModel = cfg.loss.klCoef > 0 ? (await initialModel(cfg)).frozenCopy() : null;
-  const source: SampleSource = await trainSource(
-    cfg,
-    model.config.image.size,
-    model.config.maxPromptTokens,
-  );
+  const source: SampleSource = await trainSource(cfg, model.config.image.size, model.config);
   const sets = evalSets(cfg, model.config.image.size);
   const rng = new Rng(0);
   rng.setState(state.rng);
@@ -298,14 +314,14 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
     const items: PromptItem[] = samples.map((s, i) => ({
       sample: s,
       image: i,
-      prompt: promptTokens(s, cfg.data.template, model.config.maxPromptTokens),
+      prompt: promptTokens(s, cfg.data.template, model.config),
     }));
     let members;
     let stats: StepStats | undefined;
     let generated = 0;
     const tRollout = performance.now();
     if (phase === 'sft') {
-      members = sftMembers(items, cfg.noThink);
+      members = sftMembers(items, cfg.noThink, tokenizerOf(model.config));
     } else {
       const G = cfg.rollout.groupSize;
       const gen = generate(
@@ -327,7 +343,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
         Array.from({ length: G }, (_, j) => {
           const tokens = gen.tokens[k * G + j]!;
           generated += tokens.length;
-          const text = decode(tokens);
+          const text = tokenizerOf(model.config).decode(tokens);
           return {
             tokens,
             text,
@@ -346,6 +362,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
               ...common,
               controls: cfg.controls,
               reward: { referenceSize: cfg.reward.referenceSize, noThink: cfg.noThink },
+              tokenizer: tokenizerOf(model.config),
             });
       members = built.members;
       stats = built.stats;

@@ -28,6 +28,7 @@ import {
 } from '../algorithms/index.js';
 import {
   buildScoringBatch,
+  selectImages,
   packResponses,
   scoreResponses,
   unpackResponses,
@@ -87,11 +88,36 @@ function seqLengths(members: readonly Member[]): number[] {
   return members.map((m) => m.response.length);
 }
 
-function chunk<T>(xs: readonly T[], size: number): T[][] {
+/**
+ * Split into micro-batches of `size` (0 = one batch). With `lengthOf`, items are grouped by
+ * length first, so each micro-batch is padded only to its own longest sequence (the loss is
+ * normalised over the whole batch, so grouping changes only the order of a float sum).
+ */
+function chunk<T>(xs: readonly T[], size: number, lengthOf?: (x: T) => number): T[][] {
   if (size <= 0 || size >= xs.length) return xs.length ? [xs.slice()] : [];
+  const sorted = lengthOf ? [...xs].sort((a, b) => lengthOf(a) - lengthOf(b)) : xs;
   const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  for (let i = 0; i < sorted.length; i += size) out.push(sorted.slice(i, i + size));
   return out;
+}
+
+/** Text tokens of a member's scoring sequence (what its micro-batch is padded to). */
+function memberLength(m: Member): number {
+  return m.prompt.length + m.response.length;
+}
+
+/** The scoring batch of a micro-batch, with only the images it shows. */
+function microBatchInputs(images: ImageBatch, mb: readonly Member[]) {
+  const sel = selectImages(
+    images,
+    mb.map((m) => m.image),
+  );
+  const batch = buildScoringBatch(
+    sel.imageOf,
+    mb.map((m) => m.prompt),
+    mb.map((m) => m.response),
+  );
+  return { images: sel.images, batch };
 }
 
 function gradNormOf(model: VisionLanguageModel): number {
@@ -133,12 +159,8 @@ export function scoreMembers(
   for (const mb of chunk(members, microBatch)) {
     withArena(arena, () =>
       noGrad(() => {
-        const batch = buildScoringBatch(
-          Int32Array.from(mb, (m) => m.image),
-          mb.map((m) => m.prompt),
-          mb.map((m) => m.response),
-        );
-        const { logp } = scoreResponses(model, images, batch);
+        const { images: imgs, batch } = microBatchInputs(images, mb);
+        const { logp } = scoreResponses(model, imgs, batch);
         const packed = packResponses(logp.data, batch);
         let o = 0;
         for (const m of mb) {
@@ -218,14 +240,17 @@ export function updatePolicy(
     const inert = (m: Member) =>
       o.loss === 'policy' && m.advantage === 0 && o.klCoef === 0 && o.entropyCoef === 0;
     const active = ordered.map((_, i) => i).filter((i) => !inert(ordered[i]!));
+    const byLength = (i: number) => memberLength(ordered[i]!);
     const parts = [
       ...chunk(
         active.filter((i) => i < rolloutCount),
         o.microBatch,
+        byLength,
       ),
       ...chunk(
         active.filter((i) => i >= rolloutCount),
         o.microBatch,
+        byLength,
       ),
     ];
     for (const idx of parts) {
@@ -236,12 +261,8 @@ export function updatePolicy(
         rlSnapshot = snapshotGrads(model);
       }
       withArena(o.arena, () => {
-        const batch = buildScoringBatch(
-          Int32Array.from(mb, (m) => m.image),
-          mb.map((m) => m.prompt),
-          mb.map((m) => m.response),
-        );
-        const { logp, entropy } = scoreResponses(model, images, batch, !isLabelPart);
+        const { images: imgs, batch } = microBatchInputs(images, mb);
+        const { logp, entropy } = scoreResponses(model, imgs, batch, !isLabelPart);
         const tokensHere = batch.text.tokens.length + mb.length * imageTokenCount(model);
         d.forwardTokens += tokensHere;
         d.backwardTokens += tokensHere;

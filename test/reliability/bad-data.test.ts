@@ -16,6 +16,7 @@ import {
 } from '../../src/data/index.js';
 import { generateSamples } from '../../src/tasks/index.js';
 import { readTrainingDataset } from '../../src/train/guard.js';
+import { BYTE_TOKENIZER } from '../../src/model/index.js';
 import { ConfigError } from '../../src/train/config.js';
 import { train } from '../../src/train/trainer.js';
 import { tinyConfig, tinySets, trainCli, withTemp } from './helpers.js';
@@ -138,7 +139,7 @@ test(`JSONL: ${JSONL_CASES.length} kinds of bad row fail before training naming 
       );
       const skipped = await readTrainingDataset(file, {
         skipBad: true,
-        prompt: { template: 'compact', maxPromptTokens: 16 },
+        prompt: { template: 'compact', maxPromptTokens: 16, tokenizer: BYTE_TOKENIZER },
       });
       assert.equal(skipped.bad, 1, name);
       assert.equal(skipped.samples.length, 3, name);

@@ -4,8 +4,8 @@
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../package.js';
 import type { Kernels } from './types.js';
 
 export const KERNEL_METHODS: ReadonlyArray<Exclude<keyof Kernels, 'name'>> = [
@@ -43,16 +43,6 @@ export const KERNEL_METHODS: ReadonlyArray<Exclude<keyof Kernels, 'name'>> = [
 export interface NativeAddon extends Omit<Kernels, 'name'> {
   info(): { ompThreads: number };
   setThreads(n: number): void;
-}
-
-/** The package root: two levels above dist/src/engine/kernels or src/engine/kernels. */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'binding.gyp'))) return dir;
-    dir = resolve(dir, '..');
-  }
-  throw new Error('visurf: cannot locate the package root (package.json + binding.gyp)');
 }
 
 export function addonPath(): string {

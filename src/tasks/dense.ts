@@ -1,0 +1,72 @@
+/**
+ * Dense scene labels for pre-training the vision encoder: a scene of the task suite's kind
+ * (1-6 objects of every colour and shape, at the sizes the tasks use, on any background) and,
+ * for every cell of the model's token grid, what lies there: the object covering most of the
+ * cell (colour, shape and its box) or background. One image thus supervises every token, where
+ * a question-answer sample supervises one or two answer tokens.
+ */
+import { COLOR_NAMES } from './palette.js';
+import type { Rng } from './rng.js';
+import { composeScene, type ObjectSpec } from './scene.js';
+import { SHAPES } from './shapes.js';
+import type { RgbImage } from './image.js';
+import { COMBOS, radius, retry } from './families/common.js';
+
+/** Class count of each per-cell label (the last class of colour and shape is background). */
+export const DENSE_COLOURS = COLOR_NAMES.length + 1;
+export const DENSE_SHAPES = SHAPES.length + 1;
+
+export interface DenseScene {
+  image: RgbImage;
+  /** per cell, raster order: colour index, or COLOR_NAMES.length for background */
+  colour: Int32Array;
+  /** per cell: shape index, or SHAPES.length for background */
+  shape: Int32Array;
+  /** per cell: the object's box [x1, y1, x2, y2] / image size (zeros for background) */
+  box: Float32Array;
+  /** per cell: 1 where an object covers it (the box is a target), else 0 */
+  hasObject: Uint8Array;
+}
+
+/**
+ * A scene and its labels on a grid of `grid` x `grid` cells. A cell belongs to the object that
+ * covers most of its pixels if that is at least `minCover` of the cell (default 1/8), else to the
+ * background.
+ */
+export function generateDenseScene(
+  rng: Rng,
+  size: number,
+  grid: number,
+  minCover = 1 / 8,
+): DenseScene {
+  const unit = size / 64;
+  const scene = retry(() => {
+    const specs: ObjectSpec[] = rng
+      .sample(COMBOS, rng.int(1, 6))
+      .map((c) => ({ ...c, radius: radius(rng, unit, 3, 9) }));
+    return composeScene(rng, specs, { width: size, height: size });
+  });
+  const cell = size / grid;
+  const cells = grid * grid;
+  const colour = new Int32Array(cells).fill(COLOR_NAMES.length);
+  const shape = new Int32Array(cells).fill(SHAPES.length);
+  const box = new Float32Array(cells * 4);
+  const hasObject = new Uint8Array(cells);
+  const cover = new Float64Array(cells);
+  scene.objects.forEach((o) => {
+    const counts = new Float64Array(cells);
+    for (let y = 0; y < size; y++)
+      for (let x = 0; x < size; x++)
+        if (o.mask[y * size + x]) counts[Math.floor(y / cell) * grid + Math.floor(x / cell)]! += 1;
+    for (let c = 0; c < cells; c++) {
+      const frac = counts[c]! / (cell * cell);
+      if (frac < minCover || frac <= cover[c]!) continue;
+      cover[c] = frac;
+      colour[c] = COLOR_NAMES.indexOf(o.color);
+      shape[c] = SHAPES.indexOf(o.shape);
+      hasObject[c] = 1;
+      for (let k = 0; k < 4; k++) box[c * 4 + k] = o.box[k]! / size;
+    }
+  });
+  return { image: scene.image, colour, shape, box, hasObject };
+}

@@ -1,0 +1,79 @@
+/**
+ * The tokenizer: exact text round trips (with and without coordinate tokens), which numbers
+ * become coordinate tokens, and that any id sequence decodes.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  ANSWER_OPEN,
+  BYTE_TOKENIZER,
+  COORD_BASE,
+  SMALL_CONFIG,
+  Tokenizer,
+  USED_VOCAB,
+  decode,
+  encode,
+  parseModelConfig,
+  tokenizerOf,
+} from '../../src/model/index.js';
+import { mutateText } from '../fuzz.js';
+import { rng } from '../helpers.js';
+
+const coords = new Tokenizer(64);
+
+test('coordinate tokens: standalone integers below the grid size, one token each', () => {
+  const text = '<answer>[{"bbox_2d": [30, 18, 40, 63], "point_2d": [0, 64]}]</answer>';
+  const ids = coords.encode(text);
+  assert.equal(ids[0], ANSWER_OPEN);
+  const coordIds = ids.filter((i) => i >= COORD_BASE && i < COORD_BASE + 64);
+  assert.deepEqual(
+    coordIds.map((i) => i - COORD_BASE),
+    [30, 18, 40, 63, 0],
+  );
+  // 64 is outside the grid: its digits stay bytes
+  assert.ok(ids.includes('6'.charCodeAt(0)) && ids.includes('4'.charCodeAt(0)));
+  assert.equal(coords.decode(ids), text);
+  // each two-digit coordinate is one token instead of two
+  assert.equal(encode(text).length - ids.length, 4);
+});
+
+test('coordinate tokens: decimals, leading zeros and long numbers stay bytes', () => {
+  for (const text of ['3.5', 'x1.2', '.5', '07', '00', '123', '12345', '5.', 'v2.0.1']) {
+    const ids = coords.encode(text);
+    assert.deepEqual(ids, encode(text), text);
+  }
+  assert.deepEqual(coords.encode('-5'), ['-'.charCodeAt(0), COORD_BASE + 5]);
+  assert.deepEqual(coords.encode('(35,23)').length, 5);
+});
+
+test('round trip is exact for any text, with or without coordinate tokens', () => {
+  const r = rng(7);
+  const ri = (n: number) => Math.floor(r() * n);
+  const seed =
+    '<think>The red circle is at (35,23).</think><answer>[{"bbox_2d": [30, 18, 40, 28], "point_2d": [35, 23]}]</answer> 0.5 07 63 64 100';
+  for (let i = 0; i < 500; i++) {
+    // lone UTF-16 surrogates cannot round-trip through UTF-8 in any byte tokenizer
+    const text = mutateText(seed, ri).replace(/[\ud800-\udfff]/g, '?');
+    assert.equal(coords.decode(coords.encode(text)), text);
+    assert.equal(decode(encode(text)), text);
+  }
+});
+
+test('the byte tokenizer is the old one: coordinate ids decode to nothing', () => {
+  assert.equal(BYTE_TOKENIZER.coordinates, 0);
+  assert.equal(decode([72, COORD_BASE + 5, 105]), 'Hi');
+  assert.equal(coords.decode([72, COORD_BASE + 5, 105]), 'H5i');
+  // adjacent coordinate tokens are just adjacent numbers
+  assert.equal(coords.decode([COORD_BASE + 1, COORD_BASE + 2]), '12');
+});
+
+test('a model config with coordinate tokens needs the vocabulary for them', () => {
+  assert.equal(tokenizerOf(SMALL_CONFIG), BYTE_TOKENIZER);
+  assert.throws(
+    () => parseModelConfig({ ...SMALL_CONFIG, coordTokens: true }, 'm.json'),
+    /m\.json: invalid model config: vocab: vocab 320 is smaller than the 328 ids/,
+  );
+  const ok = parseModelConfig({ ...SMALL_CONFIG, coordTokens: true, vocab: 336 }, 'm.json');
+  assert.equal(tokenizerOf(ok).coordinates, 64);
+  assert.equal(tokenizerOf(ok).usedVocab, USED_VOCAB + 64);
+});
