@@ -3,12 +3,16 @@
  * for every token cell, cross-entropy on its colour class and its shape class (background is a
  * class of each), and an L1 loss on the box of the object covering it (object cells only).
  *
- * Shapes (C = cells over the whole batch, K = colour classes, S = shape classes):
- *   out:       [C, K + S + 4]  (colour logits | shape logits | box x1 y1 x2 y2 in image units)
+ * Shapes (C = cells over the whole batch, K = colour classes, S = shape classes, H = digit
+ * heads, 0 when digits are off):
+ *   out:       [C, K + S + 4 + 10 H]  (colour logits | shape logits | box x1 y1 x2 y2 in image
+ *              units | H groups of 10 digit logits)
  *   colour:    [C] class ids;  shape: [C] class ids
  *   box:       [C, 4] targets; hasObject: [C] 1 where the box is a target
+ *   digits:    [C, H] digit targets (used on object cells)
  * loss = mean_c CE(colour) + mean_c CE(shape) + boxWeight · mean over object cells and the 4
- * coordinates of |box - target|. The gradient dLoss/dout has out's shape.
+ * coordinates of |box - target| + digitWeight · mean over object cells and heads of CE(digit).
+ * The gradient dLoss/dout has out's shape.
  */
 
 export interface DenseTargets {
@@ -16,6 +20,8 @@ export interface DenseTargets {
   shape: Int32Array;
   box: Float32Array;
   hasObject: Uint8Array;
+  /** [C, H] digit targets, needed when classes.digitHeads > 0 */
+  digits?: Int32Array;
 }
 
 export interface DenseLossResult {
@@ -26,6 +32,8 @@ export interface DenseLossResult {
   shapeAccuracy: number;
   /** mean absolute box error on object cells, in image units (× image size = pixels) */
   boxL1: number;
+  /** fraction of object-cell digits predicted right (0 when digits are off) */
+  digitAccuracy: number;
 }
 
 /** Softmax cross-entropy of one row slice; writes (p - onehot) * scale into grad; returns [loss, argmax]. */
@@ -57,11 +65,16 @@ function softmaxCe(
 export function denseLoss(
   out: Float32Array,
   t: DenseTargets,
-  classes: { colours: number; shapes: number },
+  classes: { colours: number; shapes: number; digitHeads?: number },
   boxWeight: number,
+  digitWeight = 1,
 ): DenseLossResult {
   const { colours: K, shapes: S } = classes;
-  const D = K + S + 4;
+  const H = classes.digitHeads ?? 0;
+  const D = K + S + 4 + 10 * H;
+  if (H > 0 && (!t.digits || t.digits.length !== t.colour.length * H)) {
+    throw new Error(`denseLoss: ${H} digit heads need ${t.colour.length * H} digit targets`);
+  }
   const C = t.colour.length;
   if (out.length !== C * D) {
     throw new Error(`denseLoss: ${out.length} outputs for ${C} cells of ${D} values`);
@@ -73,6 +86,7 @@ export function denseLoss(
   let colourHits = 0;
   let shapeHits = 0;
   let l1 = 0;
+  let digitHits = 0;
   for (let c = 0; c < C; c++) {
     const o = c * D;
     const [lc, ac] = softmaxCe(out, grad, o, K, t.colour[c]!, 1 / C);
@@ -86,6 +100,13 @@ export function denseLoss(
       l1 += Math.abs(d);
       grad[o + K + S + k] = (boxWeight * Math.sign(d)) / (objects * 4);
     }
+    for (let h = 0; h < H; h++) {
+      const at = o + K + S + 4 + 10 * h;
+      const target = t.digits![c * H + h]!;
+      const [ld, ad] = softmaxCe(out, grad, at, 10, target, digitWeight / (objects * H));
+      loss += (digitWeight * ld) / (objects * H);
+      if (ad === target) digitHits++;
+    }
   }
   const boxL1 = objects ? l1 / (objects * 4) : 0;
   loss += boxWeight * boxL1;
@@ -95,5 +116,6 @@ export function denseLoss(
     colourAccuracy: objects ? colourHits / objects : 0,
     shapeAccuracy: objects ? shapeHits / objects : 0,
     boxL1,
+    digitAccuracy: objects && H ? digitHits / (objects * H) : 0,
   };
 }

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { applyOverrides, readConfigFile } from '../train/config.js';
-import { isCompleteCheckpoint } from '../model/index.js';
+import { DEFAULT_BASE, isCompleteCheckpoint, resolveModelRef } from '../model/index.js';
 import { packagePath } from './paths.js';
 import { printResults, runCompare } from './compare.js';
 import { writeReport } from '../report/index.js';
@@ -19,8 +19,8 @@ interface DemoOptions {
 
 async function findBase(explicit: string | undefined): Promise<string | null> {
   const candidates = explicit
-    ? [explicit]
-    : [packagePath('assets', 'base-small'), 'runs/base-small'];
+    ? [resolveModelRef(explicit)]
+    : [resolveModelRef(DEFAULT_BASE), 'runs/base'];
   for (const c of candidates) if (existsSync(c) && (await isCompleteCheckpoint(c))) return c;
   if (explicit) throw new Error(`demo: --base ${explicit} is not a complete checkpoint directory`);
   return null;
@@ -33,7 +33,10 @@ export function registerDemo(program: Command): void {
       'the main job on the built-in default: base vs SFT vs RLVR vs ViSurf on a gap task and an in-knowledge task',
     )
     .option('--out <dir>', 'output directory', 'runs/demo')
-    .option('--base <dir>', 'base model checkpoint (default: the shipped assets/base-small)')
+    .option(
+      '--base <model>',
+      `base model: a shipped model's name or a checkpoint directory (default: ${DEFAULT_BASE}, shipped in assets/)`,
+    )
     .option(
       '--set <key=value>',
       'override a key of configs/demo.yaml (repeatable)',
@@ -44,8 +47,8 @@ export function registerDemo(program: Command): void {
       const base = await findBase(opts.base);
       if (!base) {
         throw new Error(
-          'demo: no base model found (assets/base-small is shipped with the repository; runs/base-small is the cache). ' +
-            'Build one with: node dist/src/cli/main.js pretrain --out runs/base-small',
+          `demo: no base model found (assets/${DEFAULT_BASE} is shipped with the repository; runs/base is the cache). ` +
+            'Build one with: node dist/src/cli/main.js pretrain --out runs/base',
         );
       }
       const file = packagePath('configs', 'demo.yaml');

@@ -171,11 +171,15 @@ export const SMALL_CONFIG: ModelConfig = {
 
 /**
  * `small` with a convolutional stem (four 3x3 convolutions, 3 -> 32 -> 64 -> 96 -> 96 channels,
- * strides 1, 2, 2, 2: the same 8x8 token grid), the base model's architecture.
+ * strides 1, 2, 2, 2: the same 8x8 token grid), the shipped base model's architecture.
  */
 export const SMALL_CONV_CONFIG: ModelConfig = {
   ...SMALL_CONFIG,
   name: 'small-conv',
+  // byte tokens: a three-object referring answer with its <think> trace is up to 205 tokens
+  // (160 cut one refer reply in six short); the decoder has no learned positions, so this only
+  // caps generation and sizes the memory estimate
+  maxResponseTokens: 224,
   vision: {
     ...SMALL_CONFIG.vision,
     stem: {

@@ -15,6 +15,12 @@ import { COMBOS, radius, retry } from './families/common.js';
 /** Class count of each per-cell label (the last class of colour and shape is background). */
 export const DENSE_COLOURS = COLOR_NAMES.length + 1;
 export const DENSE_SHAPES = SHAPES.length + 1;
+/**
+ * Digit labels per cell: the tens and units digit of each of the six numbers an answer writes
+ * for the covering object (box x1 y1 x2 y2, point x y, in pixels): 12 ten-way labels. They let
+ * the encoder's features hold the very tokens a byte-level answer spells (images up to 100 px).
+ */
+export const DENSE_DIGIT_HEADS = 12;
 
 export interface DenseScene {
   image: RgbImage;
@@ -26,6 +32,8 @@ export interface DenseScene {
   box: Float32Array;
   /** per cell: 1 where an object covers it (the box is a target), else 0 */
   hasObject: Uint8Array;
+  /** per cell x DENSE_DIGIT_HEADS: digits of the object's box and point (-1 for background) */
+  digits: Int32Array;
 }
 
 /**
@@ -52,6 +60,7 @@ export function generateDenseScene(
   const shape = new Int32Array(cells).fill(SHAPES.length);
   const box = new Float32Array(cells * 4);
   const hasObject = new Uint8Array(cells);
+  const digits = new Int32Array(cells * DENSE_DIGIT_HEADS).fill(-1);
   const cover = new Float64Array(cells);
   scene.objects.forEach((o) => {
     const counts = new Float64Array(cells);
@@ -66,7 +75,11 @@ export function generateDenseScene(
       shape[c] = SHAPES.indexOf(o.shape);
       hasObject[c] = 1;
       for (let k = 0; k < 4; k++) box[c * 4 + k] = o.box[k]! / size;
+      [...o.box, ...o.point].forEach((v, k) => {
+        digits[c * DENSE_DIGIT_HEADS + 2 * k] = Math.floor(v / 10) % 10;
+        digits[c * DENSE_DIGIT_HEADS + 2 * k + 1] = v % 10;
+      });
     }
   });
-  return { image: scene.image, colour, shape, box, hasObject };
+  return { image: scene.image, colour, shape, box, hasObject, digits };
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_BASE } from '../model/shipped.js';
 
 export const METHODS = ['sft', 'rlvr', 'sft-rlvr', 'visurf'] as const;
 export type Method = (typeof METHODS)[number];
@@ -25,12 +26,12 @@ export const TrainConfigSchema = z
          * a named config (small, small-conv, tiny, bench) or a model config .json file (the
          * format of a checkpoint's config.json) to initialise from seed, or a checkpoint directory
          */
-        init: z.string().min(1).default('small'),
+        init: z.string().min(1).default(DEFAULT_BASE),
         /** matmul precision: bf16 inputs with f32 accumulation, or f32 */
         precision: z.enum(['f32', 'bf16']).default('f32'),
       })
       .strict()
-      .default({ init: 'small', precision: 'f32' }),
+      .default({ init: DEFAULT_BASE, precision: 'f32' }),
     data: z
       .object({
         /** task families to train on (generated on the fly), ignored when `path` is set */

@@ -28,6 +28,7 @@ import { denseLoss, type DenseTargets } from '../algorithms/index.js';
 import { imageTokens, type VisionLanguageModel } from '../model/index.js';
 import {
   DENSE_COLOURS,
+  DENSE_DIGIT_HEADS,
   DENSE_SHAPES,
   generateDenseScene,
   type DenseScene,
@@ -45,6 +46,12 @@ export const VisionStageSchema = z
     weightDecay: z.number().min(0).default(0.01),
     /** weight of the box L1 term against the two cross-entropies */
     boxWeight: z.number().min(0).default(4),
+    /**
+     * also classify the digits of the covering object's box and point on every cell
+     * (tasks/dense.ts DENSE_DIGIT_HEADS), so the features hold the tokens an answer spells
+     */
+    digitTargets: z.boolean().default(false),
+    digitWeight: z.number().min(0).default(1),
     /** held-out scenes measured every `evalEvery` steps and at the end */
     evalSize: z.number().int().positive().default(128),
     evalEvery: z.number().int().min(0).default(0),
@@ -68,9 +75,9 @@ export interface VisionStageEval {
   colourAccuracy: number;
   shapeAccuracy: number;
   boxL1Px: number;
+  /** with digitTargets: fraction of the box/point digits read right on object cells */
+  digitAccuracy: number;
 }
-
-const OUTPUTS = DENSE_COLOURS + DENSE_SHAPES + 4;
 
 function targetsOf(scenes: readonly DenseScene[]): DenseTargets {
   const cat = <T extends Int32Array | Float32Array | Uint8Array>(
@@ -124,6 +131,12 @@ export function trainVisionStage(
   const rng = new Rng(seed);
   const headRng = new Rng(seed + 1);
   const width = c.vision.width;
+  const classes = {
+    colours: DENSE_COLOURS,
+    shapes: DENSE_SHAPES,
+    digitHeads: cfg.digitTargets ? DENSE_DIGIT_HEADS : 0,
+  };
+  const OUTPUTS = DENSE_COLOURS + DENSE_SHAPES + 4 + 10 * classes.digitHeads;
   const head = {
     norm: Tensor.param(new Float32Array(width).fill(1), [width]),
     linear: Tensor.param(
@@ -139,7 +152,6 @@ export function trainVisionStage(
     weightDecay: cfg.weightDecay,
     maxGradNorm: 1,
   });
-  const classes = { colours: DENSE_COLOURS, shapes: DENSE_SHAPES };
   const forward = (scenes: readonly DenseScene[]) => {
     const feats = model.visionFeatures(model.patchify(scenes.map((s) => s.image)));
     return linear(rmsnorm(feats, head.norm, c.normEps), head.linear);
@@ -148,13 +160,16 @@ export function trainVisionStage(
   const held = Array.from({ length: cfg.evalSize }, () => generateDenseScene(evalRng, size, grid));
   const evaluate = (step: number): VisionStageEval => {
     const r = withArena(arena, () =>
-      noGrad(() => denseLoss(forward(held).data, targetsOf(held), classes, cfg.boxWeight)),
+      noGrad(() =>
+        denseLoss(forward(held).data, targetsOf(held), classes, cfg.boxWeight, cfg.digitWeight),
+      ),
     );
     return {
       step,
       colourAccuracy: r.colourAccuracy,
       shapeAccuracy: r.shapeAccuracy,
       boxL1Px: r.boxL1 * size,
+      digitAccuracy: r.digitAccuracy,
     };
   };
   const arena = new BufferArena();
@@ -173,7 +188,7 @@ export function trainVisionStage(
     // Activations come from the arena: fresh memory costs a page fault per 4 KiB here.
     const r = withArena(arena, () => {
       const out = forward(scenes);
-      const res = denseLoss(out.data, targetsOf(scenes), classes, cfg.boxWeight);
+      const res = denseLoss(out.data, targetsOf(scenes), classes, cfg.boxWeight, cfg.digitWeight);
       backward(out, res.grad);
       return res;
     });

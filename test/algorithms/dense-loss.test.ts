@@ -1,9 +1,30 @@
 /** The dense vision loss: a worked example, the gradient against finite differences, edge cases. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { denseLoss, type DenseTargets } from '../../src/algorithms/index.js';
+import { denseLoss, type DenseLossResult, type DenseTargets } from '../../src/algorithms/index.js';
 
 const classes = { colours: 2, shapes: 2 };
+
+/** Central differences of the loss against the analytic gradient, at every output. */
+function checkGradient(
+  out: Float32Array,
+  f: (o: Float32Array) => DenseLossResult,
+): DenseLossResult {
+  const r = f(out);
+  const h = 1e-3;
+  for (let i = 0; i < out.length; i++) {
+    const p = out.slice();
+    p[i]! += h;
+    const m = out.slice();
+    m[i]! -= h;
+    const num = (f(p).loss - f(m).loss) / (2 * h);
+    assert.ok(
+      Math.abs(num - r.grad[i]!) < 2e-3,
+      `output ${i}: analytic ${r.grad[i]}, numeric ${num}`,
+    );
+  }
+  return r;
+}
 
 test('worked example: two cells, one object', () => {
   // cell 0: an object of colour 1, shape 0, box (0.1, 0.2, 0.3, 0.4); cell 1: background
@@ -56,19 +77,26 @@ test('gradient matches finite differences', () => {
     box: Float32Array.from({ length: cells * 4 }, (_, i) => (i % 7) / 10),
     hasObject: Uint8Array.from([1, 0, 1, 1, 0]),
   };
-  const r = denseLoss(out, t, classes, 2);
-  const h = 1e-3;
-  for (let i = 0; i < out.length; i++) {
-    const p = out.slice();
-    p[i]! += h;
-    const m = out.slice();
-    m[i]! -= h;
-    const num = (denseLoss(p, t, classes, 2).loss - denseLoss(m, t, classes, 2).loss) / (2 * h);
-    assert.ok(
-      Math.abs(num - r.grad[i]!) < 2e-3,
-      `output ${i}: analytic ${r.grad[i]}, numeric ${num}`,
-    );
-  }
+  const r = checkGradient(out, (o) => denseLoss(o, t, classes, 2));
+});
+
+test('digit heads: gradient matches finite differences; accuracy counts object cells only', () => {
+  const cells = 3;
+  const H = 2;
+  const D = 4 + 4 + 10 * H;
+  const out = Float32Array.from({ length: cells * D }, (_, i) => Math.cos(i * 0.9) * 1.5);
+  const t: DenseTargets = {
+    colour: Int32Array.from([0, 1, 1]),
+    shape: Int32Array.from([1, 0, 1]),
+    box: Float32Array.from({ length: cells * 4 }, (_, i) => i / 20),
+    hasObject: Uint8Array.from([1, 0, 1]),
+    digits: Int32Array.from([3, 7, -1, -1, 0, 9]),
+  };
+  const c = { ...classes, digitHeads: H };
+  const r = checkGradient(out, (o) => denseLoss(o, t, c, 2, 0.5));
+  // the background cell's digit logits get no gradient
+  assert.ok(r.grad.subarray(D + 8, 2 * D).every((g) => g === 0));
+  assert.throws(() => denseLoss(out, { ...t, digits: undefined }, c, 2), /2 digit heads need 6/);
 });
 
 test('no object cells: box terms and accuracies are 0; a size mismatch is an error', () => {

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { referenceKernels } from '../../src/engine/kernels/reference.js';
 import { convOutputSize, type Conv2dSpec } from '../../src/engine/kernels/types.js';
 import { assertClose, randArray, rawAddon } from '../helpers.js';
+import { Tensor, conv2d } from '../../src/engine/index.js';
 
 const addon = rawAddon();
 
@@ -211,4 +212,19 @@ test('gelu forward and backward match the reference, including saturation and Na
   addon.geluBackward(x, dy, dNat, 5000);
   dNat[3] = dRef[3] = 0;
   assertClose(dNat, dRef, 1e-5, 1e-6, 'gelu backward');
+});
+
+test('conv2d op: shape problems are ShapeErrors naming the op and the shapes', () => {
+  const x = Tensor.zeros([1, 6, 6, 3]);
+  const w = Tensor.zeros([4, 3, 3, 3]);
+  assert.throws(() => conv2d(x, Tensor.zeros([4, 3, 3, 2]), null), /conv2d: input \[1, 6, 6, 3\]/);
+  assert.throws(() => conv2d(x, w, Tensor.zeros([5])), /conv2d: bias \[5\] must be \[4\]/);
+  assert.throws(() => conv2d(x, w, null, { stride: 0 }), /conv2d: stride must be an integer >= 1/);
+  assert.throws(() => conv2d(x, w, null, { padding: 1.5 }), /conv2d: padding must be an integer/);
+  assert.throws(() => conv2d(x, w, null, { padding: 3 }), /padding 3 must be smaller than the 3x3/);
+  assert.throws(
+    () => conv2d(Tensor.zeros([1, 2, 2, 3]), w, null),
+    /a 3x3 kernel does not fit input \[1, 2, 2, 3\]/,
+  );
+  assert.deepEqual(conv2d(x, w, null, { stride: 2, padding: 1 }).shape, [1, 3, 3, 4]);
 });

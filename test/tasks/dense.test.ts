@@ -23,7 +23,10 @@ test('dense scenes: object cells show their colour; labels and boxes are in rang
       const isBg = s.colour[c] === COLOR_NAMES.length;
       assert.equal(isBg, s.shape[c] === SHAPES.length);
       assert.equal(s.hasObject[c], isBg ? 0 : 1);
-      if (isBg) continue;
+      if (isBg) {
+        assert.ok(s.digits.subarray(c * 12, c * 12 + 12).every((v) => v === -1));
+        continue;
+      }
       objectCells++;
       // at least 8 of the cell's 64 pixels carry the labelled colour exactly
       const rgb = COLORS[COLOR_NAMES[s.colour[c]!]!];
@@ -38,6 +41,10 @@ test('dense scenes: object cells show their colour; labels and boxes are in rang
       assert.ok(hits >= 8, `cell ${c} has ${hits} pixels of its colour`);
       const [x1, y1, x2, y2] = Array.from(s.box.subarray(c * 4, c * 4 + 4));
       assert.ok(0 <= x1! && x1! <= x2! && x2! < 1 && 0 <= y1! && y1! <= y2! && y2! < 1);
+      // the digit labels spell the box's pixel coordinates
+      const d = s.digits.subarray(c * 12, c * 12 + 12);
+      assert.equal(10 * d[0]! + d[1]!, Math.round(x1! * 64));
+      assert.equal(10 * d[6]! + d[7]!, Math.round(y2! * 64));
       // the box contains the cell's covered pixels: it overlaps the cell
       assert.ok(x2! * 64 >= gx * 8 && x1! * 64 < gx * 8 + 8 && y2! * 64 >= gy * 8);
     }
