@@ -110,6 +110,10 @@ function targetsOf(scenes: readonly DenseScene[]): DenseTargets {
       (n) => new Uint8Array(n),
       (s) => s.hasObject,
     ),
+    digits: cat(
+      (n) => new Int32Array(n),
+      (s) => s.digits,
+    ),
   };
 }
 

@@ -59,3 +59,11 @@ test('vision stage config: unknown keys and bad values are errors', () => {
   assert.throws(() => VisionStageSchema.parse({ steps: -1 }));
   assert.equal(VisionStageSchema.parse({}).steps, 0);
 });
+
+test('vision stage with digit targets: runs and reports digit accuracy', () => {
+  const cfg = VisionStageSchema.parse({ steps: 3, batchSize: 4, evalSize: 4, digitTargets: true });
+  const r = trainVisionStage(VisionLanguageModel.create(CONFIG, 1), cfg, 2);
+  const e = r.evals[0]!;
+  assert.ok(e.digitAccuracy >= 0 && e.digitAccuracy <= 1);
+  assert.ok(r.logs.every((l) => Number.isFinite(l.loss)));
+});
