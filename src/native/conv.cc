@@ -14,11 +14,11 @@
 #include "addon.h"
 #include "args.h"
 #include "bf16.h"
+#include "onednn.h"
 
 #include <dnnl.hpp>
 #include <omp.h>
 
-#include <cstdlib>
 #include <stdexcept>
 #include <memory>
 #include <sstream>
@@ -33,15 +33,6 @@ using dnnl::memory;
 using Dims = memory::dims;
 using Dt = memory::data_type;
 using Tag = memory::format_tag;
-
-dnnl::engine& Engine() {
-  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
-  return eng;
-}
-dnnl::stream& Stream() {
-  static dnnl::stream s(Engine());
-  return s;
-}
 
 struct ConvShape {
   int64_t N, H, W, C, O, KH, KW, S, P, OH, OW;
@@ -210,22 +201,13 @@ memory ReorderWeights(const ConvShape& s, const float* w, const memory::desc& md
   return out;
 }
 
-// Small convolutions run on one thread (see SerialFlops in linalg.cc: a fork-join on a shared
-// machine can cost more than the work).
+// Small convolutions run on one thread (onednn.h: the matmuls' rule and setting).
 template <typename F>
 void Run(const ConvShape& s, F&& f) {
-  const char* e = std::getenv("VISURF_SERIAL_FLOPS");
-  const double serial = e ? std::atof(e) : 134217728.0;
-  if (s.Flops() >= serial) {
+  MaybeSerial(s.Flops() < SerialFlops(), [&] {
     f();
     Stream().wait();
-    return;
-  }
-  const int prev = omp_get_max_threads();
-  omp_set_num_threads(1);
-  f();
-  Stream().wait();
-  omp_set_num_threads(prev);
+  });
 }
 
 void AddInto(float* dst, const float* src, int64_t n) {

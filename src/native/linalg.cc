@@ -7,6 +7,7 @@
 #include "addon.h"
 #include "bf16.h"
 #include "expf.h"
+#include "onednn.h"
 
 #include <dnnl.hpp>
 #include <omp.h>
@@ -25,15 +26,6 @@ using dnnl::memory;
 using Dims = memory::dims;
 using Dt = memory::data_type;
 
-static dnnl::engine& Engine() {
-  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
-  return eng;
-}
-static dnnl::stream& Stream() {
-  static dnnl::stream s(Engine());
-  return s;
-}
-
 // One strided operand of a product.
 struct Operand {
   Dims dims;
@@ -44,34 +36,6 @@ struct CachedMatmul {
   dnnl::matmul prim;
   std::string impl;
 };
-
-// Small products run on one thread. A fork-join costs microseconds on an idle machine but up to
-// a scheduler time slice when the cores are shared (the second thread must be scheduled before the
-// region can end): measured on the shared VM, a rollout's decode steps (products of 17-92 MFLOP)
-// ran 2.6x faster on one thread than on two. Prefill and training products are 100x larger
-// and keep both threads. VISURF_SERIAL_FLOPS overrides the threshold (0 = always parallel).
-static double& SerialFlopsSetting() {
-  static double v = [] {
-    const char* e = std::getenv("VISURF_SERIAL_FLOPS");
-    return e ? std::atof(e) : 134217728.0;  // 2^27
-  }();
-  return v;
-}
-static double SerialFlops() { return SerialFlopsSetting(); }
-
-// Runs f with OpenMP limited to one thread when serial is true (oneDNN reads the thread count
-// when a primitive is created and when it runs).
-template <typename F>
-static void MaybeSerial(bool serial, F&& f) {
-  if (!serial) {
-    f();
-    return;
-  }
-  const int prev = omp_get_max_threads();
-  omp_set_num_threads(1);
-  f();
-  omp_set_num_threads(prev);
-}
 
 static std::string Key(const Operand& a, const Operand& b, const Operand& c, Dt dt, bool acc) {
   std::ostringstream k;

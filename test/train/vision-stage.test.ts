@@ -64,6 +64,7 @@ test('vision stage with digit targets: runs and reports digit accuracy', () => {
   const cfg = VisionStageSchema.parse({ steps: 3, batchSize: 4, evalSize: 4, digitTargets: true });
   const r = trainVisionStage(VisionLanguageModel.create(CONFIG, 1), cfg, 2);
   const e = r.evals[0]!;
-  assert.ok(e.digitAccuracy >= 0 && e.digitAccuracy <= 1);
+  // untrained heads still hit some digits: 0 would mean the digit targets never reached the loss
+  assert.ok(e.digitAccuracy > 0 && e.digitAccuracy <= 1, `digits ${e.digitAccuracy}`);
   assert.ok(r.logs.every((l) => Number.isFinite(l.loss)));
 });

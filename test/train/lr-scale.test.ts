@@ -1,8 +1,16 @@
-/** AdamW per-parameter learning-rate multipliers: 0 freezes, a fraction slows; and the prefix rule. */
+/** AdamW per-parameter learning-rate multipliers: 0 freezes, a fraction slows; the prefix rule; a frozen encoder in training. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AdamW, Tensor } from '../../src/engine/index.js';
-import { lrScaleOf } from '../../src/train/trainer.js';
+import { join } from 'node:path';
+import { lrScaleOf, train } from '../../src/train/trainer.js';
+import {
+  TINY_CONFIG,
+  VisionLanguageModel,
+  latestCheckpoint,
+  loadModel,
+} from '../../src/model/index.js';
+import { tinyConfig, withTemp } from '../reliability/helpers.js';
 
 function param(name: string, values: number[]): Tensor {
   const t = Tensor.param(Float32Array.from(values), [values.length]);
@@ -37,4 +45,19 @@ test('lrScaleOf: the longest matching prefix wins, default 1', () => {
   assert.equal(lrScaleOf(s, 'blocks.3.w2'), 2);
   assert.equal(lrScaleOf(s, 'head'), 1);
   assert.equal(lrScaleOf({}, 'head'), 1);
+});
+
+test('train with optim.lrScale { vision.: 0 }: the encoder stays as it was, the rest learns', async () => {
+  await withTemp(async (dir) => {
+    const runDir = join(dir, 'run');
+    const cfg = tinyConfig(runDir, 2, ['method=sft', "optim.lrScale={'vision.': 0}"]);
+    const init = VisionLanguageModel.create(TINY_CONFIG, 7);
+    await train(cfg);
+    const latest = await latestCheckpoint(runDir);
+    const { model } = await loadModel(latest!.path);
+    for (const [name, t] of model.params) {
+      const same = t.data.every((v, i) => v === init.params.get(name)!.data[i]);
+      assert.equal(same, name.startsWith('vision.'), `${name} unchanged: ${same}`);
+    }
+  });
 });
