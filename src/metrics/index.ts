@@ -4,3 +4,4 @@ export * from './scores.js';
 export * from './segment.js';
 export * from './grounding.js';
 export * from './presence.js';
+export * from './stats.js';

@@ -7,8 +7,9 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_BASE } from '../model/shipped.js';
 
-export const METHODS = ['sft', 'rlvr', 'sft-rlvr', 'visurf'] as const;
-export type Method = (typeof METHODS)[number];
+import { METHODS, type Method } from './paradigms/index.js';
+
+export { METHODS, type Method };
 
 const positiveInt = z.number().int().positive();
 const nonNegInt = z.number().int().min(0);

@@ -26,6 +26,7 @@ import { imageTokens, type ModelConfig } from '../model/config.js';
 import { convOutputSize } from '../engine/index.js';
 import { parameterSpecs } from '../model/vlm.js';
 import type { TrainConfig } from './config.js';
+import { scheduleOf } from './paradigms/index.js';
 
 /** Memory the runtime itself takes (V8, oneDNN, sharp, code) before any model is built. */
 export const BASELINE_BYTES = 96 * 2 ** 20;
@@ -83,8 +84,9 @@ function layerActivations(T: number, width: number, hidden: number, heads: numbe
   return T * (13 * width + 3 * hidden) + heads * T * T;
 }
 
-function hasRollouts(cfg: TrainConfig): boolean {
-  return cfg.method !== 'sft';
+/** The paradigms a config's method may run (the estimate takes the largest of each part). */
+function paradigmsOf(cfg: TrainConfig) {
+  return scheduleOf(cfg.method).paradigms;
 }
 
 /** Peak-memory estimate of a training config on a model (see the module comment). */
@@ -100,14 +102,16 @@ export function estimateMemory(cfg: TrainConfig, model: ModelConfig): MemoryEsti
   const G = cfg.rollout.groupSize;
   const prompts = cfg.promptsPerStep;
 
-  const visurf = cfg.method === 'visurf';
+  const paradigms = paradigmsOf(cfg);
+  const samples = paradigms.some((p) => p.samplesRollouts);
   let resident = P * F32 * 4; // weights, grads, m, v
-  if (visurf) resident += P * F32; // gradient snapshot for the RL/SFT norm split
+  // gradient snapshot for the RL/SFT norm split, in a step with both rollouts and labels
+  if (paradigms.some((p) => p.samplesRollouts && p.injectsLabels)) resident += P * F32;
   if (cfg.loss.klCoef > 0) resident += P * F32 * 2; // frozen reference (+ its build copy)
   resident += P * F32 * 3; // checkpoint save: weights + m + v serialised
 
   // Generation: all prompts × G at once.
-  const rolloutSequences = hasRollouts(cfg) ? prompts * G : 0;
+  const rolloutSequences = samples ? prompts * G : 0;
   const cap = nImg + c.maxPromptTokens + maxNew;
   const T0 = nImg + c.maxPromptTokens;
   const genOf = (B: number) => {
@@ -126,7 +130,7 @@ export function estimateMemory(cfg: TrainConfig, model: ModelConfig): MemoryEsti
 
   // Update: the largest micro-batch. Rollouts and labels are chunked separately.
   const rollouts = rolloutSequences;
-  const labels = cfg.method === 'rlvr' ? 0 : prompts; // sft, visurf, sft-rlvr (sft phase)
+  const labels = paradigms.some((p) => p.injectsLabels) ? prompts : 0;
   const largestGroup = Math.max(rollouts, labels);
   const micro = cfg.microBatch > 0 ? Math.min(cfg.microBatch, largestGroup) : largestGroup;
   const textLen = c.maxPromptTokens + c.maxResponseTokens + 1;

@@ -19,8 +19,6 @@ import {
   NAMED_CONFIGS,
   VisionLanguageModel,
   checkpointDirForStep,
-  decode,
-  generate,
   latestCheckpoint,
   listCheckpoints,
   loadModel,
@@ -35,16 +33,8 @@ import { evaluateTask, type TaskEval } from '../eval/evaluate.js';
 import type { Sample } from '../tasks/index.js';
 import { ConfigError, type TrainConfig } from './config.js';
 import { checkTasks, evalSamples, promptTokens, trainSource, type SampleSource } from './data.js';
-import {
-  rlvrMembers,
-  scoreText,
-  sftMembers,
-  visurfMembers,
-  type Phase,
-  type PromptItem,
-  type ScoredRollout,
-  type StepStats,
-} from './paradigms.js';
+import { scheduleOf, type PromptItem, type StepStats } from './paradigms/index.js';
+import { sampleGroups } from './rollouts.js';
 import { updatePolicy, type UpdateDiagnostics } from './update.js';
 import { checkResources } from './resources.js';
 import { armTestFault, loadLatestGood, resumeConfigWarning, trimArena } from './guard.js';
@@ -52,7 +42,8 @@ import { armTestFault, loadLatestGood, resumeConfigWarning, trimArena } from './
 /** Everything logged for one step (one line of metrics.jsonl). */
 export interface StepLog extends Partial<StepStats>, UpdateDiagnostics {
   step: number;
-  phase: Phase;
+  /** the paradigm the step ran (its registered name) */
+  phase: string;
   lr: number;
   generatedTokens: number;
   /** wall time of sampling + scoring the rollouts, and of the policy update */
@@ -78,8 +69,8 @@ export interface TrainerState {
   totalTrainedTokens: number;
   totalSeconds: number;
   nonFiniteStreak: number;
-  /** sft-rlvr: which stage the run is in */
-  stage: 'sft' | 'rl';
+  /** the stage the run is in (a staged method's, e.g. sft-rlvr's 'sft' / 'rl'; see paradigms/schedules.ts) */
+  stage: string;
   /** set when training ended (step limit or budget) */
   finished: boolean;
 }
@@ -111,17 +102,6 @@ export interface TrainResult {
 
 function spentTokens(s: TrainerState): number {
   return s.totalGeneratedTokens + s.totalTrainedTokens;
-}
-
-/** The paradigm of a step; for sft-rlvr the SFT stage ends at sftSteps or half the budget. */
-function phaseOf(cfg: TrainConfig, step: number, s: TrainerState): Phase {
-  if (cfg.method === 'sft') return 'sft';
-  if (cfg.method === 'rlvr') return 'rlvr';
-  if (cfg.method === 'visurf') return 'visurf';
-  if (s.stage === 'rl') return 'rlvr';
-  if (cfg.sftSteps > 0 && step >= cfg.sftSteps) return 'rlvr';
-  if (cfg.budgetTokens > 0 && spentTokens(s) >= cfg.budgetTokens / 2) return 'rlvr';
-  return 'sft';
 }
 
 /** True once the token budget is spent. */
@@ -239,7 +219,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
     totalTrainedTokens: 0,
     totalSeconds: 0,
     nonFiniteStreak: 0,
-    stage: 'sft',
+    stage: scheduleOf(cfg.method).firstStage,
     finished: false,
   };
   let optState = null;
@@ -279,6 +259,8 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
   rng.setState(state.rng);
   const arena = new BufferArena();
   const newTokens = maxNewTokens(cfg, model);
+  const tokenizer = tokenizerOf(model.config);
+  const schedule = scheduleOf(cfg.method);
 
   const saveAt = async (step: number) => {
     const dir = checkpointDirForStep(cfg.runDir, step);
@@ -300,12 +282,20 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
       );
     }
     const t0 = performance.now();
-    const phase = phaseOf(cfg, step, state);
-    if (cfg.method === 'sft-rlvr' && phase === 'rlvr' && state.stage === 'sft') {
-      // The two-stage baseline's stage boundary: keep the SFT model like a separate run would.
-      state.stage = 'rl';
-      await saveModel(join(cfg.runDir, 'sft-stage'), model, { dtype: cfg.checkpoint.dtype });
-      say(`SFT stage done at step ${step}; continuing with RLVR from it`);
+    const { paradigm, stage } = schedule.at(
+      step,
+      { stage: state.stage, spentTokens: spentTokens(state) },
+      cfg,
+    );
+    if (stage !== state.stage) {
+      // A stage boundary (sft-rlvr): keep the model that ended the stage, as a separate run would.
+      await saveModel(join(cfg.runDir, `${state.stage}-stage`), model, {
+        dtype: cfg.checkpoint.dtype,
+      });
+      say(
+        `${state.stage.toUpperCase()} stage done at step ${step}; continuing with ${paradigm.name.toUpperCase()} from it`,
+      );
+      state.stage = stage;
     }
     const samples = Array.from({ length: cfg.promptsPerStep }, (_, i) =>
       source.get(step * cfg.promptsPerStep + i),
@@ -316,57 +306,18 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
       image: i,
       prompt: promptTokens(s, cfg.data.template, model.config),
     }));
-    let members;
-    let stats: StepStats | undefined;
-    let generated = 0;
     const tRollout = performance.now();
-    if (phase === 'sft') {
-      members = sftMembers(items, cfg.noThink, tokenizerOf(model.config));
-    } else {
-      const G = cfg.rollout.groupSize;
-      const gen = generate(
-        model,
-        {
-          images,
-          imageOf: Int32Array.from({ length: items.length * G }, (_, j) => Math.floor(j / G)),
-          prompts: items.flatMap((it) => Array.from({ length: G }, () => it.prompt)),
-        },
-        {
-          maxNewTokens: newTokens,
-          temperature: cfg.rollout.temperature,
-          topP: cfg.rollout.topP,
-          topK: cfg.rollout.topK,
-          rng,
-        },
-      );
-      const groups: ScoredRollout[][] = items.map((it, k) =>
-        Array.from({ length: G }, (_, j) => {
-          const tokens = gen.tokens[k * G + j]!;
-          generated += tokens.length;
-          const text = tokenizerOf(model.config).decode(tokens);
-          return {
-            tokens,
-            text,
-            reward: scoreText(it.sample, text, {
-              referenceSize: cfg.reward.referenceSize,
-              noThink: cfg.noThink,
-            }),
-          };
-        }),
-      );
-      const common = { std: cfg.advantage.std, eps: cfg.advantage.eps, maxNewTokens: newTokens };
-      const built =
-        phase === 'rlvr'
-          ? rlvrMembers(items, groups, common)
-          : visurfMembers(items, groups, {
-              ...common,
-              controls: cfg.controls,
-              reward: { referenceSize: cfg.reward.referenceSize, noThink: cfg.noThink },
-              tokenizer: tokenizerOf(model.config),
-            });
-      members = built.members;
-      stats = built.stats;
-    }
+    const sampled = paradigm.samplesRollouts
+      ? sampleGroups(model, images, items, cfg, { rng, maxNewTokens: newTokens, tokenizer })
+      : { groups: [], generated: 0 };
+    const generated = sampled.generated;
+    const { members, stats } = paradigm.members({
+      items,
+      groups: sampled.groups,
+      cfg,
+      tokenizer,
+      maxNewTokens: newTokens,
+    });
     const rolloutSeconds = (performance.now() - tRollout) / 1000;
     const tUpdate = performance.now();
     const lr = warmupCosineLr(step, {
@@ -382,8 +333,8 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
       images,
       members,
       {
-        loss: phase === 'sft' ? 'nll' : 'policy',
-        epochs: phase === 'sft' ? 1 : cfg.ppoEpochs,
+        loss: paradigm.loss,
+        epochs: paradigm.loss === 'nll' ? 1 : cfg.ppoEpochs,
         microBatch: cfg.microBatch,
         clipLow: cfg.loss.clipLow,
         clipHigh: cfg.loss.clipHigh,
@@ -418,7 +369,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
     state.totalSeconds += seconds;
     const log: StepLog = {
       step,
-      phase,
+      phase: paradigm.name,
       lr,
       ...stats,
       ...diag,

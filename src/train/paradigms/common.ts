@@ -1,0 +1,83 @@
+/** Pieces several paradigms share: scoring a reply, the label's tokens, rollout statistics. */
+import { EOS, type Tokenizer } from '../../model/index.js';
+import { rewardForSample, referenceResponse, type Sample } from '../../tasks/index.js';
+import type { RewardBreakdown } from '../../rewards/index.js';
+import { mean, sampleStd } from '../../metrics/index.js';
+import type { ScoredRollout, StepStats } from './types.js';
+
+export interface RewardSettings {
+  referenceSize: number;
+  noThink: boolean;
+}
+
+export function scoreText(sample: Sample, text: string, r: RewardSettings): RewardBreakdown {
+  return rewardForSample(sample, text, { referenceSize: r.referenceSize, thinking: !r.noThink });
+}
+
+/** The label response a teacher writes: think trace (unless no-thinking) and answer. */
+export function sftTarget(sample: Sample, noThink: boolean): string {
+  return referenceResponse(sample, noThink ? null : sample.think);
+}
+
+/** A response's ids in the model's tokenizer, ending with <eos>. */
+export function responseTokens(text: string, tokenizer: Tokenizer): number[] {
+  return [...tokenizer.encode(text), EOS];
+}
+
+/** Accuracy's maximum for a breakdown (3 for object lists, 1 for scalar answers). */
+function accuracyMax(r: RewardBreakdown): number {
+  return r.kind === 'objects' ? 3 : 1;
+}
+
+/** The reward diagnostics of a step's rollouts (the label fields NaN: no label). */
+export function rolloutStats(
+  groups: readonly (readonly ScoredRollout[])[],
+  maxNewTokens: number,
+): StepStats {
+  const all = groups.flat();
+  const totals = all.map((r) => r.reward.total);
+  const keys = ['thinkFormat', 'answerFormat', 'accuracy', 'nonRepeat'] as const;
+  const components: Record<string, number> = {};
+  for (const k of keys) {
+    const vals = all.map((r) => r.reward[k]).filter((v): v is number => typeof v === 'number');
+    if (vals.length) components[k] = mean(vals);
+  }
+  const zeroVar = groups.filter((g) =>
+    g.every((r) => r.reward.total === g[0]!.reward.total),
+  ).length;
+  return {
+    rewardMean: mean(totals),
+    rewardStd: sampleStd(totals),
+    components,
+    accuracyRate: mean(all.map((r) => r.reward.accuracy / accuracyMax(r.reward))),
+    zeroVarianceFraction: groups.length ? zeroVar / groups.length : 0,
+    labelRewardBefore: NaN,
+    labelRewardAfter: NaN,
+    labelAdvantageMean: NaN,
+    smoothingFraction: NaN,
+    alignedFraction: NaN,
+    responseLength: mean(all.map((r) => r.tokens.length)),
+    truncatedFraction: mean(
+      all.map((r) =>
+        r.tokens.length >= maxNewTokens && r.tokens[r.tokens.length - 1] !== EOS ? 1 : 0,
+      ),
+    ),
+  };
+}
+
+/** Each prompt's rollouts as policy members with the given per-rollout advantages. */
+export function rolloutMembers(
+  items: readonly { image: number; prompt: number[] }[],
+  groups: readonly (readonly ScoredRollout[])[],
+  advantageOf: (prompt: number, rollout: number) => number,
+) {
+  return groups.flatMap((g, k) =>
+    g.map((r, j) => ({
+      kind: 'rollout' as const,
+      image: items[k]!.image,
+      prompt: items[k]!.prompt,
+      response: r.tokens,
+      advantage: advantageOf(k, j),
+    })),
+  );
+}

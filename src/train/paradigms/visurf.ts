@@ -1,0 +1,73 @@
+/**
+ * ViSurf: each group gets its label as member G+1. The label is rendered in the rollouts'
+ * style (control 1), scored without a thinking reward (control 2), and its reward smoothed to
+ * the rollouts' mean where a rollout already matches it (control 3); advantages are normalised
+ * over the union.
+ */
+import {
+  alignLabelAnswer,
+  answerContent,
+  labelResponseText,
+  visurfAdvantages,
+} from '../../algorithms/index.js';
+import { mean } from '../../metrics/index.js';
+import type { Member } from '../update.js';
+import { responseTokens, rolloutMembers, rolloutStats, scoreText } from './common.js';
+import type { Paradigm } from './types.js';
+
+export const visurf: Paradigm = {
+  name: 'visurf',
+  samplesRollouts: true,
+  injectsLabels: true,
+  loss: 'policy',
+  members: ({ items, groups, cfg, tokenizer, maxNewTokens }) => {
+    const controls = cfg.controls;
+    const reward = { referenceSize: cfg.reward.referenceSize, noThink: cfg.noThink };
+    const G = groups[0]?.length ?? 0;
+    const labelTexts: string[] = [];
+    let aligned = 0;
+    const labelRewards = items.map((it, k) => {
+      const rolloutAnswers = groups[k]!.map((r) => answerContent(r.text)).filter(
+        (a): a is string => a !== undefined,
+      );
+      const answer = alignLabelAnswer(it.sample.answer, rolloutAnswers, {
+        enabled: controls.align,
+      });
+      if (answer.aligned && controls.align) aligned++;
+      const text = labelResponseText(answer.text, {
+        eliminateThinking: controls.eliminateThinking,
+        noThink: reward.noThink,
+      });
+      labelTexts.push(text);
+      return scoreText(it.sample, text, reward).total;
+    });
+    const rewards = groups.flatMap((g) => g.map((r) => r.reward.total));
+    const adv = visurfAdvantages(rewards, labelRewards, G, {
+      std: cfg.advantage.std,
+      eps: cfg.advantage.eps,
+      smooth: controls.smooth,
+    });
+    const labels: Member[] = items.map((it, k) => ({
+      kind: 'label',
+      image: it.image,
+      prompt: it.prompt,
+      response: responseTokens(labelTexts[k]!, tokenizer),
+      advantage: adv.labelAdvantages[k]!,
+    }));
+    const stats = rolloutStats(groups, maxNewTokens);
+    stats.labelRewardBefore = mean([...adv.labelRewardsBefore]);
+    stats.labelRewardAfter = mean([...adv.labelRewardsAfter]);
+    stats.labelAdvantageMean = mean([...adv.labelAdvantages]);
+    stats.smoothingFraction = mean(adv.smoothed.map((s) => (s ? 1 : 0)));
+    stats.alignedFraction = items.length ? aligned / items.length : 0;
+    return {
+      // the update runs every rollout before any label (update.ts), so this order is the
+      // order the gradients accumulate in
+      members: [
+        ...rolloutMembers(items, groups, (k, j) => adv.rolloutAdvantages[k * G + j]!),
+        ...labels,
+      ],
+      stats,
+    };
+  },
+};
