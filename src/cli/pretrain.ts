@@ -2,7 +2,7 @@
  * `visurf pretrain`: build the base model (SFT on the pre-training corpus, which leaves
  * deliberate knowledge gaps), export it, and measure the gaps as the base's pass@k on every task.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { latestCheckpoint, loadModel, saveModel } from '../model/index.js';
@@ -15,7 +15,7 @@ import {
   type TrainConfig,
 } from '../train/config.js';
 import { evalSamples } from '../train/data.js';
-import { initialModel, train, type EvalLog, type StepLog } from '../train/trainer.js';
+import { initialModel } from '../train/trainer.js';
 import { setMatmulDtype } from '../engine/index.js';
 import {
   VisionStageSchema,
@@ -24,8 +24,9 @@ import {
 } from '../train/vision-stage.js';
 import { passAtK } from '../eval/pass-at-k.js';
 import { packagePath } from './paths.js';
-import { progress, trainProgress } from './progress.js';
-import { formatEvalTable, table } from './tables.js';
+import { progress } from './progress.js';
+import { runTraining } from './run-training.js';
+import { table } from './tables.js';
 
 interface PretrainOptions {
   config?: string;
@@ -103,6 +104,21 @@ async function runVisionStage(cfg: TrainConfig, stage: VisionStageConfig): Promi
   return dir;
 }
 
+/**
+ * --out is replaced by the exported checkpoint at the end: refuse, before training, a path that
+ * is a file or a directory holding anything but a checkpoint (replacing it would delete it).
+ */
+function checkOutDir(out: string): void {
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory())
+    throw new ConfigError(`--out ${out}: exists and is not a directory`);
+  const entries = readdirSync(out);
+  if (entries.length > 0 && !entries.includes('config.json'))
+    throw new ConfigError(
+      `--out ${out}: a directory that is not a model checkpoint (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}); the export would replace it`,
+    );
+}
+
 export function registerPretrain(program: Command): void {
   program
     .command('pretrain')
@@ -125,15 +141,11 @@ export function registerPretrain(program: Command): void {
         'method=sft',
       ]) as Record<string, unknown>;
       const cfg = parseTrainConfig(rest, file);
+      checkOutDir(opts.out); // before an hour of training, not after
       const stage = parseVisionStage(rawStage, file);
       if (stage.steps > 0) cfg.model.init = await runVisionStage(cfg, stage);
-      const bar = trainProgress('pretrain', cfg);
-      const result = await train(cfg, {
-        onStep: (l: StepLog) => bar.step(l),
-        onEval: (e: EvalLog) => bar.log(`eval @ step ${e.step}\n${formatEvalTable(e.tasks)}`),
-        onMessage: (m) => bar.log(`visurf: ${m}`),
-      });
-      bar.stop();
+      const result = await runTraining('pretrain', cfg);
+      if (!result) return; // interrupted: saved; the same command resumes
       const latest = await latestCheckpoint(result.runDir);
       if (!latest) throw new Error(`pretrain: no checkpoint in ${result.runDir}`);
       const { model } = await loadModel(latest.path);

@@ -1,9 +1,7 @@
 /** `visurf train`: post-train with one paradigm, configured by a YAML file and overrides. */
 import type { Command } from 'commander';
 import { METHODS, applyOverrides, parseTrainConfig, readConfigFile } from '../train/config.js';
-import { InterruptedError, train, type EvalLog, type StepLog } from '../train/trainer.js';
-import { formatEvalTable } from './tables.js';
-import { trainProgress } from './progress.js';
+import { runTraining } from './run-training.js';
 
 interface TrainOptions {
   method?: string;
@@ -49,35 +47,7 @@ export function registerTrain(program: Command): void {
       if (!opts.smoothing) sets.push('controls.smooth=false');
       raw = applyOverrides(raw, sets);
       const cfg = parseTrainConfig(raw, opts.config ?? 'config');
-      const bar = trainProgress(`train ${cfg.method}`, cfg);
-      let stop = false;
-      const onSigint = () => {
-        if (stop) process.exit(130);
-        stop = true;
-        bar.log(
-          'visurf: interrupt: finishing the current step, then saving a checkpoint (Ctrl-C again to abort now)',
-        );
-      };
-      process.on('SIGINT', onSigint);
-      try {
-        const result = await train(cfg, {
-          onStep: (l: StepLog) => bar.step(l),
-          onEval: (e: EvalLog) => bar.log(`eval @ step ${e.step}\n${formatEvalTable(e.tasks)}`),
-          onMessage: (m) => bar.log(`visurf: ${m}`),
-          shouldStop: () => stop,
-        });
-        bar.stop();
-        process.stdout.write(`run: ${result.runDir} (${result.steps} steps)\n`);
-      } catch (err) {
-        bar.stop();
-        if (err instanceof InterruptedError) {
-          process.stderr.write(`visurf: ${err.message}\n`);
-          process.exitCode = 130;
-          return;
-        }
-        throw err;
-      } finally {
-        process.off('SIGINT', onSigint);
-      }
+      const result = await runTraining(`train ${cfg.method}`, cfg);
+      if (result) process.stdout.write(`run: ${result.runDir} (${result.steps} steps)\n`);
     });
 }

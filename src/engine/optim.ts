@@ -100,10 +100,13 @@ export class AdamW {
     const bc2 = 1 - Math.pow(this.beta2, this.stepCount);
     const K = kernels();
     this.params.forEach((p, i) => {
-      if (!p.grad || this.lrScales[i] === 0) return;
+      if (this.lrScales[i] === 0) return;
+      // No gradient buffer (nothing reached p since it was created, e.g. right after a resume)
+      // is a zero gradient, as it is after zeroGrad() in an uninterrupted run: momentum and
+      // weight decay apply either way, so a resumed run updates exactly like the original.
       K.adamw(
         p.data,
-        p.grad,
+        p.gradBuffer(),
         this.m[i]!,
         this.v[i]!,
         p.size,

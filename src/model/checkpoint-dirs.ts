@@ -111,3 +111,23 @@ export async function removeStaleSiblings(
     await rm(s.path, { recursive: true, force: true });
   }
 }
+
+/** Entries removeCheckpoint() leaves while it deletes. */
+export const TRASH = /^\.trash-/;
+
+/**
+ * Delete a published checkpoint without ever leaving a half-deleted one under its own name: it
+ * is first renamed to a `.trash-…` entry (one atomic step), then removed. A kill in between
+ * leaves only trash, which removeCheckpointLeftovers() deletes.
+ */
+export async function removeCheckpoint(path: string): Promise<void> {
+  const trash = join(dirname(path), `.trash-${basename(path)}-${process.pid}-${Date.now()}`);
+  try {
+    await rename(path, trash);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  await fsyncDir(dirname(path));
+  await rm(trash, { recursive: true, force: true });
+}

@@ -17,7 +17,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fsyncDir, writeFileDurable } from './atomic.js';
-import { pathExists, recoverCheckpoint, removeStaleSiblings } from './checkpoint-dirs.js';
+import {
+  TRASH,
+  parseSiblingName,
+  pathExists,
+  recoverCheckpoint,
+  removeStaleSiblings,
+} from './checkpoint-dirs.js';
 import { CheckpointError, describeError } from './checkpoint-error.js';
 import { parseJsonBytes, stringifyJson } from './checkpoint-json.js';
 import {
@@ -39,7 +45,7 @@ import {
 import type { StorageDtype } from './safetensors-dtype.js';
 
 export { CheckpointError } from './checkpoint-error.js';
-export { recoverCheckpoint } from './checkpoint-dirs.js';
+export { recoverCheckpoint, removeCheckpoint } from './checkpoint-dirs.js';
 export { isCompleteCheckpoint, type CheckpointManifest } from './checkpoint-manifest.js';
 
 export const CHECKPOINT_FILES = {
@@ -456,9 +462,14 @@ export function checkpointDirForStep(runDir: string, step: number): string {
 
 /**
  * Complete checkpoints of a run, oldest first. Temp dirs and directories without a valid
- * COMPLETE marker are ignored; an interrupted replacement is recovered first.
+ * COMPLETE marker are ignored; an interrupted replacement is recovered first. With
+ * `includeDamaged`, every published step directory is listed, complete or not (a resume tries
+ * them newest first and reports each damaged one instead of silently skipping it).
  */
-export async function listCheckpoints(runDir: string): Promise<CheckpointRef[]> {
+export async function listCheckpoints(
+  runDir: string,
+  opts: { includeDamaged?: boolean } = {},
+): Promise<CheckpointRef[]> {
   const root = join(resolve(runDir), 'checkpoints');
   let entries: string[];
   try {
@@ -479,7 +490,10 @@ export async function listCheckpoints(runDir: string): Promise<CheckpointRef[]> 
     if (!m) continue;
     const step = Number(m[1]);
     const path = join(root, e);
-    if (Number.isSafeInteger(step) && (await isCompleteCheckpoint(path))) out.push({ step, path });
+    // A published step directory is complete by construction (it is renamed into place after
+    // its files are written and checked); one that no longer is has been damaged since.
+    if (Number.isSafeInteger(step) && (opts.includeDamaged || (await isCompleteCheckpoint(path))))
+      out.push({ step, path });
   }
   return out.sort((a, b) => a.step - b.step || a.path.localeCompare(b.path));
 }
@@ -488,4 +502,29 @@ export async function listCheckpoints(runDir: string): Promise<CheckpointRef[]> 
 export async function latestCheckpoint(runDir: string): Promise<CheckpointRef | undefined> {
   const all = await listCheckpoints(runDir);
   return all[all.length - 1];
+}
+
+/**
+ * Remove what interrupted saves and prunes left in a run's checkpoints folder: trash entries and
+ * temporary directories of saves that are not running (only call while holding the run's lock,
+ * so no other process is saving there). `.old` copies are kept: they may be the only complete
+ * copy of a checkpoint (listCheckpoints recovers them). Returns the entries removed.
+ */
+export async function removeCheckpointLeftovers(checkpointsDir: string): Promise<string[]> {
+  let entries: string[];
+  try {
+    entries = await readdir(checkpointsDir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const e of entries) {
+    const sib = parseSiblingName(e);
+    const path = join(checkpointsDir, e);
+    if (TRASH.test(e) || (sib?.kind === 'tmp' && !inProgress.has(path))) {
+      await rm(path, { recursive: true, force: true });
+      removed.push(e);
+    }
+  }
+  return removed;
 }

@@ -11,3 +11,4 @@ export * from './checkpoint-error.js';
 export * from './safetensors.js';
 export * from './atomic.js';
 export * from './shipped.js';
+export { isPidAlive } from './checkpoint-dirs.js';

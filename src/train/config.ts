@@ -194,14 +194,23 @@ export const TrainConfigSchema = z
       .default({ every: 0, size: 32 }),
     checkpoint: z
       .object({
-        /** save every N steps (0 = only at the end) */
+        /** save every N steps (0 = only at the end and by `minutes`) */
         every: nonNegInt.default(0),
+        /**
+         * also save after the first step that ends this many minutes after the last save
+         * (0 = off), so a killed run loses at most about this much work by default
+         */
+        minutes: z.number().min(0).default(10),
+        /**
+         * bf16 halves the files, but a run resumed from a bf16 checkpoint continues from rounded
+         * weights and no longer matches an uninterrupted run bit for bit
+         */
         dtype: z.enum(['f32', 'bf16']).default('f32'),
         /** how many step checkpoints to keep (oldest removed first) */
         keep: positiveInt.default(2),
       })
       .strict()
-      .default({ every: 0, dtype: 'f32', keep: 2 }),
+      .prefault({}),
     /** on NaN/Inf in loss or gradients: skip the step, or stop with a checkpoint */
     onNonFinite: z.enum(['skip', 'stop']).default('skip'),
     /** consecutive non-finite steps after which the run stops with a diagnosis */

@@ -209,7 +209,7 @@ export async function loadLatestGood(
   runDir: string,
   say: (text: string) => void,
 ): Promise<{ ref: CheckpointRef; loaded: LoadedModel } | undefined> {
-  const all = await listCheckpoints(runDir);
+  const all = await listCheckpoints(runDir, { includeDamaged: true });
   let newestError: unknown = null;
   for (let i = all.length - 1; i >= 0; i--) {
     const ref = all[i]!;

@@ -9,7 +9,6 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
-  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -19,9 +18,10 @@ import {
   NAMED_CONFIGS,
   VisionLanguageModel,
   checkpointDirForStep,
-  latestCheckpoint,
   listCheckpoints,
   loadModel,
+  removeCheckpoint,
+  removeCheckpointLeftovers,
   parseModelConfig,
   resolveModelRef,
   saveModel,
@@ -38,6 +38,8 @@ import { sampleGroups } from './rollouts.js';
 import { updatePolicy, type UpdateDiagnostics } from './update.js';
 import { checkResources } from './resources.js';
 import { armTestFault, loadLatestGood, resumeConfigWarning, trimArena } from './guard.js';
+import { lockRunDir } from './run-lock.js';
+import { RunStateError, validateTrainerState, type TrainerState } from './run-state.js';
 
 /** Everything logged for one step (one line of metrics.jsonl). */
 export interface StepLog extends Partial<StepStats>, UpdateDiagnostics {
@@ -62,18 +64,7 @@ export interface EvalLog {
   tasks: TaskEval[];
 }
 
-export interface TrainerState {
-  step: number;
-  rng: number;
-  totalGeneratedTokens: number;
-  totalTrainedTokens: number;
-  totalSeconds: number;
-  nonFiniteStreak: number;
-  /** the stage the run is in (a staged method's, e.g. sft-rlvr's 'sft' / 'rl'; see paradigms/schedules.ts) */
-  stage: string;
-  /** set when training ended (step limit or budget) */
-  finished: boolean;
-}
+export type { TrainerState } from './run-state.js';
 
 export interface TrainHooks {
   onStep?: (log: StepLog, total: number) => void;
@@ -81,6 +72,8 @@ export interface TrainHooks {
   onMessage?: (text: string) => void;
   /** polled between steps; true = checkpoint now and stop (Ctrl-C) */
   shouldStop?: () => boolean;
+  /** called with true when a checkpoint write starts and false when it ends */
+  saving?: (active: boolean) => void;
   /** test hook: called after each step is logged (may throw to simulate a crash) */
   afterStep?: (step: number) => void;
 }
@@ -200,45 +193,71 @@ export function runEval(
   return { step, tasks };
 }
 
-/** Run (or resume) training as configured. */
+/** Run (or resume) training as configured. One trainer per run directory (run-lock.ts). */
 export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
   const say = hooks.onMessage ?? (() => {});
-  setMatmulDtype(cfg.model.precision);
   mkdirSync(cfg.runDir, { recursive: true });
-  const metricsPath = join(cfg.runDir, 'metrics.jsonl');
-  const evalPath = join(cfg.runDir, 'eval.jsonl');
+  const unlock = lockRunDir(cfg.runDir, say);
+  try {
+    return await trainLocked(cfg, hooks, say);
+  } finally {
+    unlock();
+  }
+}
 
-  // Resume from the latest complete checkpoint if there is one.
-  const resumed = await loadLatestGood(cfg.runDir, say); // guard.ts: the newest checkpoint that loads
-  const latest = resumed?.ref;
-  let model: VisionLanguageModel;
-  let state: TrainerState = {
+/** Where a run starts: its latest good checkpoint (validated), or step 0. */
+async function startingPoint(cfg: TrainConfig, say: (text: string) => void) {
+  const schedule = scheduleOf(cfg.method);
+  const fresh: TrainerState = {
     step: 0,
     rng: new Rng(cfg.seed).getState(),
     totalGeneratedTokens: 0,
     totalTrainedTokens: 0,
     totalSeconds: 0,
     nonFiniteStreak: 0,
-    stage: scheduleOf(cfg.method).firstStage,
+    stage: schedule.stages[0]!,
     finished: false,
   };
-  let optState = null;
-  if (latest) {
-    const loaded = resumed!.loaded;
-    model = loaded.model;
-    optState = loaded.optimizer ?? null;
-    state = { ...state, ...(loaded.trainerState as TrainerState) };
-    say(`resuming from ${latest.path} (step ${state.step})`);
-    const drift = resumeConfigWarning(cfg); // guard.ts: warn when the config changed since the start
-    if (drift) say(drift);
-  } else {
-    model = await initialModel(cfg);
-    writeFileAtomicSync(join(cfg.runDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
+  const resumed = await loadLatestGood(cfg.runDir, say); // guard.ts: the newest checkpoint that loads
+  if (!resumed)
+    return { model: await initialModel(cfg), state: fresh, optState: null, resumed: false };
+  const { ref, loaded } = resumed;
+  const state = validateTrainerState(loaded.trainerState, ref.path, {
+    steps: cfg.steps,
+    stages: schedule.stages,
+  });
+  if (!loaded.optimizer)
+    throw new RunStateError(
+      `${join(ref.path, 'optimizer.safetensors')}: missing; without the optimizer state this checkpoint cannot resume the run exactly`,
+    );
+  say(`resuming from ${ref.path} (step ${state.step})`);
+  const drift = resumeConfigWarning(cfg); // guard.ts: warn when the config changed since the start
+  if (drift) say(drift);
+  if (cfg.checkpoint.dtype === 'bf16')
+    say('checkpoint.dtype is bf16: the resumed run continues from rounded weights (not bit-exact)');
+  if (state.finished && state.step < cfg.steps && !budgetSpent(cfg, state)) {
+    state.finished = false;
+    say(`the run had finished at step ${state.step}; extending it to steps=${cfg.steps}`);
   }
+  return { model: loaded.model, state, optState: loaded.optimizer, resumed: true };
+}
+
+async function trainLocked(
+  cfg: TrainConfig,
+  hooks: TrainHooks,
+  say: (text: string) => void,
+): Promise<TrainResult> {
+  setMatmulDtype(cfg.model.precision);
+  const metricsPath = join(cfg.runDir, 'metrics.jsonl');
+  const evalPath = join(cfg.runDir, 'eval.jsonl');
+  const checkpointsDir = join(cfg.runDir, 'checkpoints');
+  for (const left of await removeCheckpointLeftovers(checkpointsDir))
+    say(`removed ${join(checkpointsDir, left)}, left by an interrupted save or prune`);
+
+  const start = await startingPoint(cfg, say);
+  const { model } = start;
+  const state = start.state;
   const memory = checkResources(cfg, model.config); // refuse configs that cannot fit in memory, before any step
-  // Drop log lines written after the checkpoint we resume from (they will be written again).
-  truncateLog(metricsPath, state.step);
-  truncateLog(evalPath, state.step === 0 ? 0 : state.finished ? state.step : state.step + 1);
 
   // Parameters with learning rate 0 are frozen: no graph is recorded through them, so a frozen
   // vision encoder costs one forward pass and no backward.
@@ -251,7 +270,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
     maxGradNorm: cfg.optim.maxGradNorm,
     lrScale: (p) => lrScaleOf(cfg.optim.lrScale, p.name ?? ''),
   });
-  if (optState) opt.loadState(optState);
+  if (start.optState) opt.loadState(start.optState);
   const refModel = cfg.loss.klCoef > 0 ? (await initialModel(cfg)).frozenCopy() : null;
   const source: SampleSource = await trainSource(cfg, model.config.image.size, model.config);
   const sets = evalSets(cfg, model.config.image.size);
@@ -262,19 +281,43 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
   const tokenizer = tokenizerOf(model.config);
   const schedule = scheduleOf(cfg.method);
 
-  const saveAt = async (step: number) => {
-    const dir = checkpointDirForStep(cfg.runDir, step);
-    await saveModel(dir, model, {
-      dtype: cfg.checkpoint.dtype,
-      optimizer: opt,
-      trainerState: { ...state },
-    });
-    const all = await listCheckpoints(cfg.runDir);
-    for (const old of all.slice(0, Math.max(0, all.length - cfg.checkpoint.keep)))
-      rmSync(old.path, { recursive: true, force: true });
+  // Only now, with everything read back and checked, is the run directory written to: drop log
+  // lines after the checkpoint we resume from (they will be written again).
+  if (!start.resumed)
+    writeFileAtomicSync(join(cfg.runDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
+  truncateLog(metricsPath, state.step);
+  truncateLog(evalPath, state.step === 0 ? 0 : state.finished ? state.step : state.step + 1);
+
+  // A save is never abandoned half-way by a second interrupt (hooks.saving tells the CLI).
+  const saving = async (what: () => Promise<void>) => {
+    hooks.saving?.(true);
+    try {
+      await what();
+    } finally {
+      hooks.saving?.(false);
+    }
   };
+  let lastSave = performance.now();
+  const saveAt = (step: number) =>
+    saving(async () => {
+      await saveModel(checkpointDirForStep(cfg.runDir, step), model, {
+        dtype: cfg.checkpoint.dtype,
+        optimizer: opt,
+        trainerState: { ...state },
+      });
+      lastSave = performance.now();
+      const all = await listCheckpoints(cfg.runDir);
+      for (const old of all.slice(0, Math.max(0, all.length - cfg.checkpoint.keep)))
+        await removeCheckpoint(old.path);
+    });
+  const saveDue = (step: number) =>
+    (cfg.checkpoint.every > 0 && step % cfg.checkpoint.every === 0) ||
+    (cfg.checkpoint.minutes > 0 && performance.now() - lastSave >= cfg.checkpoint.minutes * 60_000);
 
   for (let step = state.step; step < cfg.steps && !state.finished; step++) {
+    // Let signal handlers run: the loop is synchronous between saves, so without this an
+    // interrupt would only be seen at the next save.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     if (hooks.shouldStop?.()) {
       await saveAt(step);
       throw new InterruptedError(
@@ -289,9 +332,9 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
     );
     if (stage !== state.stage) {
       // A stage boundary (sft-rlvr): keep the model that ended the stage, as a separate run would.
-      await saveModel(join(cfg.runDir, `${state.stage}-stage`), model, {
-        dtype: cfg.checkpoint.dtype,
-      });
+      await saving(() =>
+        saveModel(join(cfg.runDir, `${state.stage}-stage`), model, { dtype: cfg.checkpoint.dtype }),
+      );
       say(
         `${state.stage.toUpperCase()} stage done at step ${step}; continuing with ${paradigm.name.toUpperCase()} from it`,
       );
@@ -392,8 +435,7 @@ export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<T
       appendFileSync(evalPath, `${JSON.stringify(ev)}\n`);
       hooks.onEval?.(ev);
     }
-    if ((cfg.checkpoint.every > 0 && (step + 1) % cfg.checkpoint.every === 0) || last)
-      await saveAt(step + 1);
+    if (last || saveDue(step + 1)) await saveAt(step + 1);
     hooks.afterStep?.(step);
   }
   let finalEval: EvalLog | null = null;

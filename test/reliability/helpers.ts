@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyOverrides, parseTrainConfig, type TrainConfig } from '../../src/train/config.js';
 import { rawAddon } from '../helpers.js';
+import { checkpointDirForStep } from '../../src/model/index.js';
 
 /**
  * One OpenMP thread, in this process and in every child: on a shared 2-core machine two spinning
@@ -58,6 +59,17 @@ export function deterministicLines(runDir: string, file = 'metrics.jsonl'): stri
       for (const k of TIMING) delete o[k];
       return JSON.stringify(o);
     });
+}
+
+/** Everything a run's exact resume must reproduce: logs, final weights and optimizer state. */
+export function runSnapshot(runDir: string, step: number) {
+  const ck = checkpointDirForStep(runDir, step);
+  return {
+    metrics: deterministicLines(runDir),
+    evals: deterministicLines(runDir, 'eval.jsonl'),
+    weights: readFileSync(join(ck, 'model.safetensors')),
+    optimizer: readFileSync(join(ck, 'optimizer.safetensors')),
+  };
 }
 
 export function steps(runDir: string): number[] {

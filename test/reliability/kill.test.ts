@@ -17,6 +17,7 @@ import {
   deterministicLines,
   rng,
   sleep,
+  runSnapshot,
   spawnTrain,
   steps,
   tinySets,
@@ -33,15 +34,7 @@ const args = (dir: string) => [
   ...tinySets(STEPS).flatMap((s) => ['--set', s]),
 ];
 
-function snapshot(dir: string) {
-  const ck = checkpointDirForStep(dir, STEPS);
-  return {
-    metrics: deterministicLines(dir),
-    evals: deterministicLines(dir, 'eval.jsonl'),
-    weights: readFileSync(join(ck, 'model.safetensors')),
-    optimizer: readFileSync(join(ck, 'optimizer.safetensors')),
-  };
-}
+const snapshot = (dir: string) => runSnapshot(dir, STEPS);
 
 function assertSameRun(dir: string, ref: ReturnType<typeof snapshot>, what: string) {
   const got = snapshot(dir);
@@ -174,7 +167,7 @@ test(
         c.child.kill('SIGINT');
         const code = await c.exited;
         assert.equal(code, 130, c.stderr());
-        assert.match(c.stderr(), /interrupt: finishing the current step/);
+        assert.match(c.stderr(), /interrupt \(SIGINT\): finishing the current step/);
         assert.match(
           c.stderr(),
           /interrupted before step (\d+); checkpoint saved in .*Resume with the same command/,
@@ -190,7 +183,7 @@ test(
       const c2 = spawnTrain(args(dir));
       await c2.waitForStderr(/train visurf \d+\/\d+/);
       c2.child.kill('SIGINT');
-      await c2.waitForStderr(/interrupt: finishing the current step/);
+      await c2.waitForStderr(/interrupt \(SIGINT\): finishing the current step/);
       c2.child.kill('SIGINT');
       assert.equal(await c2.exited, 130);
       const after = await latestCheckpoint(dir);

@@ -16,8 +16,8 @@ export interface RunProgress {
 export interface Schedule {
   /** every paradigm the method may run (the memory estimate takes the largest) */
   paradigms: readonly Paradigm[];
-  /** the stage a run starts in */
-  firstStage: string;
+  /** the stages a run of this method goes through, in order (the first is where it starts) */
+  stages: readonly string[];
   /**
    * The paradigm of a step and the stage it belongs to. When the stage differs from the run's,
    * the loop keeps the model that ended the old stage (as `<stage>-stage/`) and moves on.
@@ -30,7 +30,7 @@ export function single(paradigm: Paradigm): Schedule {
   return {
     paradigms: [paradigm],
     // 'sft' is what runs of every method recorded before schedules existed
-    firstStage: 'sft',
+    stages: ['sft'],
     at: (_step, run) => ({ paradigm, stage: run.stage }),
   };
 }
@@ -43,7 +43,7 @@ export function single(paradigm: Paradigm): Schedule {
 export function twoStage(first: Paradigm, second: Paradigm): Schedule {
   return {
     paradigms: [first, second],
-    firstStage: 'sft',
+    stages: ['sft', 'rl'],
     at: (step, run, cfg) => {
       const switched =
         run.stage === 'rl' ||
