@@ -21,6 +21,7 @@ export interface CompareCliOptions {
   base?: string;
   ablations?: boolean;
   seeds?: string;
+  reuseStale?: boolean;
 }
 
 export function printResults(r: CompareResults, out: string): void {
@@ -79,12 +80,17 @@ export function registerCompare(program: Command): void {
     .option('--base <dir>', 'base model checkpoint directory')
     .option('--ablations', 'also run ViSurf without each reward control')
     .option('--seeds <list>', 'comma-separated seeds, e.g. 0,1,2')
+    .option(
+      '--reuse-stale',
+      'reuse run directories trained with a different config (normally set aside and retrained)',
+    )
     .action(async (opts: CompareCliOptions) => {
       const sets = [...opts.set];
       if (opts.out) sets.push(`out=${opts.out}`);
       if (opts.base) sets.push(`base=${opts.base}`);
       if (opts.ablations) sets.push('ablations=true');
       if (opts.seeds) sets.push(`seeds=[${opts.seeds}]`);
+      if (opts.reuseStale) sets.push('reuseStale=true');
       const raw = applyOverrides(opts.config ? readConfigFile(opts.config) : {}, sets);
       const { results, out } = await runCompare(
         raw,

@@ -4,7 +4,7 @@
  * tables (Table 1: methods x tasks; Table 6: training cost) as results.json and results.md.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
@@ -16,7 +16,14 @@ import {
   type VisionLanguageModel,
 } from '../model/index.js';
 import { TASKS, isTaskName, type Sample, type TaskName, type TaskOptions } from '../tasks/index.js';
-import { ConfigError, parseTrainConfig, type Method, type TrainConfig } from '../train/config.js';
+import {
+  ConfigError,
+  METHODS,
+  parseTrainConfig,
+  type Method,
+  type TrainConfig,
+} from '../train/config.js';
+import { configChanges, describeChanges } from '../train/guard.js';
 import { evalSamples } from '../train/data.js';
 import { train, type EvalLog, type TrainHooks, type TrainerState } from '../train/trainer.js';
 import { evaluateTask, type TaskEval } from './evaluate.js';
@@ -29,9 +36,9 @@ export const CompareConfigSchema = z
     /** output directory (results.json, results.md, runs/<method>) */
     out: z.string().min(1).default('runs/compare'),
     methods: z
-      .array(z.enum(['sft', 'rlvr', 'sft-rlvr', 'visurf']))
+      .array(z.enum(METHODS))
       .min(1)
-      .default(['sft', 'rlvr', 'sft-rlvr', 'visurf']),
+      .default([...METHODS]),
     /** also run ViSurf without each reward control */
     ablations: z.boolean().default(false),
     seeds: z.array(z.number().int()).min(1).default([0]),
@@ -54,6 +61,11 @@ export const CompareConfigSchema = z
      * not the high-water mark of the methods before it
      */
     isolate: z.boolean().default(true),
+    /**
+     * a run directory left by an earlier compare whose config differs from this one's is
+     * normally set aside (renamed `<run>.stale-<time>`) and trained afresh; true reuses it as is
+     */
+    reuseStale: z.boolean().default(false),
     /** training settings shared by every method (any TrainConfig key) */
     train: z.record(z.string(), z.unknown()).default({}),
   })
@@ -229,6 +241,27 @@ function peakRss(runDir: string): number {
   return peak;
 }
 
+/**
+ * A run directory trained with another config than `tc` (an earlier compare with other
+ * settings) must not be reported as `tc`'s result: it is renamed aside, kept, and `tc` trains
+ * afresh — unless `reuse` says to keep using it.
+ */
+function setAsideIfStale(tc: TrainConfig, reuse: boolean, say: (text: string) => void): void {
+  const changes = configChanges(tc);
+  if (!changes || changes.length === 0) return;
+  if (reuse) {
+    say(
+      `${tc.runDir}: reused although its config differs (${describeChanges(changes)}; reuseStale)`,
+    );
+    return;
+  }
+  const aside = `${tc.runDir}.stale-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  renameSync(tc.runDir, aside);
+  say(
+    `${tc.runDir} was trained with another config (${describeChanges(changes)}); kept as ${aside}, training afresh`,
+  );
+}
+
 /** `visurf train` on a config in a child process (progress goes to this process's stderr). */
 async function trainInChild(tc: TrainConfig): Promise<TrainerState> {
   mkdirSync(tc.runDir, { recursive: true });
@@ -263,6 +296,10 @@ export async function compare(
   hooks: CompareHooks = {},
 ): Promise<CompareResults> {
   const say = hooks.onMessage ?? (() => {});
+  // Every run's config is built (and so validated) before the first run starts.
+  const runs = c.seeds.flatMap((seed) =>
+    variants(c).map((v) => ({ v, seed, tc: trainConfigFor(c, v, seed, 'compare') })),
+  );
   mkdirSync(c.out, { recursive: true });
   const base = await loadModel(resolveModelRef(c.base));
   const refCfg = trainConfigFor(c, { name: 'base', method: 'visurf' }, c.seeds[0]!, 'compare');
@@ -280,40 +317,38 @@ export async function compare(
   };
   const basePass = passAtKAll(base.model, c, refCfg, imageSize);
   if (basePass) results.base.passAtK = basePass;
-  for (const seed of c.seeds) {
-    for (const v of variants(c)) {
-      const tc = trainConfigFor(c, v, seed, 'compare');
-      const name = v.name;
-      say(
-        `${runName(v, seed, c)}: training (${tc.budgetTokens > 0 ? `budget ${tc.budgetTokens} tokens` : `${tc.steps} steps`})`,
-      );
-      const r = {
-        state: c.isolate
-          ? await trainInChild(tc)
-          : (await train(tc, hooks.trainHooks?.(runName(v, seed, c), tc) ?? {})).state,
-      };
-      const latest = await latestCheckpoint(tc.runDir);
-      if (!latest) throw new Error(`${name}: no checkpoint in ${tc.runDir} after training`);
-      const trained = (await loadModel(latest.path)).model;
-      const entry: MethodResult = {
-        name,
-        method: v.method,
-        seed,
-        runDir: relative(c.out, tc.runDir),
-        eval: evaluateAll(trained, sets, tc, r.state.step),
-        cost: {
-          seconds: r.state.totalSeconds,
-          generatedTokens: r.state.totalGeneratedTokens,
-          trainedTokens: r.state.totalTrainedTokens,
-          peakRssMb: peakRss(tc.runDir),
-          steps: r.state.step,
-        },
-      };
-      const pk = passAtKAll(trained, c, tc, imageSize);
-      if (pk) entry.passAtK = pk;
-      results.methods.push(entry);
-      writeFileSync(join(c.out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-    }
+  for (const { v, seed, tc } of runs) {
+    const name = v.name;
+    setAsideIfStale(tc, c.reuseStale, say);
+    say(
+      `${runName(v, seed, c)}: training (${tc.budgetTokens > 0 ? `budget ${tc.budgetTokens} tokens` : `${tc.steps} steps`})`,
+    );
+    const r = {
+      state: c.isolate
+        ? await trainInChild(tc)
+        : (await train(tc, hooks.trainHooks?.(runName(v, seed, c), tc) ?? {})).state,
+    };
+    const latest = await latestCheckpoint(tc.runDir);
+    if (!latest) throw new Error(`${name}: no checkpoint in ${tc.runDir} after training`);
+    const trained = (await loadModel(latest.path)).model;
+    const entry: MethodResult = {
+      name,
+      method: v.method,
+      seed,
+      runDir: relative(c.out, tc.runDir),
+      eval: evaluateAll(trained, sets, tc, r.state.step),
+      cost: {
+        seconds: r.state.totalSeconds,
+        generatedTokens: r.state.totalGeneratedTokens,
+        trainedTokens: r.state.totalTrainedTokens,
+        peakRssMb: peakRss(tc.runDir),
+        steps: r.state.step,
+      },
+    };
+    const pk = passAtKAll(trained, c, tc, imageSize);
+    if (pk) entry.passAtK = pk;
+    results.methods.push(entry);
+    writeFileSync(join(c.out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   }
   writeFileSync(join(c.out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(c.out, 'results.md'), resultsMarkdown(results));

@@ -167,23 +167,21 @@ function changedKeys(a: unknown, b: unknown, prefix = ''): string[] {
 }
 
 /**
- * On resume: the keys in which `cfg` differs from the config the run started with (its
- * `config.json`), as one warning line, or null when they agree (or there is no record). `runDir`
- * is ignored. A changed config is allowed (e.g. more steps) but the run then no longer matches
- * an uninterrupted one.
+ * How `cfg` differs from the config its run directory was started with (`config.json`): each
+ * changed dotted key with its old and new value (`runDir` ignored), `[]` when they agree, or
+ * null when there is no record. An unreadable record counts as one change.
  */
-export function resumeConfigWarning(cfg: object & { runDir: string }): string | null {
+export function configChanges(cfg: object & { runDir: string }): string[] | null {
   const path = join(cfg.runDir, 'config.json');
   if (!existsSync(path)) return null;
   let saved: unknown;
   try {
     saved = JSON.parse(readFileSync(path, 'utf8'));
   } catch {
-    return `${path} is unreadable; cannot check that the resumed config matches the original`;
+    return [`${path} (unreadable)`];
   }
   const current = JSON.parse(JSON.stringify(cfg)) as Record<string, unknown>;
   const keys = changedKeys({ ...(saved as object), runDir: null }, { ...current, runDir: null });
-  if (keys.length === 0) return null;
   const show = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
   const get = (o: unknown, k: string) =>
     k
@@ -192,10 +190,26 @@ export function resumeConfigWarning(cfg: object & { runDir: string }): string | 
         (x, p) => (x && typeof x === 'object' ? (x as Record<string, unknown>)[p] : undefined),
         o,
       );
-  const diffs = keys
-    .slice(0, 8)
-    .map((k) => `${k} ${show(get(saved, k))} -> ${show(get(current, k))}`);
-  return `resuming with a config that differs from ${path}: ${diffs.join(', ')}${keys.length > 8 ? `, and ${keys.length - 8} more` : ''}; the run will not match an uninterrupted one`;
+  return keys.map((k) => `${k} ${show(get(saved, k))} -> ${show(get(current, k))}`);
+}
+
+/** The changes of configChanges() as one line: at most 8, then a count. */
+export function describeChanges(changes: readonly string[]): string {
+  return `${changes.slice(0, 8).join(', ')}${changes.length > 8 ? `, and ${changes.length - 8} more` : ''}`;
+}
+
+/**
+ * On resume: how the config differs from the one the run started with, as one warning line, or
+ * null when they agree (or there is no record). A changed config is allowed (e.g. more steps)
+ * but the run then no longer matches an uninterrupted one.
+ */
+export function resumeConfigWarning(cfg: object & { runDir: string }): string | null {
+  const changes = configChanges(cfg);
+  if (!changes || changes.length === 0) return null;
+  const path = join(cfg.runDir, 'config.json');
+  if (changes[0]!.endsWith('(unreadable)'))
+    return `${path} is unreadable; cannot check that the resumed config matches the original`;
+  return `resuming with a config that differs from ${path}: ${describeChanges(changes)}; the run will not match an uninterrupted one`;
 }
 
 /**
