@@ -18,7 +18,7 @@ import {
   type RowError,
   type TrainRow,
 } from './layout.js';
-import { readParquetRows, writeParquetRows } from './parquet.js';
+import { readParquetChunks, writeParquetRows } from './parquet.js';
 import { resizeSample } from './resize.js';
 
 export type DatasetFormat = 'parquet' | 'jsonl';
@@ -79,8 +79,16 @@ export interface ReadOptions {
   skipBad?: boolean;
   /** Task of rows without a `task` column (default 'refer'). */
   task?: TaskName;
-  /** Resize every sample (image, boxes, points, masks) to this size, e.g. { width: 64, height: 64 }. */
+  /**
+   * Resize every sample (image, boxes, points, masks) to this size, e.g. { width: 64, height: 64 },
+   * as it is read: full-size images are never all held at once.
+   */
   resize?: { width: number; height: number };
+  /**
+   * A check of each sample at full size, before resizing: a problem it returns makes the row
+   * bad (reported with that field), e.g. a label its task's reward cannot score.
+   */
+  check?: (sample: Sample, layout: Layout) => { field: string; message: string } | null;
   /** First row to read (default 0); row numbers in errors stay absolute. */
   offset?: number;
   /** Most rows to read (default all). */
@@ -98,77 +106,121 @@ export interface ReadResult {
   errors: RowError[];
 }
 
-/** Rows [offset, offset + limit) of a file; parse errors keep absolute row numbers. */
-async function rawRows(
+/**
+ * Rows [offset, offset + limit) of a file in chunks (Parquet is read by byte ranges, a chunk at
+ * a time); parse errors keep absolute row numbers. A file that cannot be read at all is a
+ * DatasetError naming it.
+ */
+async function* rawRowChunks(
   path: string,
   offset: number,
   limit: number | undefined,
-): Promise<{ rows: (Record<string, unknown> | null)[]; errors: RowError[] }> {
+): AsyncGenerator<{ start: number; rows: (Record<string, unknown> | null)[]; errors: RowError[] }> {
+  const unreadable = (e: unknown) =>
+    new DatasetError({
+      file: path,
+      row: 0,
+      field: '(file)',
+      message: `cannot read the file as ${formatOf(path) === 'parquet' ? 'Parquet' : 'JSONL'} (${e instanceof Error ? e.message : String(e)})`,
+    });
   if (formatOf(path) === 'parquet') {
     const range = limit === undefined ? { offset } : { offset, limit };
-    return { rows: await readParquetRows(path, range), errors: [] };
+    const chunks = readParquetChunks(path, range);
+    for (;;) {
+      let next: IteratorResult<{ start: number; rows: Record<string, unknown>[] }>;
+      try {
+        next = await chunks.next();
+      } catch (e) {
+        throw unreadable(e);
+      }
+      if (next.done) return;
+      yield { ...next.value, errors: [] };
+    }
   }
-  const all = await readJsonlRows(path);
+  let all: Awaited<ReturnType<typeof readJsonlRows>>;
+  try {
+    all = await readJsonlRows(path);
+  } catch (e) {
+    throw unreadable(e);
+  }
   const end = limit === undefined ? all.rows.length : offset + limit;
-  return {
+  yield {
+    start: offset,
     rows: all.rows.slice(offset, end),
     errors: all.errors.filter((e) => e.row >= offset && e.row < end),
   };
 }
 
-/** Read a dataset into samples; throws DatasetError on the first bad row unless skipBad. */
+/**
+ * Read a dataset into samples; throws DatasetError on the first bad row unless skipBad. Rows are
+ * converted (and resized) a chunk at a time, so only the resized samples stay in memory.
+ */
 export async function readDataset(path: string, options: ReadOptions = {}): Promise<ReadResult> {
   const offset = Math.max(0, Math.floor(options.offset ?? 0));
-  const { rows, errors: parseErrors } = await rawRows(path, offset, options.limit);
-  const columns = [...new Set(rows.flatMap((r) => (r ? Object.keys(r) : [])))];
-  // With no readable row there is nothing to detect from; per-row errors still get reported.
-  const layout = options.layout ?? (columns.length === 0 ? 'train' : detectLayout(columns));
-  if (!layout) {
-    throw new DatasetError({
-      file: path,
-      row: 0,
-      field: '(columns)',
-      message: `columns ${columns.join(', ')} match neither layout (train: image, problem, solution; eval: image, text, mask, bbox, img_height, img_width)`,
-    });
-  }
   const errors: RowError[] = [];
   const samples: Sample[] = [];
-  const parseErrorAt = new Map(parseErrors.map((e) => [e.row, e]));
+  let layout: Layout | undefined = options.layout;
+  let rowCount = 0;
   const ctxBase = {
     baseDir: dirname(path),
     defaultTask: options.task ?? 'refer',
     idPrefix: basename(path, extname(path)),
   } as const;
-  for (let k = 0; k < rows.length; k++) {
-    const row = rows[k];
-    const i = offset + k; // absolute row number, for errors and ids
-    let err: RowError | null = parseErrorAt.get(i) ?? null;
-    if (!err && row) err = validateRow(row, layout, path, i);
-    if (!err && row) {
-      try {
-        const norm = normalizeCell(row);
-        const ctx = { ...ctxBase, index: i };
-        const sample =
-          layout === 'train'
-            ? await trainRowToSample(norm as TrainRow, ctx)
-            : await evalRowToSample(norm as EvalRow, ctx);
-        samples.push(
-          options.resize
-            ? await resizeSample(sample, options.resize.width, options.resize.height)
-            : sample,
-        );
-      } catch (e) {
-        const message = e instanceof Error ? e.message : String(e);
-        const field = /mask/.test(message) ? 'mask' : /objects/.test(message) ? 'objects' : 'image';
-        err = { file: path, row: i, field, message };
+  for await (const chunk of rawRowChunks(path, offset, options.limit)) {
+    if (!layout) {
+      const columns = [...new Set(chunk.rows.flatMap((r) => (r ? Object.keys(r) : [])))];
+      // With no readable row there is nothing to detect from; per-row errors still get reported.
+      const detected = columns.length === 0 ? 'train' : detectLayout(columns);
+      if (!detected) {
+        throw new DatasetError({
+          file: path,
+          row: 0,
+          field: '(columns)',
+          message: `columns ${columns.join(', ')} match neither layout (train: image, problem, solution; eval: image, text, mask, bbox, img_height, img_width)`,
+        });
+      }
+      layout = detected;
+    }
+    const parseErrorAt = new Map(chunk.errors.map((e) => [e.row, e]));
+    for (let k = 0; k < chunk.rows.length; k++) {
+      const row = chunk.rows[k];
+      const i = chunk.start + k; // absolute row number, for errors and ids
+      rowCount++;
+      let err: RowError | null = parseErrorAt.get(i) ?? null;
+      if (!err && row) err = validateRow(row, layout, path, i);
+      if (!err && row) {
+        try {
+          const norm = normalizeCell(row);
+          const ctx = { ...ctxBase, index: i };
+          const sample =
+            layout === 'train'
+              ? await trainRowToSample(norm as TrainRow, ctx)
+              : await evalRowToSample(norm as EvalRow, ctx);
+          const problem = options.check?.(sample, layout);
+          if (problem) err = { file: path, row: i, ...problem };
+          else
+            samples.push(
+              options.resize
+                ? await resizeSample(sample, options.resize.width, options.resize.height)
+                : sample,
+            );
+        } catch (e) {
+          const message = e instanceof Error ? e.message : String(e);
+          const field = /mask/.test(message)
+            ? 'mask'
+            : /objects/.test(message)
+              ? 'objects'
+              : 'image';
+          err = { file: path, row: i, field, message };
+        }
+      }
+      if (err) {
+        if (!options.skipBad) throw new DatasetError(err);
+        errors.push(err);
       }
     }
-    if (err) {
-      if (!options.skipBad) throw new DatasetError(err);
-      errors.push(err);
-    }
   }
-  return { samples, layout, rows: rows.length, bad: errors.length, errors };
+  return { samples, layout: layout ?? 'train', rows: rowCount, bad: errors.length, errors };
 }
 
 export interface CheckReport {

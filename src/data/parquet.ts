@@ -1,27 +1,47 @@
 /** Parquet reading and writing of dataset rows (hyparquet / hyparquet-writer), with explicit schemas. */
-import { readFile, writeFile } from 'node:fs/promises';
-import { parquetReadObjects } from 'hyparquet';
+import { writeFile } from 'node:fs/promises';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { parquetWriteBuffer, type SchemaElement } from 'hyparquet-writer';
 import { normalizeCell, type Layout } from './layout.js';
 
+/** Rows read per chunk: a chunk's raw cells (PNG bytes included) are all that is held at once. */
+export const PARQUET_CHUNK_ROWS = 64;
+
 /**
- * Read rows [offset, offset + limit) of a Parquet file as plain objects (binary columns as
- * Uint8Array, INT64 as number); all rows by default.
+ * Rows [offset, offset + limit) of a Parquet file as plain objects (binary columns as Uint8Array,
+ * INT64 as number), in chunks of `chunkRows`: the file is read by byte ranges
+ * (hyparquet's asyncBufferFromFile), never whole, so a file larger than memory can be read.
  */
+export async function* readParquetChunks(
+  path: string,
+  range: { offset?: number; limit?: number } = {},
+  chunkRows = PARQUET_CHUNK_ROWS,
+): AsyncGenerator<{ start: number; rows: Record<string, unknown>[] }> {
+  const file = await asyncBufferFromFile(path);
+  const metadata = await parquetMetadataAsync(file);
+  const total = Number(metadata.num_rows);
+  const first = Math.min(range.offset ?? 0, total);
+  const end = range.limit === undefined ? total : Math.min(total, first + range.limit);
+  for (let start = first; start < end; start += chunkRows) {
+    const rows = await parquetReadObjects({
+      file,
+      metadata,
+      utf8: false,
+      rowStart: start,
+      rowEnd: Math.min(end, start + chunkRows),
+    });
+    yield { start, rows: rows.map((r) => normalizeCell(r) as Record<string, unknown>) };
+  }
+}
+
+/** All rows [offset, offset + limit) of a Parquet file at once (small files, tests). */
 export async function readParquetRows(
   path: string,
   range: { offset?: number; limit?: number } = {},
 ): Promise<Record<string, unknown>[]> {
-  const buf = await readFile(path);
-  const file = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-  const rowStart = range.offset ?? 0;
-  const rows = await parquetReadObjects({
-    file,
-    utf8: false,
-    rowStart,
-    ...(range.limit !== undefined ? { rowEnd: rowStart + range.limit } : {}),
-  });
-  return rows.map((r) => normalizeCell(r) as Record<string, unknown>);
+  const out: Record<string, unknown>[] = [];
+  for await (const chunk of readParquetChunks(path, range)) out.push(...chunk.rows);
+  return out;
 }
 
 const str = (name: string): SchemaElement => ({

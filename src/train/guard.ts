@@ -16,11 +16,10 @@ import type { AdamW, BufferArena } from '../engine/index.js';
 import {
   DatasetError,
   readDataset,
-  resizeSample,
   type ReadResult,
   type RowError,
 } from '../data/index.js';
-import { referenceResponse, rewardForSample, type Sample } from '../tasks/index.js';
+import { referenceResponse, rewardForSample } from '../tasks/index.js';
 import {
   CheckpointError,
   type Tokenizer,
@@ -98,39 +97,30 @@ export async function readTrainingDataset(
     prompt?: PromptCheck;
   },
 ): Promise<ReadResult> {
-  // Checked before resizing: resizing rebuilds the solution from the parsed objects, which would
-  // turn an unparseable solution into a valid-looking "no object" label.
-  const r = await readDataset(path, { skipBad: true });
-  // readDataset yields one sample per good row, in row order: recover each sample's row number.
-  const badRows = new Set(r.errors.map((e) => e.row));
-  const rowOf: number[] = [];
-  for (let i = 0; i < r.rows; i++) if (!badRows.has(i)) rowOf.push(i);
-  const errors: RowError[] = [...r.errors];
-  const samples: Sample[] = [];
-  r.samples.forEach((s, k) => {
-    const self = rewardForSample(s, referenceResponse(s), {
-      referenceSize: s.image.width,
-      thinking: false,
-    });
-    const tokens = opts.prompt
-      ? 1 + opts.prompt.tokenizer.encode(renderPrompt(opts.prompt.template, s.prompt)).length
-      : 0; // <bos> + prompt
-    if (self.error !== undefined)
-      errors.push({ file: path, row: rowOf[k] ?? -1, field: 'solution', message: self.error });
-    else if (opts.prompt && tokens > opts.prompt.maxPromptTokens) {
-      errors.push({
-        file: path,
-        row: rowOf[k] ?? -1,
-        field: r.layout === 'train' ? 'problem' : 'text',
-        message: `prompt is ${tokens} tokens with template "${opts.prompt.template}"; the model's budget is ${opts.prompt.maxPromptTokens}`,
+  // Checked before resizing (readDataset runs `check` on the full-size sample): resizing rebuilds
+  // the solution from the parsed objects, which would turn an unparseable solution into a
+  // valid-looking "no object" label. Resizing as rows are read keeps one full-size image in
+  // memory at a time.
+  const r = await readDataset(path, {
+    skipBad: true,
+    ...(opts.resize ? { resize: opts.resize } : {}),
+    check: (s, layout) => {
+      const self = rewardForSample(s, referenceResponse(s), {
+        referenceSize: s.image.width,
+        thinking: false,
       });
-    } else samples.push(s);
+      if (self.error !== undefined) return { field: 'solution', message: self.error };
+      if (!opts.prompt) return null;
+      const tokens =
+        1 + opts.prompt.tokenizer.encode(renderPrompt(opts.prompt.template, s.prompt)).length; // <bos> + prompt
+      if (tokens <= opts.prompt.maxPromptTokens) return null;
+      return {
+        field: layout === 'train' ? 'problem' : 'text',
+        message: `prompt is ${tokens} tokens with template "${opts.prompt.template}"; the model's budget is ${opts.prompt.maxPromptTokens}`,
+      };
+    },
   });
-  if (opts.resize) {
-    for (let i = 0; i < samples.length; i++)
-      samples[i] = await resizeSample(samples[i]!, opts.resize.width, opts.resize.height);
-  }
-  errors.sort((a, b) => a.row - b.row);
+  const errors: RowError[] = [...r.errors].sort((a, b) => a.row - b.row);
   if (!opts.skipBad && errors.length > 0) {
     const first = errors[0]!;
     throw new DatasetError({
@@ -138,7 +128,7 @@ export async function readTrainingDataset(
       message: `${first.message} (${errors.length} bad row(s) of ${r.rows}; data.skipBadRows=true skips and counts them)`,
     });
   }
-  return { ...r, samples, bad: errors.length, errors };
+  return { ...r, bad: errors.length, errors };
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   encodePng,
   readDataset,
   readParquetRows,
+  PARQUET_CHUNK_ROWS,
   resizeImage,
   writeDataset,
 } from '../../src/data/index.js';
@@ -318,5 +319,41 @@ test('offset and limit read a slice; row numbers stay absolute', async () => {
     await writeFile(bad, '{"image":"a.png","problem":"p","solution":"1"}\n'.repeat(5) + 'oops\n');
     const r = await readDataset(bad, { offset: 5, skipBad: true });
     assert.deepEqual([r.errors[0]?.row, r.errors[0]?.field], [5, '(row)']);
+  });
+});
+
+test('Parquet is read in chunks: every row, in order, across chunk boundaries; slices too', async () => {
+  await withTmp(async (dir) => {
+    const n = PARQUET_CHUNK_ROWS * 2 + 7;
+    const samples = generateSamples('count', n, 3, { width: 16, height: 16 });
+    const path = join(dir, 'big.parquet');
+    await writeDataset(path, samples);
+    const all = await readDataset(path);
+    assert.equal(all.rows, n);
+    assert.deepEqual(
+      all.samples.map((s) => s.id),
+      samples.map((s) => s.id),
+    );
+    const off = PARQUET_CHUNK_ROWS - 5;
+    const slice = await readDataset(path, { offset: off, limit: PARQUET_CHUNK_ROWS + 10 });
+    assert.deepEqual(
+      slice.samples.map((s) => s.answer),
+      samples.slice(off, off + PARQUET_CHUNK_ROWS + 10).map((s) => s.answer),
+    );
+  });
+});
+
+test('a truncated Parquet file is a DatasetError naming the file', async () => {
+  await withTmp(async (dir) => {
+    const path = join(dir, 'cut.parquet');
+    await writeDataset(path, generateSamples('count', 4, 0));
+    const bytes = await readFile(path);
+    await writeFile(path, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    await assert.rejects(readDataset(path), (e: unknown) => {
+      assert.ok(e instanceof DatasetError);
+      assert.match(e.message, /cut\.parquet/);
+      assert.match(e.message, /cannot read the file as Parquet/);
+      return true;
+    });
   });
 });
