@@ -5,15 +5,14 @@ import type { Command } from 'commander';
 import {
   checkDataset,
   contactSheet,
+  DatasetWriter,
   encodePng,
   formatRowError,
-  writeDataset,
   type DatasetFormat,
   type Layout,
 } from '../data/index.js';
 import {
-  generateMixed,
-  generateSamples,
+  generateSample,
   isTaskName,
   TASK_NAMES,
   type Sample,
@@ -49,32 +48,44 @@ interface GenerateOptions {
   mixed?: boolean;
 }
 
+/** Samples generated and written per batch: memory holds one batch, whatever --n is. */
+const GENERATE_BATCH = 1000;
+
 async function generate(o: GenerateOptions): Promise<void> {
   await mkdir(o.out, { recursive: true });
   const options = { width: o.size, height: o.size };
-  // One file per task, or (with --mixed) one file whose samples cycle through the tasks.
-  const groups: [string, () => Sample[]][] = o.mixed
-    ? [['mixed', () => generateMixed(o.task, o.n, o.seed, options)]]
-    : o.task.map((t) => [t, () => generateSamples(t, o.n, o.seed, options)]);
-  for (const [task, make] of groups) {
+  // One file per task, or (with --mixed) one file whose samples cycle through the tasks:
+  // sample i is task tasks[i mod k] with seed seed + i (tasks/registry.ts generateMixed).
+  const groups: [string, readonly TaskName[]][] = o.mixed
+    ? [['mixed', o.task]]
+    : o.task.map((t) => [t, [t]]);
+  for (const [name, tasks] of groups) {
     const t0 = performance.now();
-    const samples = make();
-    const genMs = performance.now() - t0;
-    const dataPath = join(o.out, `${task}.${o.format}`);
-    await writeDataset(dataPath, samples, { layout: o.layout });
-    const sheetPath = join(o.out, `${task}-sheet.png`);
+    const dataPath = join(o.out, `${name}.${o.format}`);
+    const writer = await DatasetWriter.open(dataPath, { layout: o.layout });
+    let sheet: Sample[] = [];
+    for (let start = 0; start < o.n; start += GENERATE_BATCH) {
+      const batch = Array.from({ length: Math.min(GENERATE_BATCH, o.n - start) }, (_, j) =>
+        generateSample(tasks[(start + j) % tasks.length]!, o.seed + start + j, options),
+      );
+      if (start === 0) sheet = batch.slice(0, o.sheet);
+      await writer.add(batch);
+    }
+    await writer.close();
+    const sheetPath = join(o.out, `${name}-sheet.png`);
     await writeFile(
       sheetPath,
       await encodePng(
-        contactSheet(samples, {
+        contactSheet(sheet, {
           count: o.sheet,
           columns: 4,
           zoom: Math.max(1, Math.round(192 / o.size)),
         }),
       ),
     );
+    const seconds = ((performance.now() - t0) / 1000).toFixed(1);
     process.stdout.write(
-      `${task}: ${samples.length} samples (${genMs.toFixed(0)} ms) -> ${dataPath}, ${sheetPath}\n`,
+      `${name}: ${writer.count} samples (${seconds} s) -> ${dataPath}, ${sheetPath}\n`,
     );
   }
 }

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { setMatmulDtype } from '../engine/index.js';
 import { loadModel, resolveModelRef } from '../model/index.js';
-import { TASK_NAMES } from '../tasks/index.js';
-import { parseTrainConfig } from '../train/config.js';
+import { TASK_NAMES, isTaskName } from '../tasks/index.js';
+import { MAX_EVAL_SIZE, parseTrainConfig } from '../train/config.js';
 import { evalSets, runEval } from '../train/trainer.js';
 import { formatEvalTable } from './tables.js';
 
@@ -21,18 +21,20 @@ export function registerEval(program: Command): void {
       'evaluate a model checkpoint on the held-out set of each task (the same samples train and compare use), greedy',
     )
     .argument('<model>', 'a shipped model name (base, base-small) or a checkpoint directory')
-    .option('--tasks <list>', `comma-separated tasks (${TASK_NAMES.join(', ')})`, 'colorqa')
+    .option('--tasks <list>', `comma-separated tasks (${TASK_NAMES.join(', ')}) or all`, 'colorqa')
     .option('--n <count>', 'held-out samples per task', '64')
     .option('--examples <count>', 'example replies to print per task', '0')
     .option('--json', 'print the evaluation as JSON instead of a table')
     .action(async (dir: string, opts: EvalOptions) => {
       const n = Number(opts.n);
-      if (!Number.isInteger(n) || n < 1)
-        throw new Error(`--n: expected a positive integer, got "${opts.n}"`);
-      const cfg = parseTrainConfig(
-        { data: { tasks: opts.tasks.split(',').map((t) => t.trim()) }, eval: { size: n } },
-        'eval',
-      );
+      if (!Number.isInteger(n) || n < 1 || n > MAX_EVAL_SIZE)
+        throw new Error(`--n: expected an integer from 1 to ${MAX_EVAL_SIZE}, got "${opts.n}"`);
+      const tasks =
+        opts.tasks === 'all' ? [...TASK_NAMES] : opts.tasks.split(',').map((t) => t.trim());
+      const bad = tasks.find((t) => !isTaskName(t));
+      if (bad !== undefined)
+        throw new Error(`--tasks: unknown task "${bad}"; expected ${TASK_NAMES.join(', ')} or all`);
+      const cfg = parseTrainConfig({ data: { tasks }, eval: { size: n } }, 'eval');
       const { model } = await loadModel(resolveModelRef(dir));
       setMatmulDtype(cfg.model.precision);
       const result = runEval(model, cfg, evalSets(cfg, model.config.image.size), 0);

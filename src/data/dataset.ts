@@ -2,12 +2,12 @@
  * Reading, writing and checking datasets on disk (Parquet or JSONL, training or evaluation
  * layout), reporting the file, row and field of bad rows, optionally skipping and counting them.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Sample, TaskName } from '../tasks/types.js';
 import { encodePng } from './codec.js';
 import { evalRowToSample, sampleToEvalRow, sampleToTrainRow, trainRowToSample } from './convert.js';
-import { readJsonlRows, writeJsonlRows } from './jsonl.js';
+import { jsonlText, readJsonlRows } from './jsonl.js';
 import {
   detectLayout,
   formatRowError,
@@ -18,7 +18,7 @@ import {
   type RowError,
   type TrainRow,
 } from './layout.js';
-import { readParquetChunks, writeParquetRows } from './parquet.js';
+import { ParquetRowWriter, readParquetChunks } from './parquet.js';
 import { resizeSample } from './resize.js';
 
 export type DatasetFormat = 'parquet' | 'jsonl';
@@ -43,33 +43,71 @@ export interface WriteOptions {
 }
 
 /**
- * Write samples to `path` (.parquet or .jsonl) in a layout (default training). Parquet embeds PNGs
- * as HF image structs; JSONL writes PNG files to `images/` beside it and stores relative paths.
+ * A dataset written as samples come (.parquet or .jsonl, a layout; default training): Parquet
+ * embeds PNGs as HF image structs, one row group per `add`; JSONL writes PNG files to `images/`
+ * beside it and stores relative paths. Only the batch being added is in memory, and the file
+ * appears under its name only when `close` finishes (it is written as `<path>.tmp-<pid>` first).
  */
+export class DatasetWriter {
+  private readonly tmp: string;
+  private readonly parquet: ParquetRowWriter | null;
+  private constructor(
+    readonly path: string,
+    readonly layout: Layout,
+  ) {
+    this.tmp = `${path}.tmp-${process.pid}`;
+    this.parquet = formatOf(path) === 'parquet' ? new ParquetRowWriter(this.tmp, layout) : null;
+  }
+
+  /** Samples written so far. */
+  count = 0;
+
+  static async open(path: string, options: WriteOptions = {}): Promise<DatasetWriter> {
+    formatOf(path); // an unknown extension fails before anything is written
+    await mkdir(dirname(path), { recursive: true });
+    const w = new DatasetWriter(path, options.layout ?? 'train');
+    if (!w.parquet) await writeFile(w.tmp, '');
+    return w;
+  }
+
+  async add(samples: readonly Sample[]): Promise<void> {
+    const rows: Record<string, unknown>[] = [];
+    for (const s of samples)
+      rows.push(
+        (this.layout === 'train' ? await sampleToTrainRow(s) : await sampleToEvalRow(s)) as Record<
+          string,
+          unknown
+        >,
+      );
+    if (this.parquet) this.parquet.write(rows);
+    else {
+      const imgDir = join(dirname(this.path), 'images');
+      await mkdir(imgDir, { recursive: true });
+      for (let i = 0; i < rows.length; i++) {
+        const file = `${samples[i]!.id}.png`;
+        await writeFile(join(imgDir, file), await encodePng(samples[i]!.image));
+        rows[i]!['image'] = `images/${file}`;
+      }
+      await appendFile(this.tmp, jsonlText(rows));
+    }
+    this.count += samples.length;
+  }
+
+  async close(): Promise<void> {
+    this.parquet?.close();
+    await rename(this.tmp, this.path);
+  }
+}
+
+/** Write samples to `path` at once (see DatasetWriter). */
 export async function writeDataset(
   path: string,
   samples: readonly Sample[],
   options: WriteOptions = {},
 ): Promise<void> {
-  const layout = options.layout ?? 'train';
-  await mkdir(dirname(path), { recursive: true });
-  const rows: Record<string, unknown>[] = [];
-  for (const s of samples)
-    rows.push(
-      (layout === 'train' ? await sampleToTrainRow(s) : await sampleToEvalRow(s)) as Record<
-        string,
-        unknown
-      >,
-    );
-  if (formatOf(path) === 'parquet') return writeParquetRows(path, layout, rows);
-  const imgDir = join(dirname(path), 'images');
-  await mkdir(imgDir, { recursive: true });
-  for (let i = 0; i < rows.length; i++) {
-    const file = `${samples[i]!.id}.png`;
-    await writeFile(join(imgDir, file), await encodePng(samples[i]!.image));
-    rows[i]!['image'] = `images/${file}`;
-  }
-  await writeJsonlRows(path, rows);
+  const w = await DatasetWriter.open(path, options);
+  await w.add(samples);
+  await w.close();
 }
 
 export interface ReadOptions {

@@ -49,15 +49,20 @@ export async function readJsonlRows(path: string): Promise<JsonlRead> {
   return { rows, errors };
 }
 
-/** Write rows as JSONL; Uint8Array values are written as base64 strings. */
-export async function writeJsonlRows(
-  path: string,
-  rows: readonly Record<string, unknown>[],
-): Promise<void> {
+/** Rows as JSONL text, one line each; Uint8Array values are written as base64 strings. */
+export function jsonlText(rows: readonly Record<string, unknown>[]): string {
   const lines = rows.map((r) =>
     JSON.stringify(r, (_k, v: unknown) =>
       v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v,
     ),
   );
-  await writeFile(path, lines.join('\n') + (lines.length ? '\n' : ''));
+  return lines.join('\n') + (lines.length ? '\n' : '');
+}
+
+/** Write rows as JSONL. */
+export async function writeJsonlRows(
+  path: string,
+  rows: readonly Record<string, unknown>[],
+): Promise<void> {
+  await writeFile(path, jsonlText(rows));
 }

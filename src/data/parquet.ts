@@ -1,7 +1,12 @@
 /** Parquet reading and writing of dataset rows (hyparquet / hyparquet-writer), with explicit schemas. */
 import { writeFile } from 'node:fs/promises';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
-import { parquetWriteBuffer, type SchemaElement } from 'hyparquet-writer';
+import {
+  ParquetWriter,
+  fileWriter,
+  parquetWriteBuffer,
+  type SchemaElement,
+} from 'hyparquet-writer';
 import { normalizeCell, type Layout } from './layout.js';
 
 /** Rows read per chunk: a chunk's raw cells (PNG bytes included) are all that is held at once. */
@@ -90,6 +95,18 @@ const EVAL_COLUMNS: [string, SchemaElement[]][] = [
   ['task', [str('task')]],
 ];
 
+function schemaOf(layout: Layout, rows: readonly Record<string, unknown>[]) {
+  const spec = layout === 'train' ? TRAIN_COLUMNS : EVAL_COLUMNS;
+  const present = spec.filter(([name]) =>
+    rows.some((r) => r[name] !== undefined && r[name] !== null),
+  );
+  const schema: SchemaElement[] = [
+    { name: 'root', num_children: present.length },
+    ...present.flatMap(([, s]) => s),
+  ];
+  return { names: present.map(([name]) => name), schema };
+}
+
 /**
  * Write rows of a layout to Parquet. Eval `mask` is written as 2-D rows of 0/1 and `bbox` as a
  * list of boxes. Columns absent from every row are left out.
@@ -99,15 +116,53 @@ export async function writeParquetRows(
   layout: Layout,
   rows: readonly Record<string, unknown>[],
 ): Promise<void> {
-  const spec = layout === 'train' ? TRAIN_COLUMNS : EVAL_COLUMNS;
-  const present = spec.filter(([name]) =>
-    rows.some((r) => r[name] !== undefined && r[name] !== null),
-  );
-  const schema: SchemaElement[] = [
-    { name: 'root', num_children: present.length },
-    ...present.flatMap(([, s]) => s),
-  ];
-  const columnData = present.map(([name]) => ({ name, data: rows.map((r) => r[name] ?? null) }));
+  const { names, schema } = schemaOf(layout, rows);
+  const columnData = names.map((name) => ({ name, data: rows.map((r) => r[name] ?? null) }));
   const buf = parquetWriteBuffer({ columnData, schema });
   await writeFile(path, new Uint8Array(buf));
+}
+
+/**
+ * A Parquet file written a row group at a time (each `write` is one), so a dataset larger than
+ * memory can be written. The columns are those present in the first rows written; a later row
+ * with another column is an error.
+ */
+export class ParquetRowWriter {
+  private writer: ParquetWriter | null = null;
+  private names: string[] = [];
+
+  constructor(
+    private readonly path: string,
+    private readonly layout: Layout,
+  ) {}
+
+  write(rows: readonly Record<string, unknown>[]): void {
+    if (rows.length === 0) return;
+    if (!this.writer) {
+      const { names, schema } = schemaOf(this.layout, rows);
+      this.names = names;
+      this.writer = new ParquetWriter({ writer: fileWriter(this.path), schema });
+    }
+    for (const [i, r] of rows.entries())
+      for (const k of Object.keys(r))
+        if (r[k] !== undefined && r[k] !== null && !this.names.includes(k))
+          throw new Error(
+            `${this.path}: row ${i} of a later batch has column "${k}", absent from the first rows written`,
+          );
+    const columnData = this.names.map((name) => ({
+      name,
+      data: rows.map((r) => r[name] ?? null),
+    }));
+    void this.writer.write({ columnData, rowGroupSize: rows.length });
+  }
+
+  /** Finish the file (an empty dataset is written as a file with no columns and no rows). */
+  close(): void {
+    if (!this.writer)
+      this.writer = new ParquetWriter({
+        writer: fileWriter(this.path),
+        schema: [{ name: 'root', num_children: 0 }],
+      });
+    this.writer.finish();
+  }
 }

@@ -38,6 +38,9 @@ const StemSchema = z.discriminatedUnion('kind', [
 ]);
 export type StemConfig = z.infer<typeof StemSchema>;
 
+/** Most prompt or response tokens a model config may ask for. */
+export const MAX_TEXT_TOKENS = 32_768;
+
 export const ModelConfigSchema = z
   .object({
     name: z.string().min(1),
@@ -81,8 +84,9 @@ export const ModelConfigSchema = z
      * checkpoint written before it existed).
      */
     coordTokens: z.boolean().default(false),
-    maxPromptTokens: z.number().int().positive(),
-    maxResponseTokens: z.number().int().positive(),
+    // bounded so that a damaged or hand-edited config cannot size buffers past memory
+    maxPromptTokens: z.number().int().positive().max(MAX_TEXT_TOKENS),
+    maxResponseTokens: z.number().int().positive().max(MAX_TEXT_TOKENS),
     normEps: z.number().positive(),
   })
   .strict()

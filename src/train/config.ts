@@ -7,11 +7,17 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_BASE } from '../model/shipped.js';
 
-import { METHODS, type Method } from './paradigms/index.js';
+import { METHODS, scheduleOf, type Method } from './paradigms/index.js';
 
 export { METHODS, type Method };
 
 const positiveInt = z.number().int().positive();
+
+/**
+ * Most held-out samples per task: an evaluation holds its samples, their masks and replies in
+ * memory (about 20 KB each at 64 px), so 10 000 per task stays near 2 GB for the whole suite.
+ */
+export const MAX_EVAL_SIZE = 10_000;
 const nonNegInt = z.number().int().min(0);
 
 export const TrainConfigSchema = z
@@ -187,8 +193,8 @@ export const TrainConfigSchema = z
       .object({
         /** evaluate every N steps (0 = only at the end) */
         every: nonNegInt.default(0),
-        /** held-out samples per task */
-        size: positiveInt.default(32),
+        /** held-out samples per task (all are held in memory while evaluated) */
+        size: positiveInt.max(MAX_EVAL_SIZE).default(32),
       })
       .strict()
       .default({ every: 0, size: 32 }),
@@ -260,6 +266,16 @@ export function parseTrainConfig(raw: unknown, source = 'config'): TrainConfig {
       `${source}: sftSteps: sft-rlvr needs 0 < sftSteps < steps (got ${c.sftSteps} of ${c.steps})`,
     );
   }
+  // A paradigm that learns from its rollouts alone needs two to compare: the group-normalised
+  // advantage of a group of one is always 0, so it would train nothing (ViSurf adds the label).
+  const rolloutsOnly = scheduleOf(c.method).paradigms.find(
+    (p) => p.samplesRollouts && !p.injectsLabels,
+  );
+  if (rolloutsOnly && c.rollout.groupSize < 2)
+    throw new ConfigError(
+      `${source}: rollout.groupSize: ${c.method} needs at least 2 rollouts per prompt (got ${c.rollout.groupSize}); ` +
+        `${rolloutsOnly.name}'s group-normalised advantage is 0 for a group of one, so it would train nothing`,
+    );
   return c;
 }
 
