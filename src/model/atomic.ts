@@ -7,7 +7,15 @@
  * rename itself is durable) guarantees that readers see either the old or the new content.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  fsyncSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -89,6 +97,27 @@ export async function writeFileAtomic(
  * Synchronous variant, for exit paths (signal handlers, process 'exit') where awaiting is not
  * possible.
  */
+/**
+ * A file-system error with the file it was about (`ENOSPC: no space left on device, write`
+ * names none), keeping the original's code and cause.
+ */
+export function fileError(path: string, what: string, e: unknown): Error {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  const message = e instanceof Error ? e.message : String(e);
+  const err = new Error(`${path}: ${what} (${message})`, { cause: e }) as NodeJS.ErrnoException;
+  if (code) err.code = code;
+  return err;
+}
+
+/** Append text to a file, with the file named in any error. */
+export function appendFileChecked(path: string, text: string): void {
+  try {
+    appendFileSync(path, text);
+  } catch (e) {
+    throw fileError(path, 'cannot append', e);
+  }
+}
+
 export function writeFileAtomicSync(
   path: string,
   data: string | Uint8Array,
@@ -112,7 +141,7 @@ export function writeFileAtomicSync(
     } catch {
       // best effort: the original error is the one worth reporting
     }
-    throw e;
+    throw fileError(path, 'cannot write', e);
   }
   fsyncDirSync(dirname(path));
 }

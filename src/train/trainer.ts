@@ -4,14 +4,7 @@
  * policy, log diagnostics, evaluate and checkpoint. State (weights, AdamW moments, RNG, step,
  * counters) is checkpointed atomically, and a run resumes exactly from its latest checkpoint.
  */
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AdamW, BufferArena, Rng, setMatmulDtype, warmupCosineLr } from '../engine/index.js';
 import {
@@ -27,6 +20,7 @@ import {
   saveModel,
   shippedModels,
   tokenizerOf,
+  appendFileChecked,
   writeFileAtomicSync,
 } from '../model/index.js';
 import { evaluateTask, type TaskEval } from '../eval/evaluate.js';
@@ -425,14 +419,14 @@ async function trainLocked(
       totalSeconds: state.totalSeconds,
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     };
-    appendFileSync(metricsPath, `${JSON.stringify(log)}\n`);
+    appendFileChecked(metricsPath, `${JSON.stringify(log)}\n`);
     hooks.onStep?.(log, cfg.steps);
     if (budgetSpent(cfg, state)) state.finished = true;
     const last = step + 1 === cfg.steps || state.finished;
     if (last) state.finished = true;
     if (cfg.eval.every > 0 && (step + 1) % cfg.eval.every === 0 && !last) {
       const ev = runEval(model, cfg, sets, step + 1);
-      appendFileSync(evalPath, `${JSON.stringify(ev)}\n`);
+      appendFileChecked(evalPath, `${JSON.stringify(ev)}\n`);
       hooks.onEval?.(ev);
     }
     if (last || saveDue(step + 1)) await saveAt(step + 1);
@@ -441,7 +435,7 @@ async function trainLocked(
   let finalEval: EvalLog | null = null;
   if (state.finished) {
     finalEval = runEval(model, cfg, sets, state.step);
-    appendFileSync(evalPath, `${JSON.stringify(finalEval)}\n`);
+    appendFileChecked(evalPath, `${JSON.stringify(finalEval)}\n`);
     hooks.onEval?.(finalEval);
     writeFileSync(
       join(cfg.runDir, 'final.json'),

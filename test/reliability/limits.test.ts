@@ -34,3 +34,26 @@ test('eval sizes are bounded: eval.size in a config and eval --n on the command 
     new RegExp(`--n: expected an integer from 1 to ${MAX_EVAL_SIZE}, got "1e9"`),
   );
 });
+
+test('a failed write or append names its file and keeps the error code', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { appendFileChecked, writeFileAtomicSync } = await import('../../src/model/index.js');
+  const dir = mkdtempSync(join(tmpdir(), 'visurf-write-'));
+  try {
+    writeFileSync(join(dir, 'plain-file'), '');
+    const target = join(dir, 'plain-file', 'config.json'); // a file where a folder should be
+    for (const write of [
+      () => writeFileAtomicSync(target, '{}'),
+      () => appendFileChecked(target, 'line\n'),
+    ])
+      assert.throws(write, (e: NodeJS.ErrnoException) => {
+        assert.ok(e.message.startsWith(`${target}: cannot`), e.message);
+        assert.equal(e.code, 'ENOTDIR');
+        return true;
+      });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
