@@ -6,12 +6,19 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_BASE } from '../model/shipped.js';
+import type { LossAggregation } from '../algorithms/index.js';
 
 import { METHODS, scheduleOf, type Method } from './paradigms/index.js';
 
 export { METHODS, type Method };
 
 const positiveInt = z.number().int().positive();
+const AGGREGATIONS = [
+  'seq-mean-token-mean',
+  'token-mean',
+  'seq-mean-token-sum',
+  'seq-mean-token-sum-norm',
+] as const satisfies readonly LossAggregation[];
 
 /**
  * Most held-out samples per task: an evaluation holds its samples, their masks and replies in
@@ -143,14 +150,14 @@ export const TrainConfigSchema = z
       .object({
         clipLow: z.number().min(0).default(0.2),
         clipHigh: z.number().min(0).default(0.2),
-        aggregation: z
-          .enum([
-            'seq-mean-token-mean',
-            'token-mean',
-            'seq-mean-token-sum',
-            'seq-mean-token-sum-norm',
-          ])
-          .default('seq-mean-token-mean'),
+        /** how the policy loss averages over tokens and sequences (verl's loss_agg_mode) */
+        aggregation: z.enum(AGGREGATIONS).default('seq-mean-token-mean'),
+        /**
+         * the same for the NLL of SFT (and of SFT->RLVR's first stage): token-mean weighs every
+         * label token alike, so long answers dominate a mixed batch; seq-mean-token-mean weighs
+         * every sample alike, so a one-word answer counts as much as a three-box one
+         */
+        sftAggregation: z.enum(AGGREGATIONS).default('token-mean'),
         /** KL penalty to the initial policy (0 = off, as in the paper) */
         klCoef: z.number().min(0).default(0),
         klKind: z.enum(['k1', 'k3']).default('k3'),
@@ -158,14 +165,7 @@ export const TrainConfigSchema = z
         entropyCoef: z.number().min(0).default(0),
       })
       .strict()
-      .default({
-        clipLow: 0.2,
-        clipHigh: 0.2,
-        aggregation: 'seq-mean-token-mean',
-        klCoef: 0,
-        klKind: 'k3',
-        entropyCoef: 0,
-      }),
+      .prefault({}),
     advantage: z
       .object({
         std: z.enum(['sample', 'population']).default('sample'),

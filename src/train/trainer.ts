@@ -376,6 +376,7 @@ async function trainLocked(
         clipLow: cfg.loss.clipLow,
         clipHigh: cfg.loss.clipHigh,
         aggregation: cfg.loss.aggregation,
+        sftAggregation: cfg.loss.sftAggregation,
         normLength: newTokens,
         klCoef: cfg.loss.klCoef,
         klKind: cfg.loss.klKind,

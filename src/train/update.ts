@@ -53,7 +53,9 @@ export interface UpdateOptions {
   microBatch: number;
   clipLow: number;
   clipHigh: number;
+  /** token weighting of the policy loss, and of the NLL ('nll') */
   aggregation: LossAggregation;
+  sftAggregation: LossAggregation;
   /** max response length, the normaliser of seq-mean-token-sum-norm */
   normLength: number;
   klCoef: number;
@@ -195,7 +197,7 @@ export function updatePolicy(
   const lengths = seqLengths(ordered);
   const layout = { seqLengths: lengths };
   // Per-token weights of the whole batch: loss = Σ_t w_t ℓ_t.
-  const aggregation: LossAggregation = o.loss === 'nll' ? 'token-mean' : o.aggregation;
+  const aggregation: LossAggregation = o.loss === 'nll' ? o.sftAggregation : o.aggregation;
   const weights = aggregationWeights(layout, { aggregation, normLength: o.normLength });
   const offsets: number[] = [];
   lengths.reduce((acc, l, i) => ((offsets[i] = acc), acc + l), 0);

@@ -106,6 +106,7 @@ test('ViSurf gradient = (RLVR term + Â_y · label-NLL gradient) / (G+1), and th
       clipLow: 0.2,
       clipHigh: 0.2,
       aggregation: 'seq-mean-token-mean',
+      sftAggregation: 'token-mean',
       normLength: 8,
       klCoef: 0,
       klKind: 'k3',
@@ -170,6 +171,7 @@ test('micro-batching changes nothing but memory', () => {
         clipLow: 0.2,
         clipHigh: 0.2,
         aggregation: 'token-mean',
+        sftAggregation: 'token-mean',
         normLength: 8,
         klCoef: 0,
         klKind: 'k3',
@@ -183,4 +185,56 @@ test('micro-batching changes nothing but memory', () => {
   }
   assertClose(grads[1]!, grads[0]!, 1e-4, 1e-7, 'microBatch 2 vs all');
   assertClose(grads[2]!, grads[0]!, 1e-4, 1e-7, 'microBatch 3 vs all');
+});
+
+test('SFT aggregation: token-mean weighs label tokens alike, seq-mean-token-mean weighs samples alike', () => {
+  const model = VisionLanguageModel.create(TINY_CONFIG, 33);
+  const images = model.patchify([image(4), image(5)]);
+  const members: Member[] = [1, 4].map((len, k) => ({
+    kind: 'label',
+    image: k,
+    prompt: [BOS, 66],
+    response: Array.from({ length: len }, (_, t) => 70 + t),
+    advantage: 1,
+  }));
+  // Each label's summed NLL, measured directly.
+  const nll = members.map((m) => {
+    const { logp } = scoreResponses(
+      model,
+      model.patchify([image(4 + m.image)]),
+      buildScoringBatch(Int32Array.from([0]), [m.prompt], [m.response]),
+    );
+    return -Array.from(logp.data).reduce((a, b) => a + b, 0);
+  });
+  const lossWith = (sftAggregation: 'token-mean' | 'seq-mean-token-mean') =>
+    updatePolicy(
+      model,
+      new AdamW(model.parameterList(), { lr: 0 }),
+      images,
+      members,
+      {
+        loss: 'nll',
+        epochs: 1,
+        microBatch: 0,
+        clipLow: 0.2,
+        clipHigh: 0.2,
+        aggregation: 'seq-mean-token-mean',
+        sftAggregation,
+        normLength: 8,
+        klCoef: 0,
+        klKind: 'k3',
+        entropyCoef: 0,
+        lr: 0,
+        arena: new BufferArena(),
+      },
+      null,
+    ).loss;
+  assertClose([lossWith('token-mean')], [(nll[0]! + nll[1]!) / 5], 1e-5, 1e-6, 'token-mean');
+  assertClose(
+    [lossWith('seq-mean-token-mean')],
+    [(nll[0]! / 1 + nll[1]! / 4) / 2],
+    1e-5,
+    1e-6,
+    'seq-mean-token-mean',
+  );
 });
