@@ -14,7 +14,7 @@ import {
   buildScoringBatch,
   scoreResponses,
 } from '../../src/model/index.js';
-import { updatePolicy, type Member } from '../../src/train/update.js';
+import { updatePolicy, type Member, type UpdateOptions } from '../../src/train/update.js';
 import { assertClose } from '../helpers.js';
 
 function image(seed: number) {
@@ -35,6 +35,26 @@ function flatGrads(model: VisionLanguageModel): Float64Array {
     o += p.length;
   }
   return out;
+}
+
+/** The update's options with the paper's defaults; `o` overrides. */
+function options(o: Partial<UpdateOptions>): UpdateOptions {
+  return {
+    loss: 'policy',
+    epochs: 1,
+    microBatch: 0,
+    clipLow: 0.2,
+    clipHigh: 0.2,
+    aggregation: 'seq-mean-token-mean',
+    sftAggregation: 'token-mean',
+    normLength: 8,
+    klCoef: 0,
+    klKind: 'k3',
+    entropyCoef: 0,
+    lr: 0,
+    arena: new BufferArena(),
+    ...o,
+  };
 }
 
 /** Gradient of Σ_m c_m · (−mean_t log π(response_m)) for the given members. */
@@ -94,28 +114,7 @@ test('ViSurf gradient = (RLVR term + Â_y · label-NLL gradient) / (G+1), and th
   }
   // The trainer's update (lr = 0 keeps the weights, so the gradients can be inspected).
   const opt = new AdamW(model.parameterList(), { lr: 0 });
-  const d = updatePolicy(
-    model,
-    opt,
-    images,
-    members,
-    {
-      loss: 'policy',
-      epochs: 1,
-      microBatch: 0,
-      clipLow: 0.2,
-      clipHigh: 0.2,
-      aggregation: 'seq-mean-token-mean',
-      sftAggregation: 'token-mean',
-      normLength: 8,
-      klCoef: 0,
-      klKind: 'k3',
-      entropyCoef: 0,
-      lr: 0,
-      arena: new BufferArena(),
-    },
-    null,
-  );
+  const d = updatePolicy(model, opt, images, members, options({}), null);
   const full = flatGrads(model);
   // seq-mean-token-mean over the 2 groups x (G+1) members: each sequence weighs 1/(2(G+1)).
   const S = members.length;
@@ -164,21 +163,7 @@ test('micro-batching changes nothing but memory', () => {
       opt,
       images,
       members,
-      {
-        loss: 'policy',
-        epochs: 1,
-        microBatch,
-        clipLow: 0.2,
-        clipHigh: 0.2,
-        aggregation: 'token-mean',
-        sftAggregation: 'token-mean',
-        normLength: 8,
-        klCoef: 0,
-        klKind: 'k3',
-        entropyCoef: 0,
-        lr: 0,
-        arena: new BufferArena(),
-      },
+      options({ microBatch, aggregation: 'token-mean' }),
       null,
     );
     grads.push(flatGrads(model));
@@ -212,21 +197,7 @@ test('SFT aggregation: token-mean weighs label tokens alike, seq-mean-token-mean
       new AdamW(model.parameterList(), { lr: 0 }),
       images,
       members,
-      {
-        loss: 'nll',
-        epochs: 1,
-        microBatch: 0,
-        clipLow: 0.2,
-        clipHigh: 0.2,
-        aggregation: 'seq-mean-token-mean',
-        sftAggregation,
-        normLength: 8,
-        klCoef: 0,
-        klKind: 'k3',
-        entropyCoef: 0,
-        lr: 0,
-        arena: new BufferArena(),
-      },
+      options({ loss: 'nll', sftAggregation }),
       null,
     ).loss;
   assertClose([lossWith('token-mean')], [(nll[0]! + nll[1]!) / 5], 1e-5, 1e-6, 'token-mean');
