@@ -13,3 +13,4 @@ export * from './gradcheck.js';
 export * from './random.js';
 export * from './memory.js';
 export * from './ops/conv.js';
+export type * from './image.js';

@@ -15,16 +15,17 @@ import {
   resolveModelRef,
   type VisionLanguageModel,
 } from '../model/index.js';
-import { TASKS, isTaskName, type Sample, type TaskName, type TaskOptions } from '../tasks/index.js';
+import { TASKS, isTaskName, type Sample, type TaskName } from '../tasks/index.js';
 import {
   ConfigError,
   METHODS,
   parseTrainConfig,
+  responseBudget,
   type Method,
   type TrainConfig,
 } from '../train/config.js';
 import { configChanges, describeChanges } from '../train/guard.js';
-import { evalSamples } from '../train/data.js';
+import { evalSamples, taskOptionsFor } from '../train/data.js';
 import { train, type EvalLog, type TrainHooks, type TrainerState } from '../train/trainer.js';
 import { evaluateTask, type TaskEval } from './evaluate.js';
 import { passAtK } from './pass-at-k.js';
@@ -55,7 +56,7 @@ export const CompareConfigSchema = z
         size: z.number().int().positive().default(32),
       })
       .strict()
-      .default({ n: 8, ks: [1, 2, 4, 8], tasks: [], size: 32 }),
+      .prefault({}),
     /**
      * train each method in its own child process, so its peak memory (Table 6) is its own and
      * not the high-water mark of the methods before it
@@ -162,13 +163,7 @@ function evalSets(
   const tasks = (c.evalTasks.length ? c.evalTasks : tc.data.tasks) as TaskName[];
   const sets = new Map<TaskName, Sample[]>();
   for (const t of tasks) {
-    const opts = {
-      ...(tc.data.taskOptions as TaskOptions),
-      ...(tc.data.perTaskOptions[t] as TaskOptions | undefined),
-      width: imageSize,
-      height: imageSize,
-    };
-    sets.set(t, evalSamples(t, size, opts));
+    sets.set(t, evalSamples(t, size, taskOptionsFor(tc, t, imageSize)));
   }
   for (const t of c.forgetting as TaskName[])
     if (!sets.has(t)) sets.set(t, evalSamples(t, size, { width: imageSize, height: imageSize }));
@@ -181,10 +176,7 @@ function evaluateAll(
   tc: TrainConfig,
   step: number,
 ): EvalLog {
-  const maxNewTokens =
-    tc.rollout.maxNewTokens > 0
-      ? Math.min(tc.rollout.maxNewTokens, model.config.maxResponseTokens)
-      : model.config.maxResponseTokens;
+  const maxNewTokens = responseBudget(tc, model.config);
   return {
     step,
     tasks: [...sets].map(([task, samples]) =>
@@ -207,13 +199,7 @@ function passAtKAll(
   if (c.passAtK.tasks.length === 0) return undefined;
   const out: Record<string, Record<string, number>> = {};
   for (const t of c.passAtK.tasks as TaskName[]) {
-    const opts = {
-      ...(tc.data.taskOptions as TaskOptions),
-      ...(tc.data.perTaskOptions[t] as TaskOptions | undefined),
-      width: imageSize,
-      height: imageSize,
-    };
-    out[t] = passAtK(model, evalSamples(t, c.passAtK.size, opts), {
+    out[t] = passAtK(model, evalSamples(t, c.passAtK.size, taskOptionsFor(tc, t, imageSize)), {
       n: c.passAtK.n,
       ks: c.passAtK.ks,
       template: tc.data.template,

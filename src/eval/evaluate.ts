@@ -5,7 +5,8 @@
  */
 import { Rng } from '../engine/index.js';
 import { generate, tokenizerOf, type VisionLanguageModel } from '../model/index.js';
-import { evaluateGrounding, evaluatePresence } from '../metrics/index.js';
+import { evaluateGrounding, evaluatePresence, mean } from '../metrics/index.js';
+import { MAX_ACCURACY } from '../rewards/index.js';
 import { TASKS, rewardForSample, type Sample, type TaskName } from '../tasks/index.js';
 import { promptTokens } from '../train/data.js';
 
@@ -76,7 +77,7 @@ export function evaluateTask(
   const rewards = samples.map((s, i) =>
     rewardForSample(s, responses[i]!, { referenceSize: o.referenceSize, thinking: !o.noThink }),
   );
-  const accMax = TASKS[task].answerKind === 'objects' ? 3 : 1;
+  const accMax = MAX_ACCURACY[TASKS[task].answerKind];
   const result: TaskEval = {
     task,
     n: samples.length,
@@ -103,8 +104,4 @@ export function evaluateTask(
     result.auc = p.rocAuc;
   }
   return result;
-}
-
-function mean(xs: readonly number[]): number {
-  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
 }

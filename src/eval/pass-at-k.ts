@@ -6,6 +6,7 @@
 import { Rng } from '../engine/index.js';
 import { generate, tokenizerOf, type VisionLanguageModel } from '../model/index.js';
 import { meanPassAtK } from '../metrics/index.js';
+import { MAX_ACCURACY } from '../rewards/index.js';
 import { TASKS, rewardForSample, type Sample } from '../tasks/index.js';
 import { promptTokens } from '../train/data.js';
 
@@ -42,7 +43,7 @@ export function passAtK(
       { maxNewTokens: o.maxNewTokens, temperature: 1, rng },
     );
     chunk.forEach((s, k) => {
-      const accMax = TASKS[s.task].answerKind === 'objects' ? 3 : 1;
+      const accMax = MAX_ACCURACY[TASKS[s.task].answerKind];
       let c = 0;
       for (let j = 0; j < o.n; j++) {
         const r = rewardForSample(s, tokenizerOf(model.config).decode(gen.tokens[k * o.n + j]!), {

@@ -7,6 +7,7 @@
  * the response; batches are right-padded with <pad>, so no attention mask beyond causality is
  * needed (a padded position only ever sees earlier, real tokens, and is excluded from losses).
  */
+import type { RgbImage } from '../engine/image.js';
 import {
   Rng,
   ShapeError,
@@ -69,12 +70,7 @@ export function selectImages(
   };
 }
 
-/** Image as the renderer and loaders produce it: interleaved RGB bytes. */
-export interface RgbImage {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
+export type { RgbImage };
 
 export interface TextBatch {
   /** which image each sequence shows: [batch] (images may be shared, e.g. by a rollout group) */

@@ -69,7 +69,8 @@ const MAX_FORMAT: Record<AnswerKind, number> = {
   text: 1,
   caption: 1,
 };
-const MAX_ACCURACY: Record<AnswerKind, number> = {
+/** The accuracy component's maximum per answer kind (3 for object lists: IoU, L1 and point hits). */
+export const MAX_ACCURACY: Readonly<Record<AnswerKind, number>> = {
   objects: 3,
   click: 1,
   count: 1,

@@ -1,12 +1,9 @@
 /** RGB images and binary masks, the pixel containers shared by the renderer, metrics and data I/O. */
 import type { Box, Point } from '../rewards/parse.js';
 
-/** 8-bit RGB image, row-major, 3 bytes per pixel. */
-export interface RgbImage {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
+import type { RgbImage } from '../engine/image.js';
+
+export type { RgbImage };
 
 /** A colour as [r, g, b], each 0..255. */
 export type Rgb = readonly [number, number, number];

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_BASE } from '../model/shipped.js';
+import type { ModelConfig } from '../model/config.js';
 import type { LossAggregation } from '../algorithms/index.js';
 
 import { METHODS, scheduleOf, type Method } from './paradigms/index.js';
@@ -45,7 +46,7 @@ export const TrainConfigSchema = z
         precision: z.enum(['f32', 'bf16']).default('f32'),
       })
       .strict()
-      .default({ init: DEFAULT_BASE, precision: 'f32' }),
+      .prefault({}),
     data: z
       .object({
         /** task families to train on (generated on the fly), ignored when `path` is set */
@@ -80,15 +81,7 @@ export const TrainConfigSchema = z
           .default([]),
       })
       .strict()
-      .default({
-        tasks: ['refer'],
-        skipBadRows: false,
-        taskOptions: {},
-        perTaskOptions: {},
-        taskWeights: {},
-        template: 'compact',
-        curriculum: [],
-      }),
+      .prefault({}),
     /** train and evaluate without <think> (the paper's NoThink variant) */
     noThink: z.boolean().default(false),
     /** optimizer steps in total (for sft-rlvr: SFT steps + RL steps) */
@@ -118,7 +111,7 @@ export const TrainConfigSchema = z
         maxNewTokens: nonNegInt.default(0),
       })
       .strict()
-      .default({ groupSize: 8, temperature: 1, topP: 1, topK: 0, maxNewTokens: 0 }),
+      .prefault({}),
     optim: z
       .object({
         lr: z.number().positive().default(1e-4),
@@ -136,16 +129,7 @@ export const TrainConfigSchema = z
         lrScale: z.record(z.string(), z.number().min(0)).default({}),
       })
       .strict()
-      .default({
-        lr: 1e-4,
-        warmupSteps: 0,
-        minLrRatio: 1,
-        weightDecay: 0,
-        maxGradNorm: 1,
-        beta1: 0.9,
-        beta2: 0.999,
-        lrScale: {},
-      }),
+      .prefault({}),
     loss: z
       .object({
         clipLow: z.number().min(0).default(0.2),
@@ -172,7 +156,7 @@ export const TrainConfigSchema = z
         eps: z.number().min(0).default(1e-6),
       })
       .strict()
-      .default({ std: 'sample', eps: 1e-6 }),
+      .prefault({}),
     /** ViSurf's three reward controls (ablations switch them off) */
     controls: z
       .object({
@@ -181,14 +165,14 @@ export const TrainConfigSchema = z
         smooth: z.boolean().default(true),
       })
       .strict()
-      .default({ align: true, eliminateThinking: true, smooth: true }),
+      .prefault({}),
     reward: z
       .object({
         /** resolution at which pixel thresholds (L1 < 10, point < 30 px) are defined */
         referenceSize: positiveInt.default(840),
       })
       .strict()
-      .default({ referenceSize: 840 }),
+      .prefault({}),
     eval: z
       .object({
         /** evaluate every N steps (0 = only at the end) */
@@ -197,7 +181,7 @@ export const TrainConfigSchema = z
         size: positiveInt.max(MAX_EVAL_SIZE).default(32),
       })
       .strict()
-      .default({ every: 0, size: 32 }),
+      .prefault({}),
     checkpoint: z
       .object({
         /** save every N steps (0 = only at the end and by `minutes`) */
@@ -277,6 +261,16 @@ export function parseTrainConfig(raw: unknown, source = 'config'): TrainConfig {
         `${rolloutsOnly.name}'s group-normalised advantage is 0 for a group of one, so it would train nothing`,
     );
   return c;
+}
+
+/** The most tokens a reply may have under a config: rollout.maxNewTokens, capped by the model's. */
+export function responseBudget(
+  cfg: TrainConfig,
+  model: Pick<ModelConfig, 'maxResponseTokens'>,
+): number {
+  return cfg.rollout.maxNewTokens > 0
+    ? Math.min(cfg.rollout.maxNewTokens, model.maxResponseTokens)
+    : model.maxResponseTokens;
 }
 
 /** Read a YAML or JSON file into a raw object (not yet validated). */

@@ -159,6 +159,19 @@ export async function trainSource(
   );
 }
 
+/**
+ * A task's generator options under a config: the shared `taskOptions`, then the task's own
+ * `perTaskOptions`, at the model's image size (training, evaluation and pass@k all use this).
+ */
+export function taskOptionsFor(cfg: TrainConfig, task: string, imageSize: number): TaskOptions {
+  return {
+    ...(cfg.data.taskOptions as TaskOptions),
+    ...(cfg.data.perTaskOptions[task] as TaskOptions | undefined),
+    width: imageSize,
+    height: imageSize,
+  };
+}
+
 /** <bos> + the rendered prompt in the model's tokenizer, checked against its prompt budget. */
 export function promptTokens(sample: Sample, template: string, model: ModelConfig): number[] {
   const { maxPromptTokens } = model;

@@ -13,12 +13,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AdamW, BufferArena } from '../engine/index.js';
-import {
-  DatasetError,
-  readDataset,
-  type ReadResult,
-  type RowError,
-} from '../data/index.js';
+import { DatasetError, readDataset, type ReadResult, type RowError } from '../data/index.js';
 import { referenceResponse, rewardForSample } from '../tasks/index.js';
 import {
   CheckpointError,

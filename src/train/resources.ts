@@ -25,7 +25,7 @@ import { freemem } from 'node:os';
 import { imageTokens, type ModelConfig } from '../model/config.js';
 import { convOutputSize } from '../engine/index.js';
 import { parameterSpecs } from '../model/vlm.js';
-import type { TrainConfig } from './config.js';
+import { responseBudget, type TrainConfig } from './config.js';
 import { scheduleOf } from './paradigms/index.js';
 
 /** Memory the runtime itself takes (V8, oneDNN, sharp, code) before any model is built. */
@@ -95,10 +95,7 @@ export function estimateMemory(cfg: TrainConfig, model: ModelConfig): MemoryEsti
   const P = modelParameterCount(c);
   const nImg = imageTokens(c);
   const W = c.decoder.width;
-  const maxNew =
-    cfg.rollout.maxNewTokens > 0
-      ? Math.min(cfg.rollout.maxNewTokens, c.maxResponseTokens)
-      : c.maxResponseTokens;
+  const maxNew = responseBudget(cfg, c);
   const G = cfg.rollout.groupSize;
   const prompts = cfg.promptsPerStep;
 

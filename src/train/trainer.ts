@@ -25,8 +25,15 @@ import {
 } from '../model/index.js';
 import { evaluateTask, type TaskEval } from '../eval/evaluate.js';
 import type { Sample } from '../tasks/index.js';
-import { ConfigError, type TrainConfig } from './config.js';
-import { checkTasks, evalSamples, promptTokens, trainSource, type SampleSource } from './data.js';
+import { ConfigError, responseBudget, type TrainConfig } from './config.js';
+import {
+  checkTasks,
+  evalSamples,
+  promptTokens,
+  taskOptionsFor,
+  trainSource,
+  type SampleSource,
+} from './data.js';
 import { scheduleOf, type PromptItem, type StepStats } from './paradigms/index.js';
 import { sampleGroups } from './rollouts.js';
 import { updatePolicy, type UpdateDiagnostics } from './update.js';
@@ -76,7 +83,7 @@ export class InterruptedError extends Error {
   override name = 'InterruptedError';
 }
 
-export class NonFiniteError extends Error {
+export class NonFiniteTrainingError extends Error {
   override name = 'NonFiniteTrainingError';
 }
 
@@ -149,23 +156,13 @@ function truncateLog(path: string, step: number): void {
 }
 
 function maxNewTokens(cfg: TrainConfig, model: VisionLanguageModel): number {
-  return cfg.rollout.maxNewTokens > 0
-    ? Math.min(cfg.rollout.maxNewTokens, model.config.maxResponseTokens)
-    : model.config.maxResponseTokens;
+  return responseBudget(cfg, model.config);
 }
 
 export function evalSets(cfg: TrainConfig, imageSize: number): Map<string, Sample[]> {
   const sets = new Map<string, Sample[]>();
   for (const t of checkTasks(cfg.data.tasks, 'config: data.tasks')) {
-    sets.set(
-      t,
-      evalSamples(t, cfg.eval.size, {
-        ...(cfg.data.taskOptions as object),
-        ...cfg.data.perTaskOptions[t],
-        width: imageSize,
-        height: imageSize,
-      }),
-    );
+    sets.set(t, evalSamples(t, cfg.eval.size, taskOptionsFor(cfg, t, imageSize)));
   }
   return sets;
 }
@@ -393,7 +390,7 @@ async function trainLocked(
       say(`step ${step}: non-finite loss or gradient (grad norm ${diag.gradNorm}); update skipped`);
       if (cfg.onNonFinite === 'stop' || state.nonFiniteStreak >= cfg.maxNonFiniteSteps) {
         await saveAt(step);
-        throw new NonFiniteError(
+        throw new NonFiniteTrainingError(
           `step ${step}: ${state.nonFiniteStreak} consecutive step(s) with NaN/Inf in the loss or gradients; ` +
             `stopped with the last good weights saved in ${cfg.runDir}. Lower optim.lr or check the data.`,
         );

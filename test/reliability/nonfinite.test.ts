@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkpointDirForStep, latestCheckpoint, loadModel } from '../../src/model/index.js';
 import { INJECT_NAN_ENV, parseStepSpec } from '../../src/train/guard.js';
-import { NonFiniteError, train } from '../../src/train/trainer.js';
+import { NonFiniteTrainingError, train } from '../../src/train/trainer.js';
 import { deterministicLines, tinyConfig, tinySets, trainCli, withTemp } from './helpers.js';
 
 const KEEP = ['checkpoint.keep=20'];
@@ -87,10 +87,10 @@ test('stop mode: stops with the last good weights saved and a diagnosis; resumin
     const dir = join(tmp, 'run');
     const cfg = tinyConfig(dir, 5, [...KEEP, 'onNonFinite=stop']);
     const err = await withInjection('3', () => train(cfg)).then(
-      () => assert.fail('expected a NonFiniteError'),
+      () => assert.fail('expected a NonFiniteTrainingError'),
       (e: unknown) => e,
     );
-    assert.ok(err instanceof NonFiniteError);
+    assert.ok(err instanceof NonFiniteTrainingError);
     assert.match(
       err.message,
       /^step 3: 1 consecutive step\(s\) with NaN\/Inf in the loss or gradients; stopped with the last good weights saved in .*Lower optim\.lr or check the data/,
@@ -119,7 +119,7 @@ test('repeated faults stop after maxNonFiniteSteps consecutive ones; isolated on
     await assert.rejects(
       withInjection('1-100', () => train(tinyConfig(dir, 8, [...KEEP, 'maxNonFiniteSteps=3']))),
       (e: unknown) =>
-        e instanceof NonFiniteError && /^step 3: 3 consecutive step\(s\)/.test(e.message),
+        e instanceof NonFiniteTrainingError && /^step 3: 3 consecutive step\(s\)/.test(e.message),
     );
     assert.deepEqual(
       logs(dir).map((x) => x.skipped),

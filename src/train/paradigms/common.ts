@@ -1,7 +1,7 @@
 /** Pieces several paradigms share: scoring a reply, the label's tokens, rollout statistics. */
 import { EOS, type Tokenizer } from '../../model/index.js';
 import { rewardForSample, referenceResponse, type Sample } from '../../tasks/index.js';
-import type { RewardBreakdown } from '../../rewards/index.js';
+import { MAX_ACCURACY, type RewardBreakdown } from '../../rewards/index.js';
 import { mean, sampleStd } from '../../metrics/index.js';
 import type { ScoredRollout, StepStats } from './types.js';
 
@@ -24,11 +24,6 @@ export function responseTokens(text: string, tokenizer: Tokenizer): number[] {
   return [...tokenizer.encode(text), EOS];
 }
 
-/** Accuracy's maximum for a breakdown (3 for object lists, 1 for scalar answers). */
-function accuracyMax(r: RewardBreakdown): number {
-  return r.kind === 'objects' ? 3 : 1;
-}
-
 /** The reward diagnostics of a step's rollouts (the label fields NaN: no label). */
 export function rolloutStats(
   groups: readonly (readonly ScoredRollout[])[],
@@ -49,7 +44,7 @@ export function rolloutStats(
     rewardMean: mean(totals),
     rewardStd: sampleStd(totals),
     components,
-    accuracyRate: mean(all.map((r) => r.reward.accuracy / accuracyMax(r.reward))),
+    accuracyRate: mean(all.map((r) => r.reward.accuracy / MAX_ACCURACY[r.reward.kind])),
     zeroVarianceFraction: groups.length ? zeroVar / groups.length : 0,
     labelRewardBefore: NaN,
     labelRewardAfter: NaN,
