@@ -1,5 +1,5 @@
 /** Accuracy reward: Hungarian matching of predicted to true objects on per-pair hits (0..3). */
-import { boxIoU, boxMeanL1, isProperBox, pointDistance, pointInBox } from './geometry.js';
+import { boxIoU, boxMeanL1, pointDistance, pointInBox } from './geometry.js';
 import { hungarian } from './hungarian.js';
 import { MAX_MATCHED_OBJECTS } from './limits.js';
 import type { AnswerObject } from './parse.js';
@@ -14,12 +14,13 @@ export interface PairHits {
 
 /**
  * Hits of one pair: box IoU > 0.5; box mean L1 < threshold; predicted point within the distance
- * threshold of the true point AND inside the predicted object's own box. An inverted predicted
- * box (x2 < x1 or y2 < y1) is malformed and earns no box or point hit.
+ * threshold of the true point AND inside the predicted object's own box. As in the reference, an
+ * inverted predicted box (x2 < x1 or y2 < y1) has IoU 0 and contains no point, but its mean L1
+ * is measured on its raw coordinates like any other box's, so it can earn the L1 hit.
  */
 export function pairHits(pred: AnswerObject, truth: AnswerObject, t: Thresholds): PairHits {
   const hits: PairHits = { iou: 0, l1: 0, point: 0 };
-  if (pred.bbox && truth.bbox && isProperBox(pred.bbox)) {
+  if (pred.bbox && truth.bbox) {
     if (boxIoU(pred.bbox, truth.bbox) > t.iou) hits.iou = 1;
     if (boxMeanL1(pred.bbox, truth.bbox) < t.boxL1) hits.l1 = 1;
   }

@@ -14,5 +14,3 @@ export const MAX_JSON_DEPTH = 16;
  * count in the max(#pred, #true) denominator, so spamming objects is penalised, not ignored.
  */
 export const MAX_MATCHED_OBJECTS = 100;
-/** Most sentences the non-repeat reward compares. */
-export const MAX_SENTENCES = 4_096;

@@ -1,30 +1,29 @@
-/** Non-repeat reward: discourages degenerate loops of the same sentence. */
-import { MAX_SENTENCES } from './limits.js';
+/**
+ * Non-repeat reward: discourages degenerate loops of the same sentence, exactly as the authors'
+ * reference (VisionReasoner's `non_repeat_reward`) computes it: the whole response, tags
+ * included, is split on `.` only; each piece is stripped and empty pieces dropped; every piece
+ * seen before counts a repeat, and the reward is 0 once two repeats are counted, else 1.
+ * (The only bound: the response is clipped to MAX_RESPONSE_CHARS first, like every reward.)
+ */
 import { clipResponse } from './parse.js';
 
-/**
- * Split text into sentences at `.`, `!`, `?` and newlines; trimmed, empty pieces dropped.
- * Caps the count at MAX_SENTENCES so the set below stays small.
- */
+/** The reference's sentences: split on `.`, stripped, empty pieces dropped. */
 export function splitSentences(text: string): string[] {
-  const out: string[] = [];
-  for (const piece of text.split(/[.!?\n]/)) {
-    const s = piece.trim();
-    if (s.length > 0) out.push(s);
-    if (out.length >= MAX_SENTENCES) break;
-  }
-  return out;
+  return text
+    .split('.')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
-/**
- * 1 when no sentence of the response occurs twice, else 0. Tags are stripped first so
- * `<think>`/`<answer>` markup is not itself a sentence; the answer's JSON is one "sentence".
- */
+/** Repeats at which the reward drops to 0 (the reference's `repeats >= 2`). */
+export const REPEATS_ALLOWED = 1;
+
 export function nonRepeatReward(response: unknown): number {
-  const text = clipResponse(response).replace(/<\/?(think|answer)>/g, '\n');
   const seen = new Set<string>();
-  for (const s of splitSentences(text)) {
-    if (seen.has(s)) return 0;
+  let repeats = 0;
+  for (const s of splitSentences(clipResponse(response))) {
+    if (seen.has(s)) repeats++;
+    if (repeats > REPEATS_ALLOWED) return 0;
     seen.add(s);
   }
   return 1;

@@ -62,12 +62,24 @@ test('pair hits: IoU, L1 and point (inside its own box)', () => {
     l1: 0,
     point: 0,
   });
-  // x2 < x1: malformed box, no box or point hit even though coordinates are near.
-  assert.deepEqual(pairHits(obj([199, 199, 100, 100], [150, 150]), truth, t), {
+  // x2 < x1 (as the reference scores it): IoU 0 and no point inside it, but the mean L1 is
+  // measured on the raw coordinates — [102, 98, 197, 201] against [100, 100, 199, 199] is
+  // (2 + 2 + 2 + 2) / 4 = 2 < 10, an L1 hit even with x1 and x2 swapped...
+  assert.deepEqual(pairHits(obj([197, 98, 102, 201], [150, 150]), truth, t), {
     iou: 0,
     l1: 0,
     point: 0,
   });
+  // ...that swap moves x1 and x2 by 97 each: mean L1 (97 + 2 + 97 + 2) / 4 = 49.5, no hit; an
+  // inverted box whose raw coordinates are near the truth's does get it:
+  assert.deepEqual(
+    pairHits(obj([105, 100, 100, 199], [150, 150]), obj([100, 100, 105, 199], [150, 150]), t),
+    {
+      iou: 0,
+      l1: 1,
+      point: 0,
+    },
+  );
   assert.deepEqual(pairHits(obj(null, [150, 150]), truth, t), { iou: 0, l1: 0, point: 0 });
 });
 

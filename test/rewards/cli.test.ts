@@ -25,7 +25,8 @@ test('visurf reward: one JSON line per input, errors name the line, never a cras
     }),
   ].join('\n');
   const r = spawnSync(process.execPath, [MAIN, 'reward'], { input, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.status, 1, 'some lines failed');
+  assert.match(r.stderr, /reward: 3 of 7 line\(s\) failed/);
   const out = r.stdout
     .trim()
     .split('\n')
@@ -69,4 +70,27 @@ test('scoreLine passes per-line image sizes to the thresholds', () => {
   );
   assert.equal(small['accuracy'], 1, 'at 64 px only the IoU hit survives');
   assert.equal(big['accuracy'], 3);
+});
+
+test('scoreLine reads image_size [w, h] like width/height and rejects unknown fields', () => {
+  const sol = '[{"bbox_2d": [100, 100, 199, 199], "point_2d": [150, 150]}]';
+  const resp =
+    '<think>a</think><answer>[{"bbox_2d": [105, 105, 204, 204], "point_2d": [160, 160]}]</answer>';
+  const line = (extra: object) =>
+    scoreLine(JSON.stringify({ task: 'refer', response: resp, solution: sol, ...extra }), 2, {});
+  assert.equal(line({ image_size: [840, 840] })['accuracy'], 3);
+  assert.match(
+    String(line({ image_size: [840] })['error']),
+    /"image_size" must be \[width, height\]/,
+  );
+  assert.match(String(line({ imagesize: [840, 840] })['error']), /unknown field "imagesize"/);
+  assert.match(String(line({ image_size: [840, 840], width: 840 })['error']), /not both/);
+  assert.match(String(line({ width: -1 })['error']), /"width" must be a positive number/);
+});
+
+test('visurf reward exits 0 when every line scores', () => {
+  const input =
+    JSON.stringify({ task: 'count', response: '<answer>3</answer>', solution: '3' }) + '\n';
+  const r = spawnSync(process.execPath, [MAIN, 'reward'], { input, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
 });

@@ -114,11 +114,23 @@ test('formatAnswerObjects renders the policy style and parses back', () => {
   assert.equal(formatAnswerObjects([]), '[]');
 });
 
-test('non-repeat: 0 when a sentence repeats', () => {
-  assert.equal(nonRepeatReward('<think>The red one. It is left.</think><answer>[]</answer>'), 1);
-  assert.equal(nonRepeatReward('<think>The red one. The red one.</think><answer>[]</answer>'), 0);
-  assert.equal(nonRepeatReward('<think>go! go!</think><answer>[]</answer>'), 0);
-  assert.equal(nonRepeatReward('<think>a\n  a  </think><answer>1</answer>'), 0);
+test('non-repeat, the reference rule: split on "." only, tags kept, 0 from the second repeat', () => {
+  // Worked cases of VisionReasoner's non_repeat_reward. Tags stay in the pieces: the first piece
+  // here is "<think>The red one" and the second "The red one" — different, so no repeat.
+  assert.equal(nonRepeatReward('<think>The red one. The red one.</think><answer>[]</answer>'), 1);
+  // One repeat is allowed ("It is left" twice)...
+  assert.equal(nonRepeatReward('<think>A. It is left. It is left.</think><answer>[]</answer>'), 1);
+  // ...two repeats are not (the same sentence a third time, or two different ones repeated).
+  assert.equal(nonRepeatReward('<think>A. B. B. B.</think><answer>[]</answer>'), 0);
+  assert.equal(nonRepeatReward('A. B. A. B.'), 0);
+  // (with the tag, the first "A" is "<think>A": only "B" repeats, once)
+  assert.equal(nonRepeatReward('<think>A. B. A. B.</think><answer>[]</answer>'), 1);
+  // Only "." splits: "!", "?" and newlines do not ("go! go!" is one piece).
+  assert.equal(nonRepeatReward('<think>go! go! go! go!</think>'), 1);
+  assert.equal(nonRepeatReward('x\nx\nx. y? y? y.'), 1);
+  // Pieces are stripped and empty ones dropped: "a .  a. . a" is "a" three times.
+  assert.equal(nonRepeatReward('a .  a. . a'), 0);
+  assert.equal(nonRepeatReward('...'), 1);
   assert.equal(nonRepeatReward(''), 1);
   assert.equal(nonRepeatReward(undefined), 1);
 });
