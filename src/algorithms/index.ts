@@ -11,3 +11,4 @@ export * from './label-injection.js';
 export * from './policy-loss.js';
 export * from './reward-controls.js';
 export * from './dense-loss.js';
+export * from './chord.js';

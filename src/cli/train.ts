@@ -17,7 +17,7 @@ export function registerTrain(program: Command): void {
   program
     .command('train')
     .description(
-      "post-train a model with SFT, RLVR, SFT→RLVR or ViSurf (resumes from the run directory's latest checkpoint)",
+      "post-train a model with SFT, RLVR, SFT→RLVR, ViSurf, CHORD or LUFFY (resumes from the run directory's latest checkpoint)",
     )
     .option('--method <method>', `paradigm: ${METHODS.join(' | ')}`)
     .option('--config <file>', 'YAML or JSON config (see docs/TRAINING.md for every key)')

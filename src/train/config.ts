@@ -150,6 +150,27 @@ export const TrainConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** CHORD (method chord): loss (1 − μ)·GRPO + μ·SFT on the label, μ scheduled (algorithms/chord.ts) */
+    chord: z
+      .object({
+        /** μ after the warm-up: its largest value */
+        muPeak: z.number().min(0).max(1).default(0.5),
+        /** μ once decayed */
+        muValley: z.number().min(0).max(1).default(0.02),
+        /** steps of linear warm-up to the peak */
+        muWarmupSteps: nonNegInt.default(0),
+        /** steps of cosine decay to the valley after the warm-up (0 = the rest of the run) */
+        muDecaySteps: nonNegInt.default(0),
+      })
+      .strict()
+      .prefault({}),
+    /** LUFFY (method luffy): the label in the group as an off-policy member, shaped by f(p) = p/(p+γ) */
+    luffy: z
+      .object({
+        gamma: z.number().positive().default(0.1),
+      })
+      .strict()
+      .prefault({}),
     advantage: z
       .object({
         std: z.enum(['sample', 'population']).default('sample'),

@@ -346,6 +346,7 @@ async function trainLocked(
       : { groups: [], generated: 0 };
     const generated = sampled.generated;
     const { members, stats } = paradigm.members({
+      step,
       items,
       groups: sampled.groups,
       cfg,
@@ -374,6 +375,7 @@ async function trainLocked(
         clipHigh: cfg.loss.clipHigh,
         aggregation: cfg.loss.aggregation,
         sftAggregation: cfg.loss.sftAggregation,
+        shapingGamma: cfg.luffy.gamma,
         normLength: newTokens,
         klCoef: cfg.loss.klCoef,
         klKind: cfg.loss.klKind,

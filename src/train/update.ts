@@ -24,6 +24,7 @@ import {
   klPenalty,
   policyLoss,
   sftLoss,
+  shapedPolicyLoss,
   type LossAggregation,
 } from '../algorithms/index.js';
 import {
@@ -44,7 +45,20 @@ export interface Member {
   response: readonly number[];
   /** per-sequence advantage (policy loss) — ignored by the NLL loss */
   advantage: number;
+  /**
+   * The member's loss; by default the update's (`policy` → `clipped`, `nll` → `nll`):
+   * - `clipped`: PPO/GRPO clipped surrogate on its advantage;
+   * - `shaped`: an off-policy member's surrogate −A·f(π), f(p) = p/(p+γ), unclipped (LUFFY);
+   * - `nll`: the label's negative log-likelihood (CHORD's SFT term).
+   * `clipped` and `shaped` members are normalised together (`aggregation`), `nll` members
+   * apart (`sftAggregation`).
+   */
+  objective?: MemberObjective;
+  /** multiplies the member's token weights (CHORD's 1 − μ and μ); default 1 */
+  coef?: number;
 }
+
+export type MemberObjective = 'clipped' | 'shaped' | 'nll';
 
 export interface UpdateOptions {
   /** 'policy': clipped surrogate with advantages; 'nll': token-mean NLL (SFT) */
@@ -56,6 +70,8 @@ export interface UpdateOptions {
   /** token weighting of the policy loss, and of the NLL ('nll') */
   aggregation: LossAggregation;
   sftAggregation: LossAggregation;
+  /** γ of the `shaped` objective's f(p) = p/(p+γ) */
+  shapingGamma: number;
   /** max response length, the normaliser of seq-mean-token-sum-norm */
   normLength: number;
   klCoef: number;
@@ -195,14 +211,13 @@ export function updatePolicy(
   const nRollouts = ordered.findIndex((m) => m.kind === 'label');
   const rolloutCount = nRollouts === -1 ? ordered.length : nRollouts;
   const lengths = seqLengths(ordered);
-  const layout = { seqLengths: lengths };
-  // Per-token weights of the whole batch: loss = Σ_t w_t ℓ_t.
-  const aggregation: LossAggregation = o.loss === 'nll' ? o.sftAggregation : o.aggregation;
-  const weights = aggregationWeights(layout, { aggregation, normLength: o.normLength });
+  const objectiveOf = (m: Member): MemberObjective =>
+    m.objective ?? (o.loss === 'nll' ? 'nll' : 'clipped');
   const offsets: number[] = [];
   lengths.reduce((acc, l, i) => ((offsets[i] = acc), acc + l), 0);
+  const weights = batchWeights(ordered, lengths, offsets, objectiveOf, o);
 
-  const needOld = o.loss === 'policy' && o.epochs > 1;
+  const needOld = ordered.some((m) => objectiveOf(m) === 'clipped') && o.epochs > 1;
   const oldLogp = needOld ? scoreMembers(model, images, ordered, o.microBatch, o.arena) : null;
   const refLogp =
     o.klCoef > 0 && refModel
@@ -240,21 +255,28 @@ export function updatePolicy(
     // Members whose gradient is identically zero (advantage 0, no KL or entropy term) are not
     // run at all: their weights still count in the batch normalisation above.
     const inert = (m: Member) =>
-      o.loss === 'policy' && m.advantage === 0 && o.klCoef === 0 && o.entropyCoef === 0;
+      (m.coef === 0 || (objectiveOf(m) !== 'nll' && m.advantage === 0)) &&
+      o.klCoef === 0 &&
+      o.entropyCoef === 0;
     const active = ordered.map((_, i) => i).filter((i) => !inert(ordered[i]!));
     const byLength = (i: number) => memberLength(ordered[i]!);
-    const parts = [
+    // Rollouts before labels (the gradient-norm split), and one objective per micro-batch.
+    const parts = (['clipped', 'shaped', 'nll'] as const).flatMap((obj) => [
       ...chunk(
-        active.filter((i) => i < rolloutCount),
+        active.filter((i) => i < rolloutCount && objectiveOf(ordered[i]!) === obj),
         o.microBatch,
         byLength,
       ),
-      ...chunk(
-        active.filter((i) => i >= rolloutCount),
-        o.microBatch,
-        byLength,
+    ]);
+    parts.push(
+      ...(['clipped', 'shaped', 'nll'] as const).flatMap((obj) =>
+        chunk(
+          active.filter((i) => i >= rolloutCount && objectiveOf(ordered[i]!) === obj),
+          o.microBatch,
+          byLength,
+        ),
       ),
-    ];
+    );
     for (const idx of parts) {
       const mb = idx.map((i) => ordered[i]!);
       const isLabelPart = idx[0]! >= rolloutCount;
@@ -275,8 +297,16 @@ export function updatePolicy(
         );
         const seqLens = mb.map((m) => m.response.length);
         let g: Float64Array;
-        if (o.loss === 'nll') {
+        const objective = objectiveOf(mb[0]!);
+        if (objective === 'nll') {
           const r = sftLoss({ logp: lp, seqLengths: seqLens }, { weights: w });
+          loss += r.loss;
+          g = r.dLossDLogp;
+        } else if (objective === 'shaped') {
+          const r = shapedPolicyLoss(
+            { logp: lp, advantages: mb.map((m) => m.advantage), seqLengths: seqLens },
+            { gamma: o.shapingGamma, weights: w },
+          );
           loss += r.loss;
           g = r.dLossDLogp;
         } else {
@@ -357,6 +387,38 @@ export function updatePolicy(
     }
   }
   return d;
+}
+
+/**
+ * Per-token weights of the whole batch, loss = Σ_t w_t ℓ_t: the policy members (`clipped`,
+ * `shaped`) normalised together by `aggregation`, the `nll` members by `sftAggregation`, each
+ * member's weights times its `coef`.
+ */
+function batchWeights(
+  ordered: readonly Member[],
+  lengths: readonly number[],
+  offsets: readonly number[],
+  objectiveOf: (m: Member) => MemberObjective,
+  o: UpdateOptions,
+): Float64Array {
+  const total = lengths.reduce((a, b) => a + b, 0);
+  const out = new Float64Array(total);
+  for (const nll of [false, true]) {
+    const idx = ordered
+      .map((_, i) => i)
+      .filter((i) => (objectiveOf(ordered[i]!) === 'nll') === nll);
+    if (idx.length === 0) continue;
+    const w = aggregationWeights(
+      { seqLengths: idx.map((i) => lengths[i]!) },
+      { aggregation: nll ? o.sftAggregation : o.aggregation, normLength: o.normLength },
+    );
+    let k = 0;
+    for (const i of idx) {
+      const c = ordered[i]!.coef ?? 1;
+      for (let t = 0; t < lengths[i]!; t++) out[offsets[i]! + t] = c * w[k++]!;
+    }
+  }
+  return out;
 }
 
 function concat64(parts: readonly Float64Array[]): Float64Array {

@@ -12,7 +12,9 @@ import {
   TINY_CONFIG,
   VisionLanguageModel,
   buildScoringBatch,
+  packResponses,
   scoreResponses,
+  unpackResponses,
 } from '../../src/model/index.js';
 import { updatePolicy, type Member, type UpdateOptions } from '../../src/train/update.js';
 import { assertClose } from '../helpers.js';
@@ -47,6 +49,7 @@ function options(o: Partial<UpdateOptions>): UpdateOptions {
     clipHigh: 0.2,
     aggregation: 'seq-mean-token-mean',
     sftAggregation: 'token-mean',
+    shapingGamma: 0.1,
     normLength: 8,
     klCoef: 0,
     klKind: 'k3',
@@ -208,4 +211,88 @@ test('SFT aggregation: token-mean weighs label tokens alike, seq-mean-token-mean
     1e-6,
     'seq-mean-token-mean',
   );
+});
+
+/** Flat gradient of Σ_t c_t log π(token_t) over the given members (c per packed response token). */
+function linearGrad(
+  model: VisionLanguageModel,
+  images: ReturnType<VisionLanguageModel['patchify']>,
+  members: readonly Member[],
+  coefOf: (packedLogp: Float64Array) => Float64Array,
+): Float64Array {
+  for (const p of model.params.values()) p.grad = null;
+  const batch = buildScoringBatch(
+    Int32Array.from(members, (m) => m.image),
+    members.map((m) => m.prompt),
+    members.map((m) => m.response),
+  );
+  const { logp } = scoreResponses(model, images, batch);
+  backward(weightedSum(logp, unpackResponses(coefOf(packResponses(logp.data, batch)), batch)));
+  return flatGrads(model);
+}
+
+test('CHORD update: (1 − μ) × the GRPO gradient of the rollouts + μ × the label NLL gradient, normalised apart', () => {
+  const model = VisionLanguageModel.create(TINY_CONFIG, 34);
+  const images = model.patchify([image(6)]);
+  const mu = 0.3;
+  const rollouts: Member[] = [
+    { kind: 'rollout', image: 0, prompt: [BOS, 67], response: [80, 81], advantage: 1.2 },
+    { kind: 'rollout', image: 0, prompt: [BOS, 67], response: [82, 83, 84], advantage: -0.7 },
+  ];
+  const label: Member = {
+    kind: 'label',
+    image: 0,
+    prompt: [BOS, 67],
+    response: [85, 86, 87, 88],
+    advantage: 1,
+  };
+  const opt = () => new AdamW(model.parameterList(), { lr: 0 });
+  updatePolicy(
+    model,
+    opt(),
+    images,
+    [
+      ...rollouts.map((m) => ({ ...m, objective: 'clipped' as const, coef: 1 - mu })),
+      { ...label, objective: 'nll', coef: mu },
+    ],
+    options({}),
+    null,
+  );
+  const combined = flatGrads(model);
+  // GRPO term alone (seq-mean-token-mean over the two rollouts; ρ = 1 on the first epoch):
+  // d/dθ Σ_j (1/2)(1/|o_j|) Σ_t −A_j log π — and the label's token-mean NLL, −(1/4) Σ_t log π.
+  const rl = weightedNllGrad(model, images, rollouts, [1.2 / 2, -0.7 / 2]);
+  const sft = weightedNllGrad(model, images, [label], [1]);
+  const expected = rl.map((g, i) => (1 - mu) * g + mu * sft[i]!);
+  assertClose(combined, expected, 1e-4, 1e-7, 'CHORD gradient');
+});
+
+test('LUFFY update: the shaped label member gets −A·γp/(p+γ)² per token, unclipped', () => {
+  const model = VisionLanguageModel.create(TINY_CONFIG, 35);
+  const images = model.patchify([image(7)]);
+  const label: Member = {
+    kind: 'label',
+    image: 0,
+    prompt: [BOS, 68],
+    response: [90, 91, 92],
+    advantage: 1.5,
+    objective: 'shaped',
+  };
+  updatePolicy(
+    model,
+    new AdamW(model.parameterList(), { lr: 0 }),
+    images,
+    [label],
+    options({}),
+    null,
+  );
+  const got = flatGrads(model);
+  // seq-mean-token-mean over one sequence of 3 tokens: w_t = 1/3
+  const expected = linearGrad(model, images, [label], (lp) =>
+    lp.map((l) => {
+      const p = Math.exp(l);
+      return (-1.5 * 0.1 * p) / (p + 0.1) ** 2 / 3;
+    }),
+  );
+  assertClose(got, expected, 1e-4, 1e-7, 'LUFFY gradient');
 });

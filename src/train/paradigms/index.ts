@@ -2,6 +2,8 @@
  * The registry: every training method by name, each a schedule over the paradigms in this
  * folder. Adding a paradigm is one file here plus one line below (docs/TRAINING.md).
  */
+import { chord } from './chord.js';
+import { luffy } from './luffy.js';
 import { rlvr } from './rlvr.js';
 import { single, twoStage, type Schedule } from './schedules.js';
 import { sft } from './sft.js';
@@ -12,6 +14,8 @@ export const METHOD_REGISTRY = {
   rlvr: single(rlvr),
   'sft-rlvr': twoStage(sft, rlvr),
   visurf: single(visurf),
+  chord: single(chord),
+  luffy: single(luffy),
 } satisfies Record<string, Schedule>;
 
 export type Method = keyof typeof METHOD_REGISTRY;

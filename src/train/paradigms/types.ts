@@ -40,10 +40,14 @@ export interface StepStats {
   responseLength: number;
   /** fraction of rollouts that reached the token limit */
   truncatedFraction: number;
+  /** CHORD: the step's μ (the SFT term's weight) */
+  mu?: number;
 }
 
 /** Everything a paradigm may read to build one step's members. */
 export interface StepInput {
+  /** the step (0-based), for paradigms with a schedule of their own */
+  step: number;
   items: readonly PromptItem[];
   /** per prompt, its G scored rollouts (empty when the paradigm samples none) */
   groups: readonly (readonly ScoredRollout[])[];
