@@ -60,12 +60,12 @@ function options(o: Partial<UpdateOptions>): UpdateOptions {
   };
 }
 
-/** Gradient of Σ_m c_m · (−mean_t log π(response_m)) for the given members. */
-function weightedNllGrad(
+/** Flat gradient of Σ_t c_t log π(token_t) over the given members (c per packed response token). */
+function linearGrad(
   model: VisionLanguageModel,
   images: ReturnType<VisionLanguageModel['patchify']>,
-  members: Member[],
-  coef: number[],
+  members: readonly Member[],
+  coefOf: (packedLogp: Float64Array) => Float64Array,
 ): Float64Array {
   for (const p of model.params.values()) p.grad = null;
   const batch = buildScoringBatch(
@@ -74,13 +74,19 @@ function weightedNllGrad(
     members.map((m) => m.response),
   );
   const { logp } = scoreResponses(model, images, batch);
-  const w = new Float32Array(logp.size);
-  members.forEach((m, k) => {
-    for (let t = 0; t < m.response.length; t++)
-      w[batch.responseStart[k]! + t] = -coef[k]! / m.response.length;
-  });
-  backward(weightedSum(logp, w));
+  backward(weightedSum(logp, unpackResponses(coefOf(packResponses(logp.data, batch)), batch)));
   return flatGrads(model);
+}
+
+/** Gradient of Σ_m c_m · (−mean_t log π(response_m)) for the given members. */
+function weightedNllGrad(
+  model: VisionLanguageModel,
+  images: ReturnType<VisionLanguageModel['patchify']>,
+  members: Member[],
+  coef: number[],
+): Float64Array {
+  const perToken = members.flatMap((m, k) => m.response.map(() => -coef[k]! / m.response.length));
+  return linearGrad(model, images, members, () => Float64Array.from(perToken));
 }
 
 test('ViSurf gradient = (RLVR term + Â_y · label-NLL gradient) / (G+1), and the logged norms match', () => {
@@ -212,24 +218,6 @@ test('SFT aggregation: token-mean weighs label tokens alike, seq-mean-token-mean
     'seq-mean-token-mean',
   );
 });
-
-/** Flat gradient of Σ_t c_t log π(token_t) over the given members (c per packed response token). */
-function linearGrad(
-  model: VisionLanguageModel,
-  images: ReturnType<VisionLanguageModel['patchify']>,
-  members: readonly Member[],
-  coefOf: (packedLogp: Float64Array) => Float64Array,
-): Float64Array {
-  for (const p of model.params.values()) p.grad = null;
-  const batch = buildScoringBatch(
-    Int32Array.from(members, (m) => m.image),
-    members.map((m) => m.prompt),
-    members.map((m) => m.response),
-  );
-  const { logp } = scoreResponses(model, images, batch);
-  backward(weightedSum(logp, unpackResponses(coefOf(packResponses(logp.data, batch)), batch)));
-  return flatGrads(model);
-}
 
 test('CHORD update: (1 − μ) × the GRPO gradient of the rollouts + μ × the label NLL gradient, normalised apart', () => {
   const model = VisionLanguageModel.create(TINY_CONFIG, 34);
