@@ -12,3 +12,4 @@ export * from './policy-loss.js';
 export * from './reward-controls.js';
 export * from './dense-loss.js';
 export * from './chord.js';
+export * from './label-reasoning.js';

@@ -150,6 +150,18 @@ export const TrainConfigSchema = z
       })
       .strict()
       .prefault({}),
+    label: z
+      .object({
+        /**
+         * the reasoning every label method's label carries (algorithms/label-reasoning.ts):
+         * `method` keeps each method's own (the teacher's trace for sft, sft-rlvr, chord and
+         * luffy; none for visurf, whose control 2 decides its think block), or one of `none`,
+         * `teacher`, `borrowed` for all (`borrowed` needs rollouts: not sft or sft-rlvr)
+         */
+        reasoning: z.enum(['method', 'none', 'teacher', 'borrowed']).default('method'),
+      })
+      .strict()
+      .prefault({}),
     /** CHORD (method chord): loss (1 − μ)·GRPO + μ·SFT on the label, μ scheduled (algorithms/chord.ts) */
     chord: z
       .object({
@@ -280,6 +292,14 @@ export function parseTrainConfig(raw: unknown, source = 'config'): TrainConfig {
     throw new ConfigError(
       `${source}: rollout.groupSize: ${c.method} needs at least 2 rollouts per prompt (got ${c.rollout.groupSize}); ` +
         `${rolloutsOnly.name}'s group-normalised advantage is 0 for a group of one, so it would train nothing`,
+    );
+  const labelsWithoutRollouts = scheduleOf(c.method).paradigms.find(
+    (p) => p.injectsLabels && !p.samplesRollouts,
+  );
+  if (c.label.reasoning === 'borrowed' && labelsWithoutRollouts)
+    throw new ConfigError(
+      `${source}: label.reasoning: borrowed takes the reasoning of the group's best rollout, and ${c.method}'s ` +
+        `${labelsWithoutRollouts.name} steps sample none (use none or teacher)`,
     );
   return c;
 }

@@ -56,6 +56,12 @@ export interface Member {
   objective?: MemberObjective;
   /** multiplies the member's token weights (CHORD's 1 − μ and μ); default 1 */
   coef?: number;
+  /**
+   * Response tokens before this index carry no loss and do not count in the normalisation (a
+   * `borrowed` label: the rollout's reasoning it borrows is context, only its answer is
+   * supervised); default 0.
+   */
+  lossFrom?: number;
 }
 
 export type MemberObjective = 'clipped' | 'shaped' | 'nll';
@@ -408,8 +414,18 @@ function batchWeights(
       .map((_, i) => i)
       .filter((i) => (objectiveOf(ordered[i]!) === 'nll') === nll);
     if (idx.length === 0) continue;
+    const seqLengths = idx.map((i) => lengths[i]!);
+    const masked = idx.some((i) => (ordered[i]!.lossFrom ?? 0) > 0);
+    const mask = masked
+      ? Float64Array.from(
+          idx.flatMap((i) => {
+            const from = ordered[i]!.lossFrom ?? 0;
+            return Array.from({ length: lengths[i]! }, (_, t) => (t < from ? 0 : 1));
+          }),
+        )
+      : undefined;
     const w = aggregationWeights(
-      { seqLengths: idx.map((i) => lengths[i]!) },
+      { seqLengths, ...(mask ? { mask } : {}) },
       { aggregation: nll ? o.sftAggregation : o.aggregation, normLength: o.normLength },
     );
     let k = 0;

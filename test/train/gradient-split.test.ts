@@ -284,3 +284,32 @@ test('LUFFY update: the shaped label member gets −A·γp/(p+γ)² per token, u
   );
   assertClose(got, expected, 1e-4, 1e-7, 'LUFFY gradient');
 });
+
+test('a borrowed label: only its answer tokens carry loss and count in the normalisation', () => {
+  const model = VisionLanguageModel.create(TINY_CONFIG, 36);
+  const images = model.patchify([image(8)]);
+  // 5 response tokens: 3 of borrowed reasoning (context), then a 2-token answer
+  const label: Member = {
+    kind: 'label',
+    image: 0,
+    prompt: [BOS, 69],
+    response: [100, 101, 102, 103, 104],
+    advantage: 0.8,
+    lossFrom: 3,
+  };
+  updatePolicy(
+    model,
+    new AdamW(model.parameterList(), { lr: 0 }),
+    images,
+    [label],
+    options({}),
+    null,
+  );
+  const got = flatGrads(model);
+  // ρ = 1: the gradient of −A · (1/2) Σ_{t ≥ 3} log π(t) — the reasoning tokens contribute 0
+  const expected = linearGrad(model, images, [label], () =>
+    Float64Array.from([0, 0, 0, -0.8 / 2, -0.8 / 2]),
+  );
+  assertClose(got, expected, 1e-4, 1e-7, 'borrowed label gradient');
+  assert.ok(got.some((g) => g !== 0));
+});

@@ -5,7 +5,7 @@
  */
 import { chordMu, groupNormalizedAdvantages } from '../../algorithms/index.js';
 import type { Member } from '../update.js';
-import { responseTokens, rolloutMembers, rolloutStats, sftTarget } from './common.js';
+import { labelMember, labelReasoningOf, rolloutMembers, rolloutStats } from './common.js';
 import type { Paradigm } from './types.js';
 
 export const chord: Paradigm = {
@@ -30,12 +30,9 @@ export const chord: Paradigm = {
     const rollouts = rolloutMembers(items, groups, (k, j) => advantages[k * G + j]!).map(
       (m): Member => ({ ...m, objective: 'clipped', coef: 1 - mu }),
     );
-    const labels = items.map((it): Member => ({
-      kind: 'label',
-      image: it.image,
-      prompt: it.prompt,
-      response: responseTokens(sftTarget(it.sample, cfg.noThink), tokenizer),
-      advantage: 1,
+    const reasoning = labelReasoningOf(cfg, 'teacher');
+    const labels = items.map((it, k): Member => ({
+      ...labelMember(it, it.sample.answer, reasoning, tokenizer, groups[k]).member,
       objective: 'nll',
       coef: mu,
     }));

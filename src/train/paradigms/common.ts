@@ -3,7 +3,10 @@ import { EOS, type Tokenizer } from '../../model/index.js';
 import { rewardForSample, referenceResponse, type Sample } from '../../tasks/index.js';
 import { MAX_ACCURACY, type RewardBreakdown } from '../../rewards/index.js';
 import { mean, sampleStd } from '../../metrics/index.js';
-import type { ScoredRollout, StepStats } from './types.js';
+import { labelResponse, type LabelReasoning } from '../../algorithms/index.js';
+import type { TrainConfig } from '../config.js';
+import type { Member } from '../update.js';
+import type { PromptItem, ScoredRollout, StepStats } from './types.js';
 
 export interface RewardSettings {
   referenceSize: number;
@@ -17,6 +20,41 @@ export function scoreText(sample: Sample, text: string, r: RewardSettings): Rewa
 /** The label response a teacher writes: think trace (unless no-thinking) and answer. */
 export function sftTarget(sample: Sample, noThink: boolean): string {
   return referenceResponse(sample, noThink ? null : sample.think);
+}
+
+/**
+ * The reasoning a label carries under a config: `label.reasoning`, or the method's own when it
+ * says `method`; never any under noThink.
+ */
+export function labelReasoningOf(cfg: TrainConfig, methodDefault: LabelReasoning): LabelReasoning {
+  if (cfg.noThink) return 'none';
+  return cfg.label.reasoning === 'method' ? methodDefault : cfg.label.reasoning;
+}
+
+/**
+ * A label member: its response under `reasoning` (the teacher's trace, or borrowed from the
+ * prompt's scored group) in the model's tokens, the borrowed reasoning excluded from the loss.
+ */
+export function labelMember(
+  it: PromptItem,
+  answer: string,
+  reasoning: LabelReasoning,
+  tokenizer: Tokenizer,
+  group?: readonly ScoredRollout[],
+): { member: Member; text: string } {
+  const label = labelResponse(answer, reasoning, {
+    teacher: it.sample.think ?? null,
+    ...(group ? { group: group.map((r) => ({ text: r.text, reward: r.reward.total })) } : {}),
+  });
+  const member: Member = {
+    kind: 'label',
+    image: it.image,
+    prompt: it.prompt,
+    response: responseTokens(label.text, tokenizer),
+    advantage: 1,
+  };
+  if (label.context) member.lossFrom = tokenizer.encode(label.context).length;
+  return { member, text: label.text };
 }
 
 /** A response's ids in the model's tokenizer, ending with <eos>. */

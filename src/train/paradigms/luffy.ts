@@ -7,7 +7,13 @@
  */
 import { injectLabelAdvantages } from '../../algorithms/index.js';
 import type { Member } from '../update.js';
-import { responseTokens, rolloutMembers, rolloutStats, scoreText, sftTarget } from './common.js';
+import {
+  labelMember,
+  labelReasoningOf,
+  rolloutMembers,
+  rolloutStats,
+  scoreText,
+} from './common.js';
 import type { Paradigm } from './types.js';
 
 export const luffy: Paradigm = {
@@ -18,18 +24,18 @@ export const luffy: Paradigm = {
   members: ({ items, groups, cfg, tokenizer, maxNewTokens }) => {
     const reward = { referenceSize: cfg.reward.referenceSize, noThink: cfg.noThink };
     const G = groups[0]?.length ?? 0;
-    const texts = items.map((it) => sftTarget(it.sample, cfg.noThink));
+    const reasoning = labelReasoningOf(cfg, 'teacher');
+    const built = items.map((it, k) =>
+      labelMember(it, it.sample.answer, reasoning, tokenizer, groups[k]),
+    );
     const adv = injectLabelAdvantages(
       groups.flatMap((g) => g.map((r) => r.reward.total)),
-      items.map((it, k) => scoreText(it.sample, texts[k]!, reward).total),
+      items.map((it, k) => scoreText(it.sample, built[k]!.text, reward).total),
       G,
       { std: cfg.advantage.std, eps: cfg.advantage.eps },
     );
-    const labels = items.map((it, k): Member => ({
-      kind: 'label',
-      image: it.image,
-      prompt: it.prompt,
-      response: responseTokens(texts[k]!, tokenizer),
+    const labels = built.map(({ member }, k): Member => ({
+      ...member,
       advantage: adv.labelAdvantages[k]!,
       objective: 'shaped',
     }));

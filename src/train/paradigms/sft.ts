@@ -1,5 +1,5 @@
 /** SFT: each prompt's label (with its reasoning trace) as a teacher-forced target; no rollouts. */
-import { responseTokens, sftTarget } from './common.js';
+import { labelMember, labelReasoningOf } from './common.js';
 import type { Paradigm } from './types.js';
 
 export const sft: Paradigm = {
@@ -7,13 +7,12 @@ export const sft: Paradigm = {
   samplesRollouts: false,
   injectsLabels: true,
   loss: 'nll',
-  members: ({ items, cfg, tokenizer }) => ({
-    members: items.map((it) => ({
-      kind: 'label',
-      image: it.image,
-      prompt: it.prompt,
-      response: responseTokens(sftTarget(it.sample, cfg.noThink), tokenizer),
-      advantage: 1,
-    })),
-  }),
+  // label.reasoning borrowed is refused for SFT (config.ts): it has no rollouts to borrow from,
+  // and sampling some would give the SFT baseline generation cost it does not have in the paper
+  members: ({ items, cfg, tokenizer }) => {
+    const reasoning = labelReasoningOf(cfg, 'teacher');
+    return {
+      members: items.map((it) => labelMember(it, it.sample.answer, reasoning, tokenizer).member),
+    };
+  },
 };

@@ -12,7 +12,14 @@ import {
 } from '../../algorithms/index.js';
 import { mean } from '../../metrics/index.js';
 import type { Member } from '../update.js';
-import { responseTokens, rolloutMembers, rolloutStats, scoreText } from './common.js';
+import {
+  labelMember,
+  labelReasoningOf,
+  responseTokens,
+  rolloutMembers,
+  rolloutStats,
+  scoreText,
+} from './common.js';
 import type { Paradigm } from './types.js';
 
 export const visurf: Paradigm = {
@@ -24,7 +31,10 @@ export const visurf: Paradigm = {
     const controls = cfg.controls;
     const reward = { referenceSize: cfg.reward.referenceSize, noThink: cfg.noThink };
     const G = groups[0]?.length ?? 0;
-    const labelTexts: string[] = [];
+    // Without reasoning (the method's own setting) control 2 decides the label's think block;
+    // with the teacher's or a borrowed trace the label is a full reply, scored as one.
+    const reasoning = labelReasoningOf(cfg, 'none');
+    const labelMembers: Member[] = [];
     let aligned = 0;
     const labelRewards = items.map((it, k) => {
       const rolloutAnswers = groups[k]!.map((r) => answerContent(r.text)).filter(
@@ -34,11 +44,22 @@ export const visurf: Paradigm = {
         enabled: controls.align,
       });
       if (answer.aligned && controls.align) aligned++;
-      const text = labelResponseText(answer.text, {
-        eliminateThinking: controls.eliminateThinking,
-        noThink: reward.noThink,
-      });
-      labelTexts.push(text);
+      const built =
+        reasoning === 'none'
+          ? labelMember(it, answer.text, 'none', tokenizer)
+          : labelMember(it, answer.text, reasoning, tokenizer, groups[k]);
+      const text =
+        reasoning === 'none'
+          ? labelResponseText(answer.text, {
+              eliminateThinking: controls.eliminateThinking,
+              noThink: reward.noThink,
+            })
+          : built.text;
+      labelMembers.push(
+        reasoning === 'none'
+          ? { ...built.member, response: responseTokens(text, tokenizer) }
+          : built.member,
+      );
       return scoreText(it.sample, text, reward).total;
     });
     const rewards = groups.flatMap((g) => g.map((r) => r.reward.total));
@@ -47,11 +68,8 @@ export const visurf: Paradigm = {
       eps: cfg.advantage.eps,
       smooth: controls.smooth,
     });
-    const labels: Member[] = items.map((it, k) => ({
-      kind: 'label',
-      image: it.image,
-      prompt: it.prompt,
-      response: responseTokens(labelTexts[k]!, tokenizer),
+    const labels: Member[] = labelMembers.map((m, k) => ({
+      ...m,
       advantage: adv.labelAdvantages[k]!,
     }));
     const stats = rolloutStats(groups, maxNewTokens);
