@@ -255,17 +255,19 @@ test('CHORD update: (1 − μ) × the GRPO gradient of the rollouts + μ × the 
   assertClose(combined, expected, 1e-4, 1e-7, 'CHORD gradient');
 });
 
-test('LUFFY update: the shaped label member gets −A·γp/(p+γ)² per token, unclipped', () => {
-  const model = VisionLanguageModel.create(TINY_CONFIG, 35);
-  const images = model.patchify([image(7)]);
-  const label: Member = {
-    kind: 'label',
-    image: 0,
-    prompt: [BOS, 68],
-    response: [90, 91, 92],
-    advantage: 1.5,
-    objective: 'shaped',
-  };
+/**
+ * The update's gradient for one label member against Σ_t c_t ∇log π(t), c from its packed
+ * log-probs (the rule under test, worked by hand).
+ */
+function assertMemberGradient(
+  seed: number,
+  fields: Partial<Member> & Pick<Member, 'response' | 'advantage'>,
+  coefOf: (packedLogp: Float64Array) => Float64Array,
+  what: string,
+) {
+  const model = VisionLanguageModel.create(TINY_CONFIG, seed);
+  const images = model.patchify([image(seed)]);
+  const label: Member = { kind: 'label', image: 0, prompt: [BOS, 68], ...fields };
   updatePolicy(
     model,
     new AdamW(model.parameterList(), { lr: 0 }),
@@ -275,41 +277,34 @@ test('LUFFY update: the shaped label member gets −A·γp/(p+γ)² per token, u
     null,
   );
   const got = flatGrads(model);
-  // seq-mean-token-mean over one sequence of 3 tokens: w_t = 1/3
-  const expected = linearGrad(model, images, [label], (lp) =>
-    lp.map((l) => {
-      const p = Math.exp(l);
-      return (-1.5 * 0.1 * p) / (p + 0.1) ** 2 / 3;
-    }),
+  assertClose(got, linearGrad(model, images, [label], coefOf), 1e-4, 1e-7, what);
+  assert.ok(
+    got.some((g) => g !== 0),
+    `${what}: some gradient`,
   );
-  assertClose(got, expected, 1e-4, 1e-7, 'LUFFY gradient');
+}
+
+test('LUFFY update: the shaped label member gets −A·γp/(p+γ)² per token, unclipped', () => {
+  // seq-mean-token-mean over one sequence of 3 tokens: w_t = 1/3
+  assertMemberGradient(
+    35,
+    { response: [90, 91, 92], advantage: 1.5, objective: 'shaped' },
+    (lp) =>
+      lp.map((l) => {
+        const p = Math.exp(l);
+        return (-1.5 * 0.1 * p) / (p + 0.1) ** 2 / 3;
+      }),
+    'LUFFY gradient',
+  );
 });
 
 test('a borrowed label: only its answer tokens carry loss and count in the normalisation', () => {
-  const model = VisionLanguageModel.create(TINY_CONFIG, 36);
-  const images = model.patchify([image(8)]);
-  // 5 response tokens: 3 of borrowed reasoning (context), then a 2-token answer
-  const label: Member = {
-    kind: 'label',
-    image: 0,
-    prompt: [BOS, 69],
-    response: [100, 101, 102, 103, 104],
-    advantage: 0.8,
-    lossFrom: 3,
-  };
-  updatePolicy(
-    model,
-    new AdamW(model.parameterList(), { lr: 0 }),
-    images,
-    [label],
-    options({}),
-    null,
+  // 5 response tokens: 3 of borrowed reasoning (context), then a 2-token answer; ρ = 1, so the
+  // gradient is that of −A · (1/2) Σ_{t ≥ 3} log π(t): the reasoning tokens contribute 0
+  assertMemberGradient(
+    36,
+    { response: [100, 101, 102, 103, 104], advantage: 0.8, lossFrom: 3 },
+    () => Float64Array.from([0, 0, 0, -0.8 / 2, -0.8 / 2]),
+    'borrowed label gradient',
   );
-  const got = flatGrads(model);
-  // ρ = 1: the gradient of −A · (1/2) Σ_{t ≥ 3} log π(t) — the reasoning tokens contribute 0
-  const expected = linearGrad(model, images, [label], () =>
-    Float64Array.from([0, 0, 0, -0.8 / 2, -0.8 / 2]),
-  );
-  assertClose(got, expected, 1e-4, 1e-7, 'borrowed label gradient');
-  assert.ok(got.some((g) => g !== 0));
 });
