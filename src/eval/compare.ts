@@ -48,6 +48,12 @@ export const CompareConfigSchema = z
     /** general tasks from pre-training, evaluated to measure forgetting */
     forgetting: z.array(z.string()).default(['caption', 'colorqa', 'shapeqa']),
     evalSize: z.number().int().positive().default(64),
+    /**
+     * held-out evaluations during each run, evenly over its budget (train's eval.points), at
+     * evalSize samples and on every reported task (the forgetting set included), so the curves
+     * and the tables measure the same thing
+     */
+    evalPoints: z.number().int().min(0).default(6),
     passAtK: z
       .object({
         n: z.number().int().positive().default(8),
@@ -136,6 +142,12 @@ function trainConfigFor(c: CompareConfig, v: Variant, seed: number, source: stri
   const shared = c.train as Record<string, unknown>;
   const model = { ...((shared.model as object | undefined) ?? {}), init: c.base };
   const controls = { ...((shared.controls as object | undefined) ?? {}), ...v.controls };
+  const evaluation = {
+    ...((shared.eval as object | undefined) ?? {}),
+    size: c.evalSize,
+    points: c.evalPoints,
+    extraTasks: [...c.evalTasks, ...c.forgetting],
+  };
   return parseTrainConfig(
     {
       ...shared,
@@ -143,6 +155,7 @@ function trainConfigFor(c: CompareConfig, v: Variant, seed: number, source: stri
       seed,
       model,
       controls,
+      eval: evaluation,
       runDir: join(c.out, 'runs', runName(v, seed, c)),
     },
     `${source}: train`,

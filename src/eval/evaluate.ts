@@ -6,7 +6,7 @@
 import { Rng } from '../engine/index.js';
 import { generate, tokenizerOf, type VisionLanguageModel } from '../model/index.js';
 import { evaluateGrounding, evaluatePresence, mean } from '../metrics/index.js';
-import { MAX_ACCURACY } from '../rewards/index.js';
+import { MAX_ACCURACY, isWellFormed } from '../rewards/index.js';
 import { TASKS, rewardForSample, type Sample, type TaskName } from '../tasks/index.js';
 import { promptTokens } from '../train/data.js';
 
@@ -83,7 +83,7 @@ export function evaluateTask(
     n: samples.length,
     reward: mean(rewards.map((r) => r.total)),
     accuracy: mean(rewards.map((r) => (r.accuracy >= accMax - 1e-9 ? 1 : 0))),
-    formatRate: mean(rewards.map((r) => ((r.thinkFormat ?? 1) >= 1 && r.answerFormat > 0 ? 1 : 0))),
+    formatRate: mean(rewards.map((r) => (isWellFormed(r) ? 1 : 0))),
     examples: samples
       .slice(0, 3)
       .map((s, i) => ({ prompt: s.prompt, response: responses[i]!, solution: s.solution })),

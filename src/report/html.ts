@@ -242,7 +242,11 @@ footer{color:var(--muted);font-size:12px;padding:0 32px 24px}
 const PAGE_JS = `
 (function(){
   var data = JSON.parse(document.getElementById('report-data').textContent);
-  var rendered = 0, failed = 0;
+  var rendered = 0, failed = 0, made = [];
+  // progress charts plot against tokens spent; the x-axis control switches them to steps
+  function points(spec, d, mode) {
+    return d.data.map(function(p){ return { x: spec.progress && mode === 'steps' ? p.step : p.x, y: p.y }; });
+  }
   Chart.defaults.font.family = 'system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif';
   Chart.defaults.color = '#3b4556';
   data.charts.forEach(function(spec){
@@ -250,10 +254,10 @@ const PAGE_JS = `
     var canvas = document.getElementById(spec.id);
     try {
       var few = spec.datasets.every(function(d){ return d.data.length <= 30; });
-      new Chart(canvas, {
+      var chart = new Chart(canvas, {
         type: 'line',
         data: { datasets: spec.datasets.map(function(d){ return {
-          label: d.label, data: d.data, borderColor: d.color, backgroundColor: d.color,
+          label: d.label, data: points(spec, d, 'tokens'), borderColor: d.color, backgroundColor: d.color,
           borderDash: d.dashed ? [6, 4] : [], borderWidth: 2, tension: 0, spanGaps: false,
           pointRadius: (few || d.data.length === 1) ? 3 : 0, pointHoverRadius: 4
         }; }) },
@@ -267,17 +271,27 @@ const PAGE_JS = `
           scales: {
             x: { type: spec.xLog ? 'logarithmic' : 'linear', title: { display: true, text: spec.xTitle },
                  ticks: spec.xLog ? { callback: function(v){ return Number.isInteger(Math.log2(v)) ? v : ''; } } : { precision: 0 } },
-            y: { title: { display: true, text: spec.yTitle }, min: spec.yMin, max: spec.yMax }
+            y: { type: spec.yLog ? 'logarithmic' : 'linear', title: { display: true, text: spec.yTitle }, min: spec.yMin, max: spec.yMax }
           }
         }
       });
+      if (spec.progress) made.push({ spec: spec, chart: chart });
       rendered++;
     } catch (e) {
       failed++;
       console.error('chart ' + spec.id + ' failed: ' + (e && e.message ? e.message : e));
     }
   });
-  window.__visurfReport = { charts: rendered, failed: failed };
+  var toggle = document.getElementById('x-axis');
+  if (toggle) toggle.addEventListener('change', function(){
+    made.forEach(function(m){
+      m.chart.data.datasets.forEach(function(ds, i){ ds.data = points(m.spec, m.spec.datasets[i], toggle.value); });
+      m.chart.options.scales.x.title.text = toggle.value === 'steps' ? 'training step' : m.spec.xTitle;
+      m.chart.update();
+    });
+    document.body.setAttribute('data-x-axis', toggle.value);
+  });
+  window.__visurfReport = { charts: rendered, failed: failed, progress: made.length };
   document.body.setAttribute('data-charts-ready', String(rendered));
 })();
 `;
@@ -322,7 +336,7 @@ export function renderReport(data: ReportData, chartJs: string = chartJsSource()
 <main>
 <section id="results"><h2>Results</h2>${resultsSection(data)}${detailSection(data)}</section>
 <section id="cost"><h2>Training cost</h2>${costSection(data)}</section>
-<section id="training"><h2>Training curves</h2><div class="charts">${trainingCharts.map(chartBox).join('\n')}</div></section>
+<section id="training"><h2>Training curves</h2><p class="axis-control"><label>x axis <select id="x-axis"><option value="tokens">tokens spent (equal budgets line up)</option><option value="steps">training steps</option></select></label></p><div class="charts">${trainingCharts.map(chartBox).join('\n')}</div></section>
 ${taskCharts.length ? `<section id="tasks"><h2>Held-out main metric per task</h2><div class="charts">${taskCharts.map(chartBox).join('\n')}</div></section>` : ''}
 ${passCharts.length ? `<section id="passk"><h2>pass@k before and after training</h2><div class="charts">${passCharts.map(chartBox).join('\n')}</div></section>` : ''}
 <section id="examples"><h2>Example responses</h2>${examplesSection(data)}</section>

@@ -9,6 +9,8 @@ import type { MethodResult, PassAtK, ReportData, RunCost } from './load.js';
 export interface Point {
   x: number;
   y: number | null;
+  /** progress charts: x is tokens (generated + trained); this is the same point's step count */
+  step?: number;
 }
 
 export interface Dataset {
@@ -26,6 +28,9 @@ export interface ChartSpec {
   xTitle: string;
   yTitle: string;
   xLog?: boolean;
+  yLog?: boolean;
+  /** x is training progress in tokens, each point also carrying its step (the page toggles) */
+  progress?: boolean;
   yMin?: number;
   yMax?: number;
   datasets: Dataset[];
@@ -84,6 +89,25 @@ export function stepSeries(steps: readonly StepLog[], pick: (s: StepLog) => unkn
 
 const hasValue = (pts: readonly Point[]) => pts.some((p) => p.y !== null);
 
+/** Tokens spent (generated + trained) once a step's log line is written. */
+function spentAfter(s: StepLog): number {
+  return (num(s.totalGeneratedTokens) ?? 0) + (num(s.totalTrainedTokens) ?? 0);
+}
+
+/**
+ * One field of the step logs against training progress: x = tokens spent after the step, and
+ * the step count; absent / null / NaN values are gaps.
+ */
+export function progressSeries(steps: readonly StepLog[], pick: (s: StepLog) => unknown): Point[] {
+  return steps.map((s) => ({ x: spentAfter(s), y: num(pick(s)), step: s.step + 1 }));
+}
+
+/** Tokens spent after `stepCount` steps of a run (0 before the first). */
+function tokensAtStep(steps: readonly StepLog[]): (stepCount: number) => number {
+  const at = new Map(steps.map((s) => [s.step + 1, spentAfter(s)]));
+  return (n) => (n === 0 ? 0 : (at.get(n) ?? NaN));
+}
+
 /** The metric a task is judged by in the results table: gIoU for grounding, else accuracy. */
 export function mainMetric(t: TaskEval): { name: string; value: number | null } {
   if (t.gIoU !== undefined) return { name: 'gIoU', value: num(t.gIoU) };
@@ -115,16 +139,36 @@ function stdOf(xs: readonly number[]): number | null {
   return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
 }
 
-/** Held-out accuracy per evaluation: the mean over tasks (or one task's value). */
+/**
+ * Held-out accuracy per evaluation: the mean over tasks (or one task's value); with `only`, the
+ * mean over those tasks alone (the same set at every point).
+ */
 export function evalSeries(
   evals: readonly EvalLog[],
   pick: (t: TaskEval) => number | null,
   task?: string,
+  only?: ReadonlySet<string>,
 ): Point[] {
   return evals.map((e) => {
-    const tasks = task === undefined ? e.tasks : e.tasks.filter((t) => t.task === task);
+    const tasks =
+      task !== undefined
+        ? e.tasks.filter((t) => t.task === task)
+        : only
+          ? e.tasks.filter((t) => only.has(t.task))
+          : e.tasks;
     return { x: e.step, y: meanOf(tasks.map(pick)) };
   });
+}
+
+/** The tasks every one of these evaluations has. */
+function commonTasks(evals: readonly EvalLog[]): Set<string> {
+  const [first, ...rest] = evals;
+  const out = new Set(first?.tasks.map((t) => t.task) ?? []);
+  for (const e of rest) {
+    const here = new Set(e.tasks.map((t) => t.task));
+    for (const t of out) if (!here.has(t)) out.delete(t);
+  }
+  return out;
 }
 
 /** Tasks in order of first appearance across the base and every method. */
@@ -155,19 +199,22 @@ interface StepMetric {
 export const STEP_METRICS: readonly StepMetric[] = [
   {
     id: 'reward',
-    title: 'Reward',
-    caption: 'Mean total reward of the rollouts at each step.',
-    yTitle: 'mean reward',
-    pick: (s) => s.rewardMean,
+    title: 'Reward, as a fraction of its maximum',
+    caption:
+      'Mean of total / maximum reward of the rollouts, per task and then over tasks, so tasks whose maxima differ (7 and 4) weigh alike.',
+    yTitle: 'reward / max',
+    pick: (s) => s.rewardRate,
+    yMin: 0,
+    yMax: 1,
     emptyWhy: 'No method logs a reward (SFT samples no rollouts).',
   },
   {
     id: 'label-advantage',
     title: 'Label advantage Â_y',
-    caption: 'Mean advantage of the injected ground-truth label within its group (ViSurf only).',
+    caption: 'Mean advantage of the ground-truth label within its group (ViSurf, LUFFY).',
     yTitle: 'Â_y',
     pick: (s) => s.labelAdvantageMean,
-    emptyWhy: 'No method injects labels into rollout groups (only ViSurf does).',
+    emptyWhy: 'No method puts labels into rollout groups (ViSurf and LUFFY do).',
   },
   {
     id: 'smoothing',
@@ -179,6 +226,46 @@ export const STEP_METRICS: readonly StepMetric[] = [
     yMin: 0,
     yMax: 1,
     emptyWhy: 'No method smooths label rewards (only ViSurf does).',
+  },
+  {
+    id: 'zero-variance',
+    title: 'Groups without signal',
+    caption:
+      'Fraction of rollout groups whose rewards are all equal: their GRPO advantages are 0, so only an injected label can teach there.',
+    yTitle: 'fraction of groups',
+    pick: (s) => s.zeroVarianceFraction,
+    yMin: 0,
+    yMax: 1,
+    emptyWhy: 'No method samples rollout groups.',
+  },
+  {
+    id: 'format',
+    title: 'Reply format',
+    caption: 'Fraction of rollouts with a closed <think> block and a parseable answer.',
+    yTitle: 'fraction of rollouts',
+    pick: (s) => s.formatRate,
+    yMin: 0,
+    yMax: 1,
+    emptyWhy: 'No method logs the reply format of its rollouts.',
+  },
+  {
+    id: 'label-nll',
+    title: 'Label NLL',
+    caption: 'Mean negative log-likelihood per label token under the policy being trained.',
+    yTitle: 'nats / token',
+    pick: (s) => s.labelNll,
+    yMin: 0,
+    emptyWhy: 'No method trains on labels.',
+  },
+  {
+    id: 'mu',
+    title: 'CHORD μ',
+    caption: 'The weight of the SFT term in CHORD’s (1 − μ) · GRPO + μ · SFT.',
+    yTitle: 'μ',
+    pick: (s) => s.mu,
+    yMin: 0,
+    yMax: 1,
+    emptyWhy: 'No CHORD run.',
   },
   {
     id: 'entropy',
@@ -198,6 +285,10 @@ export const STEP_METRICS: readonly StepMetric[] = [
     emptyWhy: 'No method samples responses (SFT trains on labels only).',
   },
 ];
+
+const metric = (id: string) => STEP_METRICS.find((m) => m.id === id)!;
+
+const PROGRESS_X = 'tokens spent (generated + trained)';
 
 /** Every chart of the report. */
 export function buildCharts(data: ReportData): ChartSpec[] {
@@ -219,20 +310,21 @@ export function buildCharts(data: ReportData): ChartSpec[] {
       id: `chart-${sm.id}`,
       title: sm.title,
       caption: sm.caption,
-      xTitle: 'training step',
+      xTitle: PROGRESS_X,
+      progress: true,
       yTitle: sm.yTitle,
       datasets: [],
       ...(sm.yMin !== undefined ? { yMin: sm.yMin } : {}),
       ...(sm.yMax !== undefined ? { yMax: sm.yMax } : {}),
     };
     for (const { m, label, color } of withRun) {
-      const pts = stepSeries(m.run!.steps, sm.pick);
+      const pts = progressSeries(m.run!.steps, sm.pick);
       if (hasValue(pts)) c.datasets.push({ label, color, data: pts });
     }
     finish(c, sm.emptyWhy);
   };
 
-  stepChart(STEP_METRICS[0]!);
+  stepChart(metric('reward'));
 
   // held-out accuracy from eval.jsonl, with the base model's at step 0 when known
   const tasks = taskNames(data);
@@ -248,17 +340,25 @@ export function buildCharts(data: ReportData): ChartSpec[] {
       id,
       title,
       caption,
-      xTitle: 'training step',
+      xTitle: PROGRESS_X,
+      progress: true,
       yTitle,
       yMin: 0,
       yMax: 1,
       datasets: [],
     };
-    const baseY = data.base?.eval ? evalSeries([data.base.eval], pick, task)[0]!.y : null;
     for (const { m, label, color } of methods) {
       const evals = m.run?.evals.length ? m.run.evals : m.eval ? [m.eval] : [];
-      let pts = evalSeries(evals, pick, task);
-      if (baseY !== null && !pts.some((p) => p.x === 0)) pts = [{ x: 0, y: baseY }, ...pts];
+      const all =
+        data.base?.eval && !evals.some((e) => e.step === 0) ? [data.base.eval, ...evals] : evals;
+      // the mean over the tasks every point has, so no point averages other tasks than the rest
+      const only = task === undefined ? commonTasks(all) : undefined;
+      const tokensAt = tokensAtStep(m.run?.steps ?? []);
+      const pts = evalSeries(all, pick, task, only).map((p) => ({
+        x: tokensAt(p.x),
+        y: Number.isFinite(tokensAt(p.x)) ? p.y : null,
+        step: p.x,
+      }));
       if (hasValue(pts)) c.datasets.push({ label, color, data: pts });
     }
     finish(c, 'No held-out evaluation was logged (eval.every = 0 and no final evaluation).');
@@ -269,35 +369,62 @@ export function buildCharts(data: ReportData): ChartSpec[] {
     'chart-heldout-accuracy',
     'Held-out accuracy',
     tasks.length > 1
-      ? `Fraction of held-out samples answered fully correctly, mean over ${tasks.length} tasks (eval.jsonl${data.base?.eval ? '; step 0 is the base model' : ''}).`
-      : `Fraction of held-out samples answered fully correctly (eval.jsonl${data.base?.eval ? '; step 0 is the base model' : ''}).`,
+      ? `Fraction of held-out samples answered fully correctly, mean over the tasks every evaluation of the method has (eval.jsonl${data.base?.eval ? '; the first point is the base model' : ''}).`
+      : `Fraction of held-out samples answered fully correctly (eval.jsonl${data.base?.eval ? '; the first point is the base model' : ''}).`,
     'accuracy',
   );
 
-  stepChart(STEP_METRICS[1]!);
-  stepChart(STEP_METRICS[2]!);
+  for (const id of ['label-advantage', 'smoothing', 'zero-variance', 'format', 'label-nll'])
+    stepChart(metric(id));
 
-  // RL-term vs SFT-term gradient norm: solid = RL, dashed = SFT
-  const g: ChartSpec = {
-    id: 'chart-grad-norm',
-    title: 'Gradient norm: RL term vs SFT term',
+  // label reward before (solid) and after (dashed) smoothing
+  const lr: ChartSpec = {
+    id: 'chart-label-reward',
+    title: 'Label reward before and after smoothing',
     caption:
-      'Norm of the gradient of the RL (rollout) part of the loss — solid — and of the SFT (label) part — dashed.',
-    xTitle: 'training step',
-    yTitle: '‖∇‖',
-    yMin: 0,
+      'Mean reward of the injected label as the verifier gave it (solid) and after control 3 (dashed).',
+    xTitle: PROGRESS_X,
+    progress: true,
+    yTitle: 'reward',
     datasets: [],
   };
   for (const { m, label, color } of withRun) {
-    const rl = stepSeries(m.run!.steps, (s) => s.gradNormRl);
-    const sft = stepSeries(m.run!.steps, (s) => s.gradNormSft);
-    if (hasValue(rl)) g.datasets.push({ label: `${label} · RL`, color, data: rl });
-    if (hasValue(sft)) g.datasets.push({ label: `${label} · SFT`, color, dashed: true, data: sft });
+    const before = progressSeries(m.run!.steps, (s) => s.labelRewardBefore);
+    const after = progressSeries(m.run!.steps, (s) => s.labelRewardAfter);
+    if (hasValue(before)) lr.datasets.push({ label: `${label} · before`, color, data: before });
+    if (hasValue(after))
+      lr.datasets.push({ label: `${label} · after`, color, dashed: true, data: after });
   }
-  finish(g, 'No method logs split gradient norms.');
+  finish(lr, 'No method smooths label rewards (only ViSurf does).');
 
-  stepChart(STEP_METRICS[3]!);
-  stepChart(STEP_METRICS[4]!);
+  // RL-term vs SFT-term gradient norm, one small panel per method, log scale
+  for (const { m, label, color } of withRun) {
+    const g: ChartSpec = {
+      id: `chart-grad-norm-${slug(label)}`,
+      title: `Gradient norm: ${label}`,
+      caption:
+        'Norm of the RL (rollout) part of the gradient — solid — and of the SFT (label) part — dashed; log scale.',
+      xTitle: PROGRESS_X,
+      progress: true,
+      yTitle: '‖∇‖',
+      yLog: true,
+      datasets: [],
+    };
+    // log scale: a zero norm (the term absent at that step) is a gap
+    const positive = (v: unknown) => (num(v) !== null && (v as number) > 0 ? v : null);
+    const rl = progressSeries(m.run!.steps, (s) => positive(s.gradNormRl));
+    const sft = progressSeries(m.run!.steps, (s) => positive(s.gradNormSft));
+    if (hasValue(rl)) g.datasets.push({ label: 'RL', color, data: rl });
+    if (hasValue(sft)) g.datasets.push({ label: 'SFT', color, dashed: true, data: sft });
+    finish(g, `${label} logs no gradient norm above 0.`);
+  }
+
+  for (const id of ['mu', 'entropy', 'response-length']) {
+    const sm = metric(id);
+    if (sm.id === 'mu' && !withRun.some(({ m }) => m.run!.steps.some((s) => num(s.mu) !== null)))
+      continue; // no CHORD run: no panel
+    stepChart(sm);
+  }
 
   // per-task held-out main metric when there are several tasks
   if (tasks.length > 1) {

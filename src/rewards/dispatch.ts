@@ -69,6 +69,14 @@ const MAX_FORMAT: Record<AnswerKind, number> = {
   text: 1,
   caption: 1,
 };
+/**
+ * A reply in the expected form: a closed think block when thinking is scored, and an answer
+ * that parses (the "reply format" rate of evaluations and training logs).
+ */
+export function isWellFormed(r: Pick<RewardBreakdown, 'thinkFormat' | 'answerFormat'>): boolean {
+  return (r.thinkFormat ?? 1) >= 1 && r.answerFormat > 0;
+}
+
 /** The accuracy component's maximum per answer kind (3 for object lists: IoU, L1 and point hits). */
 export const MAX_ACCURACY: Readonly<Record<AnswerKind, number>> = {
   objects: 3,

@@ -212,6 +212,14 @@ export const TrainConfigSchema = z
         every: nonNegInt.default(0),
         /** held-out samples per task (all are held in memory while evaluated) */
         size: positiveInt.max(MAX_EVAL_SIZE).default(32),
+        /**
+         * also evaluate each time the run passes k/points of its budget (of budgetTokens when
+         * set, else of steps), k = 1..points-1: evenly spaced curves for runs compared at equal
+         * tokens (0 = off)
+         */
+        points: nonNegInt.default(0),
+        /** tasks evaluated besides data.tasks, with default generator options (forgetting) */
+        extraTasks: z.array(z.string()).default([]),
       })
       .strict()
       .prefault({}),

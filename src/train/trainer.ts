@@ -98,6 +98,29 @@ function spentTokens(s: TrainerState): number {
   return s.totalGeneratedTokens + s.totalTrainedTokens;
 }
 
+/** `eval.every`: the step count is a multiple of it. */
+function evalEvery(cfg: TrainConfig, step: number): boolean {
+  return cfg.eval.every > 0 && (step + 1) % cfg.eval.every === 0;
+}
+
+/**
+ * `eval.points`: this step carried the run past one of k/points of its budget (tokens when
+ * budgetTokens is set, else steps).
+ */
+function evalPointPassed(
+  cfg: TrainConfig,
+  step: number,
+  spentBefore: number,
+  s: TrainerState,
+): boolean {
+  if (cfg.eval.points <= 0) return false;
+  const [before, after] =
+    cfg.budgetTokens > 0
+      ? [spentBefore / cfg.budgetTokens, spentTokens(s) / cfg.budgetTokens]
+      : [step / cfg.steps, (step + 1) / cfg.steps];
+  return Math.floor(after * cfg.eval.points) > Math.floor(before * cfg.eval.points);
+}
+
 /** True once the token budget is spent. */
 function budgetSpent(cfg: TrainConfig, s: TrainerState): boolean {
   return cfg.budgetTokens > 0 && spentTokens(s) >= cfg.budgetTokens;
@@ -161,9 +184,12 @@ function maxNewTokens(cfg: TrainConfig, model: VisionLanguageModel): number {
 
 export function evalSets(cfg: TrainConfig, imageSize: number): Map<string, Sample[]> {
   const sets = new Map<string, Sample[]>();
-  for (const t of checkTasks(cfg.data.tasks, 'config: data.tasks')) {
+  for (const t of checkTasks(cfg.data.tasks, 'config: data.tasks'))
     sets.set(t, evalSamples(t, cfg.eval.size, taskOptionsFor(cfg, t, imageSize)));
-  }
+  // tasks outside training (e.g. the forgetting set) with their generators' defaults
+  for (const t of checkTasks(cfg.eval.extraTasks, 'config: eval.extraTasks'))
+    if (!sets.has(t))
+      sets.set(t, evalSamples(t, cfg.eval.size, { width: imageSize, height: imageSize }));
   return sets;
 }
 
@@ -316,6 +342,7 @@ async function trainLocked(
       );
     }
     const t0 = performance.now();
+    const spentBefore = spentTokens(state);
     const { paradigm, stage } = schedule.at(
       step,
       { stage: state.stage, spentTokens: spentTokens(state) },
@@ -424,7 +451,7 @@ async function trainLocked(
     if (budgetSpent(cfg, state)) state.finished = true;
     const last = step + 1 === cfg.steps || state.finished;
     if (last) state.finished = true;
-    if (cfg.eval.every > 0 && (step + 1) % cfg.eval.every === 0 && !last) {
+    if (!last && (evalEvery(cfg, step) || evalPointPassed(cfg, step, spentBefore, state))) {
       const ev = runEval(model, cfg, sets, step + 1);
       appendFileChecked(evalPath, `${JSON.stringify(ev)}\n`);
       hooks.onEval?.(ev);

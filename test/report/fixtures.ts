@@ -67,6 +67,8 @@ export function stepLog(method: string, step: number, steps: number, seed = 0): 
       alignedFraction: visurf ? 1 : NaN,
       responseLength: 40 - 10 * t,
       truncatedFraction: 0.1,
+      rewardRate: (2 + 6 * (QUALITY[method] ?? 0.5) * t) / 8,
+      formatRate: 0.5 + 0.4 * t,
     });
   }
   // one step with a missing value, as when no rollout scored: the chart shows a gap

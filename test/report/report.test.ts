@@ -99,15 +99,22 @@ test('run directory: one method, SFT charts without reward are notes, not blank 
     const byId = new Map(charts.map((c) => [c.id, c]));
     assert.match(byId.get('chart-reward')!.empty ?? '', /SFT/);
     assert.equal(byId.get('chart-heldout-accuracy')!.datasets.length, 1);
+    // against tokens spent (1000 trained per step), each point also carrying its step
+    const heldOut = byId.get('chart-heldout-accuracy')!.datasets[0]!.data;
     assert.deepEqual(
-      byId.get('chart-heldout-accuracy')!.datasets[0]!.data.map((p) => p.x),
+      heldOut.map((p) => p.step),
       [2, 4, 6],
     );
-    // SFT has an SFT-term gradient but no RL-term one
     assert.deepEqual(
-      byId.get('chart-grad-norm')!.datasets.map((d) => d.label),
-      ['sft · RL', 'sft · SFT'],
+      heldOut.map((p) => p.x),
+      [2000, 4000, 6000],
     );
+    // SFT has an SFT-term gradient but no RL-term one (0 is a gap on the log scale)
+    assert.deepEqual(
+      byId.get('chart-grad-norm-sft')!.datasets.map((d) => d.label),
+      ['SFT'],
+    );
+    assert.ok(byId.get('chart-grad-norm-sft')!.yLog);
     const { rows } = resultsTable(data);
     assert.deepEqual(
       rows.map((r) => r.name),
@@ -221,7 +228,15 @@ test('visurf report CLI: prints the path; bad input names the file and line', ()
 });
 
 interface PageCheck {
-  charts: Array<{ id: string; width: number; height: number; painted: number; colors: number }>;
+  charts: Array<{
+    id: string;
+    width: number;
+    height: number;
+    painted: number;
+    colors: number;
+    /** points with a value, per drawn dataset */
+    points: number[];
+  }>;
   ready: string | null;
   pwned: unknown;
   injectedText: boolean;
@@ -242,7 +257,9 @@ const IN_PAGE_CHECK = `(() => {
         if (colors.size < 64) colors.add(px[i] + ',' + px[i + 1] + ',' + px[i + 2]);
       }
     }
-    return { id: c.id, width: c.width, height: c.height, painted, colors: colors.size };
+    const chart = window.Chart.getChart(c);
+    const points = chart.data.datasets.map((d) => d.data.filter((p) => p.y !== null).length);
+    return { id: c.id, width: c.width, height: c.height, painted, colors: colors.size, points };
   });
   const rows = (sel) => [...document.querySelectorAll(sel + ' tbody tr')].map((r) => r.getAttribute('data-method') || '');
   return {
@@ -303,13 +320,34 @@ test(
         });
         await page.goto(pathToFileURL(file).href);
         await page.waitForSelector('body[data-charts-ready]', { timeout: 15_000 });
-        const check = (await page.evaluate(IN_PAGE_CHECK)) as PageCheck;
+        let check = (await page.evaluate(IN_PAGE_CHECK)) as PageCheck;
         if (shot) {
           mkdirSync(ARTIFACTS, { recursive: true });
           await page.screenshot({ path: shot, fullPage: true });
         }
+        // the x-axis control switches every progress chart to steps and back; every curve
+        // keeps its points
+        const before = check.charts.map((c) => c.points);
+        await page.selectOption('#x-axis', 'steps');
+        await page.waitForSelector('body[data-x-axis="steps"]');
+        check = (await page.evaluate(IN_PAGE_CHECK)) as PageCheck;
+        assert.deepEqual(
+          check.charts.map((c) => c.points),
+          before,
+          'the same points against steps',
+        );
+        for (const c of check.charts)
+          assert.ok(
+            c.points.length > 0 && c.points.every((n) => n > 0),
+            `${c.id}: a curve without points`,
+          );
         await page.close();
-        assert.deepEqual(problems, [], `console errors in ${file}`);
+        // (Chromium's hint about repeated getImageData is about this test's pixel check)
+        assert.deepEqual(
+          problems.filter((m) => !/willReadFrequently/.test(m)),
+          [],
+          `console errors in ${file}`,
+        );
         assert.deepEqual(requests, [], 'the report fetches nothing');
         assert.ok(check.charts.length > 0, 'no chart canvas');
         assert.equal(Number(check.ready), check.charts.length, 'every canvas got a chart');
@@ -329,7 +367,12 @@ test(
             'chart-heldout-accuracy',
             'chart-label-advantage',
             'chart-smoothing',
-            'chart-grad-norm',
+            'chart-zero-variance',
+            'chart-format',
+            'chart-label-nll',
+            'chart-label-reward',
+            'chart-grad-norm-sft',
+            'chart-grad-norm-visurf',
             'chart-entropy',
             'chart-response-length',
             'chart-passk-refer',
@@ -344,12 +387,14 @@ test(
           assert.equal(check.pwned, undefined, 'a response ran as script');
           assert.ok(check.injectedText, 'the injected <script> is shown as text');
         } else {
-          // a single SFT run: reward, Â_y, smoothing, entropy and length have no values
+          // a single SFT run: reward, Â_y, smoothing, groups, format, label reward, entropy
+          // and length have no values
           assert.deepEqual(check.resultsRows, ['sft']);
-          assert.equal(check.empties, 5);
+          assert.equal(check.empties, 8);
           assert.deepEqual(check.charts.map((c) => c.id).sort(), [
-            'chart-grad-norm',
+            'chart-grad-norm-sft',
             'chart-heldout-accuracy',
+            'chart-label-nll',
           ]);
         }
       }

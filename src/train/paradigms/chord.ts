@@ -38,7 +38,7 @@ export const chord: Paradigm = {
     }));
     return {
       members: [...rollouts, ...labels],
-      stats: { ...rolloutStats(groups, maxNewTokens), mu },
+      stats: { ...rolloutStats(items, groups, maxNewTokens), mu },
     };
   },
 };

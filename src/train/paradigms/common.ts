@@ -1,7 +1,7 @@
 /** Pieces several paradigms share: scoring a reply, the label's tokens, rollout statistics. */
 import { EOS, type Tokenizer } from '../../model/index.js';
 import { rewardForSample, referenceResponse, type Sample } from '../../tasks/index.js';
-import { MAX_ACCURACY, type RewardBreakdown } from '../../rewards/index.js';
+import { MAX_ACCURACY, isWellFormed, type RewardBreakdown } from '../../rewards/index.js';
 import { mean, sampleStd } from '../../metrics/index.js';
 import { labelResponse, type LabelReasoning } from '../../algorithms/index.js';
 import type { TrainConfig } from '../config.js';
@@ -64,10 +64,17 @@ export function responseTokens(text: string, tokenizer: Tokenizer): number[] {
 
 /** The reward diagnostics of a step's rollouts (the label fields NaN: no label). */
 export function rolloutStats(
+  items: readonly PromptItem[],
   groups: readonly (readonly ScoredRollout[])[],
   maxNewTokens: number,
 ): StepStats {
   const all = groups.flat();
+  const rateByTask = new Map<string, number[]>();
+  groups.forEach((g, k) => {
+    const rates = rateByTask.get(items[k]!.sample.task) ?? [];
+    for (const r of g) rates.push(r.reward.maxTotal > 0 ? r.reward.total / r.reward.maxTotal : 0);
+    rateByTask.set(items[k]!.sample.task, rates);
+  });
   const totals = all.map((r) => r.reward.total);
   const keys = ['thinkFormat', 'answerFormat', 'accuracy', 'nonRepeat'] as const;
   const components: Record<string, number> = {};
@@ -95,6 +102,8 @@ export function rolloutStats(
         r.tokens.length >= maxNewTokens && r.tokens[r.tokens.length - 1] !== EOS ? 1 : 0,
       ),
     ),
+    rewardRate: mean([...rateByTask.values()].map(mean)),
+    formatRate: mean(all.map((r) => (isWellFormed(r.reward) ? 1 : 0))),
   };
 }
 

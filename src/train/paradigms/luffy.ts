@@ -39,7 +39,7 @@ export const luffy: Paradigm = {
       advantage: adv.labelAdvantages[k]!,
       objective: 'shaped',
     }));
-    const stats = rolloutStats(groups, maxNewTokens);
+    const stats = rolloutStats(items, groups, maxNewTokens);
     stats.labelAdvantageMean =
       labels.reduce((a, m) => a + m.advantage, 0) / Math.max(1, labels.length);
     return {

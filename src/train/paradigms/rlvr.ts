@@ -18,7 +18,7 @@ export const rlvr: Paradigm = {
     );
     return {
       members: rolloutMembers(items, groups, (k, j) => advantages[k * G + j]!),
-      stats: rolloutStats(groups, maxNewTokens),
+      stats: rolloutStats(items, groups, maxNewTokens),
     };
   },
 };

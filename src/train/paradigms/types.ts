@@ -40,6 +40,13 @@ export interface StepStats {
   responseLength: number;
   /** fraction of rollouts that reached the token limit */
   truncatedFraction: number;
+  /**
+   * reward as a fraction of its maximum (total / maxTotal), averaged per task and then over the
+   * step's tasks, so tasks whose maxima differ (7 and 4) weigh alike
+   */
+  rewardRate: number;
+  /** fraction of rollouts in the expected form (closed think block, parseable answer) */
+  formatRate: number;
   /** CHORD: the step's μ (the SFT term's weight) */
   mu?: number;
 }

@@ -72,7 +72,7 @@ export const visurf: Paradigm = {
       ...m,
       advantage: adv.labelAdvantages[k]!,
     }));
-    const stats = rolloutStats(groups, maxNewTokens);
+    const stats = rolloutStats(items, groups, maxNewTokens);
     stats.labelRewardBefore = mean([...adv.labelRewardsBefore]);
     stats.labelRewardAfter = mean([...adv.labelRewardsAfter]);
     stats.labelAdvantageMean = mean([...adv.labelAdvantages]);
