@@ -18,6 +18,7 @@ import {
   type Sample,
   type TaskName,
 } from '../tasks/index.js';
+import { didYouMean } from '../train/suggest.js';
 
 function integer(name: string, lo: number, hi: number) {
   return (v: string): number => {
@@ -32,7 +33,9 @@ function taskList(v: string): TaskName[] {
   const names = v === 'all' ? [...TASK_NAMES] : v.split(',').map((s) => s.trim());
   for (const n of names)
     if (!isTaskName(n))
-      throw new Error(`unknown task "${n}"; expected one of ${TASK_NAMES.join(', ')} or all`);
+      throw new Error(
+        `unknown task "${n}"${didYouMean(n, TASK_NAMES)}; expected one of ${TASK_NAMES.join(', ')} or all`,
+      );
   return names as TaskName[];
 }
 

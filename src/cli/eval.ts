@@ -4,6 +4,7 @@ import { setMatmulDtype } from '../engine/index.js';
 import { loadModel, resolveModelRef } from '../model/index.js';
 import { TASK_NAMES, isTaskName } from '../tasks/index.js';
 import { MAX_EVAL_SIZE, parseTrainConfig } from '../train/config.js';
+import { didYouMean } from '../train/suggest.js';
 import { evalSets, runEval } from '../train/trainer.js';
 import { formatEvalTable } from './tables.js';
 
@@ -33,7 +34,9 @@ export function registerEval(program: Command): void {
         opts.tasks === 'all' ? [...TASK_NAMES] : opts.tasks.split(',').map((t) => t.trim());
       const bad = tasks.find((t) => !isTaskName(t));
       if (bad !== undefined)
-        throw new Error(`--tasks: unknown task "${bad}"; expected ${TASK_NAMES.join(', ')} or all`);
+        throw new Error(
+          `--tasks: unknown task "${bad}"${didYouMean(bad, TASK_NAMES)}; expected ${TASK_NAMES.join(', ')} or all`,
+        );
       const cfg = parseTrainConfig({ data: { tasks }, eval: { size: n } }, 'eval');
       const { model } = await loadModel(resolveModelRef(dir));
       setMatmulDtype(cfg.model.precision);

@@ -9,6 +9,7 @@ import { registerTrain } from './train.js';
 import { registerCompare } from './compare.js';
 import { registerPretrain } from './pretrain.js';
 import { registerEval } from './eval.js';
+import { registerConfig } from './config.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -26,5 +27,6 @@ export function buildProgram(): Command {
   registerCompare(program);
   registerPretrain(program);
   registerEval(program);
+  registerConfig(program);
   return program;
 }

@@ -10,6 +10,7 @@ import type { ModelConfig } from '../model/config.js';
 import type { LossAggregation } from '../algorithms/index.js';
 
 import { METHODS, scheduleOf, type Method } from './paradigms/index.js';
+import { didYouMean } from './suggest.js';
 
 export { METHODS, type Method };
 
@@ -255,16 +256,48 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-function describeIssues(err: z.ZodError, source: string): string {
+/** The keys an object schema at `path` of `schema` accepts (through defaults and optionals). */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let s: unknown = schema;
+  const unwrap = () => {
+    for (let k = 0; k < 8; k++) {
+      const u = s as { unwrap?: () => unknown; element?: unknown };
+      if (typeof u.unwrap === 'function') s = u.unwrap();
+      else break;
+    }
+  };
+  unwrap();
+  for (const p of path) {
+    const o = s as { shape?: Record<string, unknown>; element?: unknown };
+    if (typeof p === 'number' && o.element) s = o.element;
+    else if (o.shape && typeof p === 'string' && p in o.shape) s = o.shape[p];
+    else return [];
+    unwrap();
+  }
+  const shape = (s as { shape?: Record<string, unknown> }).shape;
+  return shape ? Object.keys(shape) : [];
+}
+
+function describeIssues(err: z.ZodError, source: string, schema: z.ZodType): string {
   return err.issues
-    .map((i) => `${source}: ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .map((i) => {
+      const where = i.path.length ? i.path.join('.') : '(root)';
+      if (i.code === 'unrecognized_keys') {
+        const known = keysAt(schema, i.path);
+        const keys = (i as { keys: string[] }).keys;
+        return `${source}: ${where}: unknown key${keys.length > 1 ? 's' : ''} ${keys
+          .map((k) => `"${k}"${didYouMean(k, known)}`)
+          .join(', ')}`;
+      }
+      return `${source}: ${where}: ${i.message}`;
+    })
     .join('\n');
 }
 
 /** Validate a raw object into a full config with defaults; errors name the source and key. */
 export function parseTrainConfig(raw: unknown, source = 'config'): TrainConfig {
   const r = TrainConfigSchema.safeParse(raw ?? {});
-  if (!r.success) throw new ConfigError(describeIssues(r.error, source));
+  if (!r.success) throw new ConfigError(describeIssues(r.error, source, TrainConfigSchema));
   const c = r.data;
   try {
     JSON.stringify(c); // the run directory records it; a self-referencing YAML anchor cannot be

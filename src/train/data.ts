@@ -6,6 +6,7 @@ import { readTrainingDataset, type PromptCheck } from './guard.js';
 import {
   generateSample,
   isTaskName,
+  TASK_NAMES,
   mixSeed,
   type Sample,
   type TaskName,
@@ -13,6 +14,7 @@ import {
 } from '../tasks/index.js';
 import { BOS, renderPrompt, tokenizerOf, type ModelConfig } from '../model/index.js';
 import { ConfigError, type TrainConfig } from './config.js';
+import { didYouMean } from './suggest.js';
 
 export interface SampleSource {
   readonly size: number | null;
@@ -26,7 +28,8 @@ const EVAL_SEED_BASE = 2_000_000_000;
 /** Task names from a config field; `where` names the field, e.g. `config: data.tasks`. */
 export function checkTasks(tasks: readonly string[], where: string): TaskName[] {
   return tasks.map((t) => {
-    if (!isTaskName(t)) throw new ConfigError(`${where}: unknown task "${t}"`);
+    if (!isTaskName(t))
+      throw new ConfigError(`${where}: unknown task "${t}"${didYouMean(t, TASK_NAMES)}`);
     return t;
   });
 }

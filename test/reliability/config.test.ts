@@ -34,12 +34,17 @@ test('malformed, unknown and mistyped config files and --set flags are ConfigErr
       ],
       ['list.yaml', '- steps\n- 3', [], /list\.yaml: the top level must be a mapping/],
       ['scalar.json', '42', [], /scalar\.json: the top level must be a mapping/],
-      ['unknown.yaml', 'stepz: 3', [], /unknown\.yaml: \(root\): Unrecognized key: "stepz"/],
+      [
+        'unknown.yaml',
+        'stepz: 3',
+        [],
+        /unknown\.yaml: \(root\): unknown key "stepz" \(did you mean "steps"\?\)/,
+      ],
       [
         'nested.yaml',
         'rollout:\n  groupsize: 4',
         [],
-        /nested\.yaml: rollout: Unrecognized key: "groupsize"/,
+        /nested\.yaml: rollout: unknown key "groupsize" \(did you mean "groupSize"\?\)/,
       ],
       [
         'type.yaml',
@@ -62,7 +67,7 @@ test('malformed, unknown and mistyped config files and --set flags are ConfigErr
         'proto.yaml',
         '__proto__:\n  steps: 999',
         [],
-        /proto\.yaml: \(root\): Unrecognized key: "__proto__"/,
+        /proto\.yaml: \(root\): unknown key "__proto__"/,
       ],
       [
         'sftrlvr.yaml',
@@ -75,7 +80,7 @@ test('malformed, unknown and mistyped config files and --set flags are ConfigErr
       ['ok.yaml', 'steps: 3', ['__proto__.polluted=1'], /--set __proto__\.polluted=1: invalid key/],
       ['ok.yaml', 'steps: 3', ['a..b=1'], /--set a\.\.b=1: invalid key/],
       ['ok.yaml', 'steps: 3', ['steps.x=1'], /--set steps\.x=1: steps is not a section/],
-      ['ok.yaml', 'steps: 3', ['rollout.nope=3'], /ok\.yaml: rollout: Unrecognized key: "nope"/],
+      ['ok.yaml', 'steps: 3', ['rollout.nope=3'], /ok\.yaml: rollout: unknown key "nope"/],
       ['ok.yaml', 'steps: 3', ['steps=abc'], /ok\.yaml: steps: Invalid input: expected number/],
     ];
     for (const [name, text, sets, re] of cases) {
@@ -105,7 +110,10 @@ test('CLI: a bad config file is one clear line on stderr and exit 1, no stack tr
       { encoding: 'utf8' },
     );
     assert.equal(r.status, 1);
-    assert.equal(r.stderr.trim(), `visurf: ${path}: rollout: Unrecognized key: "groupsize"`);
+    assert.equal(
+      r.stderr.trim(),
+      `visurf: ${path}: rollout: unknown key "groupsize" (did you mean "groupSize"?)`,
+    );
   });
 });
 
