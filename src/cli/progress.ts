@@ -21,27 +21,43 @@ export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
 }
 
+/**
+ * Time left from the rate since the first update (a resumed run starts part-way: its earlier
+ * work took no time here); '' until there is a rate, so no bar ever shows a made-up ETA.
+ */
+export function etaEstimator(total: number): (done: number) => string {
+  let first: { done: number; at: number } | null = null;
+  return (done) => {
+    const now = performance.now();
+    if (first === null) {
+      first = { done, at: now };
+      return '';
+    }
+    const rate = (done - first.done) / (now - first.at);
+    if (!(rate > 0) || done >= total) return '';
+    const s = (total - done) / rate / 1000;
+    return `ETA ${s >= 60 ? `${Math.floor(s / 60)}m${Math.round(s % 60)}s` : `${Math.round(s)}s`}`;
+  };
+}
+
 export function progress(label: string, total: number, opts: ProgressOptions = {}): Progress {
   const fmt = opts.formatCount ?? String;
   const unit = opts.unit ?? '';
   const out = opts.stream ?? process.stderr;
+  const eta = etaEstimator(total);
   if (!out.isTTY) {
-    const start = performance.now();
-    const eta = (done: number) => {
-      if (done <= 0 || done >= total) return '';
-      const s = (((performance.now() - start) / done) * (total - done)) / 1000;
-      return ` | ETA ${s >= 60 ? `${Math.floor(s / 60)}m${Math.round(s % 60)}s` : `${Math.round(s)}s`}`;
-    };
     return {
-      update: (done, line) =>
-        out.write(`${label} ${fmt(done)}/${fmt(total)}${unit}${eta(done)} | ${line}\n`),
+      update: (done, line) => {
+        const e = eta(done);
+        out.write(`${label} ${fmt(done)}/${fmt(total)}${unit}${e ? ` | ${e}` : ''} | ${line}\n`);
+      },
       log: (text) => out.write(`${text}\n`),
       stop: () => {},
     };
   }
   const bar = new cliProgress.SingleBar(
     {
-      format: `${label} [{bar}] {value}/{total}${unit} | ETA {eta_formatted} | {line}`,
+      format: `${label} [{bar}] {value}/{total}${unit} | {eta} | {line}`,
       stream: out,
       hideCursor: true,
       etaBuffer: 20,
@@ -53,20 +69,22 @@ export function progress(label: string, total: number, opts: ProgressOptions = {
   );
   let last = 0;
   let lastLine = '';
+  let lastEta = 'ETA –';
   let active = true;
-  bar.start(total, 0, { line: '' });
+  bar.start(total, 0, { line: '', eta: lastEta });
   return {
     update: (done, line) => {
       last = done;
       lastLine = line;
-      if (active) bar.update(done, { line });
+      lastEta = eta(done) || 'ETA –';
+      if (active) bar.update(done, { line, eta: lastEta });
     },
     log: (text) => {
       if (!active) return void out.write(`${text}\n`);
       // stop, print, and redraw the bar where it was (not from zero)
       bar.stop();
       out.write(`${text}\n`);
-      bar.start(total, last, { line: lastLine });
+      bar.start(total, last, { line: lastLine, eta: lastEta });
     },
     stop: () => {
       // a stopped bar stays stopped: a later log line must not restart its redraw timer
@@ -114,7 +132,10 @@ export function trainProgress(
       if (stopped) return;
       const spent = l.totalGeneratedTokens + l.totalTrainedTokens;
       const done = byTokens ? Math.min(spent, run.budgetTokens) : l.step + 1;
-      bar.update(done, byTokens ? `step ${l.step + 1} · ${stepLine(l)}` : stepLine(l));
+      // tokens run per second of the step (generated + forward/backward)
+      const rate = l.seconds > 0 ? (l.generatedTokens + l.backwardTokens) / l.seconds : 0;
+      const line = `${stepLine(l)} · ${formatTokens(Math.round(rate))} tok/s`;
+      bar.update(done, byTokens ? `step ${l.step + 1} · ${line}` : line);
       if ((byTokens && spent >= run.budgetTokens) || l.step + 1 >= run.steps) {
         stopped = true;
         bar.stop();
