@@ -224,6 +224,15 @@ export const TrainConfigSchema = z
       })
       .strict()
       .prefault({}),
+    log: z
+      .object({
+        /** write the prompts, replies, rewards and advantages to completions.jsonl every N steps (0 = off) */
+        completionsEvery: nonNegInt.default(10),
+        /** prompts per logged step */
+        completionsPerStep: positiveInt.default(2),
+      })
+      .strict()
+      .prefault({}),
     checkpoint: z
       .object({
         /** save every N steps (0 = only at the end and by `minutes`) */

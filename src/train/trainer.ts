@@ -36,6 +36,7 @@ import {
 } from './data.js';
 import { scheduleOf, type PromptItem, type StepStats } from './paradigms/index.js';
 import { sampleGroups } from './rollouts.js';
+import { completionLines } from './completions.js';
 import { updatePolicy, type UpdateDiagnostics } from './update.js';
 import { checkResources } from './resources.js';
 import { armTestFault, loadLatestGood, resumeConfigWarning, trimArena } from './guard.js';
@@ -267,6 +268,7 @@ async function trainLocked(
   setMatmulDtype(cfg.model.precision);
   const metricsPath = join(cfg.runDir, 'metrics.jsonl');
   const evalPath = join(cfg.runDir, 'eval.jsonl');
+  const completionsPath = join(cfg.runDir, 'completions.jsonl');
   const checkpointsDir = join(cfg.runDir, 'checkpoints');
   for (const left of await removeCheckpointLeftovers(checkpointsDir))
     say(`removed ${join(checkpointsDir, left)}, left by an interrupted save or prune`);
@@ -303,6 +305,7 @@ async function trainLocked(
   if (!start.resumed)
     writeFileAtomicSync(join(cfg.runDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
   truncateLog(metricsPath, state.step);
+  truncateLog(completionsPath, state.step);
   truncateLog(evalPath, state.step === 0 ? 0 : state.finished ? state.step : state.step + 1);
 
   // A save is never abandoned half-way by a second interrupt (hooks.saving tells the CLI).
@@ -381,6 +384,17 @@ async function trainLocked(
       maxNewTokens: newTokens,
     });
     const rolloutSeconds = (performance.now() - tRollout) / 1000;
+    if (cfg.log.completionsEvery > 0 && step % cfg.log.completionsEvery === 0) {
+      const lines = completionLines(
+        step,
+        items,
+        sampled.groups,
+        members,
+        tokenizer,
+        cfg.log.completionsPerStep,
+      );
+      appendFileChecked(completionsPath, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+    }
     const tUpdate = performance.now();
     const lr = warmupCosineLr(step, {
       baseLr: cfg.optim.lr,
