@@ -236,7 +236,7 @@ test('validation names file, row and field; skipBad counts bad rows', async () =
 
 test('contact sheet draws a grid with boxes', () => {
   const samples = generateSamples('refer', 5, 0);
-  const sheet = contactSheet(samples, { columns: 3, zoom: 2 });
+  const sheet = contactSheet(samples, { columns: 3, zoom: 2, captions: false });
   assert.equal(sheet.width, 3 * (64 * 2 + 4));
   assert.equal(sheet.height, 2 * (64 * 2 + 4));
   let green = 0;
@@ -357,3 +357,39 @@ test('a truncated Parquet file is a DatasetError naming the file', async () => {
     });
   });
 });
+
+test('contact sheet captions: the prompt and the answer under each tile, in ink', async () => {
+  const { captionLines, CAPTION_LINES } = await import('../../src/data/index.js');
+  const count = generateSamples('count', 1, 4)[0]!;
+  const lines = captionLines(count, 24);
+  assert.equal(lines.length <= CAPTION_LINES, true);
+  assert.equal(lines.at(-1)!.text, `: ${count.answer}`);
+  assert.ok(lines.every((l) => l.text.length <= 24));
+  const empty = generateSamples('nonobj', 40, 0).find((s) => s.objects.length === 0)!;
+  assert.equal(captionLines(empty, 24).at(-1)!.text, ': NONE');
+  // the strip is drawn: dark pixels below the image of every tile
+  const samples = generateSamples('chart', 4, 0);
+  const sheet = contactSheet(samples, { columns: 2, zoom: 3 });
+  const tileH = sheet.height / 2;
+  for (let t = 0; t < 4; t++) {
+    const ox = (t % 2) * (sheet.width / 2);
+    const oy = Math.floor(t / 2) * tileH + 2 + 64 * 3;
+    let ink = 0;
+    for (let y = oy; y < (Math.floor(t / 2) + 1) * tileH; y++)
+      for (let x = ox; x < ox + sheet.width / 2; x++) {
+        const p = (y * sheet.width + x) * 3;
+        if (sheet.data[p]! < 100 && sheet.data[p + 2]! < 100) ink++;
+      }
+    assert.ok(ink > 100, `tile ${t}: ${ink} caption pixels`);
+  }
+  await mkdirArtifacts();
+  await writeFile(
+    new URL('../../test-artifacts/contact-sheet.png', import.meta.url),
+    await encodePng(sheet),
+  );
+});
+
+async function mkdirArtifacts() {
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(new URL('../../test-artifacts/', import.meta.url), { recursive: true });
+}
