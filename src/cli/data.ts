@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import {
-  checkDataset,
+  DatasetError,
   contactSheet,
   DatasetWriter,
   encodePng,
@@ -19,6 +19,10 @@ import {
   type TaskName,
 } from '../tasks/index.js';
 import { didYouMean } from '../train/suggest.js';
+import { readTrainingDataset } from '../train/guard.js';
+import { modelConfigOf } from '../train/trainer.js';
+import { DEFAULT_TEMPLATE } from '../train/config.js';
+import { DEFAULT_BASE, tokenizerOf } from '../model/index.js';
 
 function integer(name: string, lo: number, hi: number) {
   return (v: string): number => {
@@ -140,20 +144,48 @@ export function registerData(program: Command): void {
   data
     .command('check')
     .description(
-      'validate every row of a dataset; report the first bad row (file, row, field) and the bad-row count',
+      'check every row of a dataset with the checks train runs (columns, image, solution, prompt budget of the model); report the first bad row (file, row, field) and the bad-row count',
     )
     .argument('<path>', 'a .parquet or .jsonl dataset')
     .option('--task <name>', 'task assumed for rows without a task column', 'refer')
-    .action(async (path: string, o: { task: string }) => {
-      if (!isTaskName(o.task)) throw new Error(`unknown task "${o.task}"`);
-      const r = await checkDataset(path, { task: o.task });
-      if (r.firstError) {
+    .option(
+      '--model <ref>',
+      'the model whose prompt budget and input size apply (as model.init)',
+      DEFAULT_BASE,
+    )
+    .option('--template <name>', 'prompt template (as data.template)', DEFAULT_TEMPLATE)
+    .action(async (path: string, o: { task: string; model: string; template: string }) => {
+      if (!isTaskName(o.task))
+        throw new Error(`--task: unknown task "${o.task}"${didYouMean(o.task, TASK_NAMES)}`);
+      const model = modelConfigOf(o.model);
+      let r;
+      try {
+        r = await readTrainingDataset(path, {
+          skipBad: true,
+          task: o.task,
+          resize: { width: model.image.size, height: model.image.size },
+          prompt: {
+            template: o.template,
+            maxPromptTokens: model.maxPromptTokens,
+            tokenizer: tokenizerOf(model),
+          },
+        });
+      } catch (e) {
+        if (!(e instanceof DatasetError)) throw e;
+        process.stdout.write(`${path}: unreadable\nfirst bad row: ${formatRowError(e.detail)}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const first = r.errors[0];
+      if (first) {
         process.stdout.write(
-          `${path}: ${r.bad} bad of ${r.rows} rows (layout ${r.layout ?? 'unknown'})\nfirst bad row: ${formatRowError(r.firstError)}\n`,
+          `${path}: ${r.bad} bad of ${r.rows} rows (layout ${r.layout})\nfirst bad row: ${formatRowError(first)}\n`,
         );
         process.exitCode = 1;
       } else {
-        process.stdout.write(`${path}: ok, ${r.rows} rows, layout ${r.layout}\n`);
+        process.stdout.write(
+          `${path}: ok, ${r.rows} rows, layout ${r.layout} (checked for ${o.model}: images resized to ${model.image.size} px, prompts within ${model.maxPromptTokens} tokens)\n`,
+        );
       }
     });
 }

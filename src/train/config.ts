@@ -14,6 +14,9 @@ import { didYouMean } from './suggest.js';
 
 export { METHODS, type Method };
 
+/** The prompt template runs use unless data.template says otherwise. */
+export const DEFAULT_TEMPLATE = 'compact';
+
 const positiveInt = z.number().int().positive();
 const AGGREGATIONS = [
   'seq-mean-token-mean',
@@ -63,7 +66,7 @@ export const TrainConfigSchema = z
         /** relative sampling weight of each task (default 1 each) */
         taskWeights: z.record(z.string(), z.number().positive()).default({}),
         /** prompt template name or literal with {query} */
-        template: z.string().default('compact'),
+        template: z.string().default(DEFAULT_TEMPLATE),
         /**
          * Stages trained first, in order, each for `steps` optimizer steps with its own task mix
          * (e.g. attribute questions before grounding); then `tasks`/`taskWeights` for the rest.

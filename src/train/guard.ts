@@ -14,7 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AdamW, BufferArena } from '../engine/index.js';
 import { DatasetError, readDataset, type ReadResult, type RowError } from '../data/index.js';
-import { referenceResponse, rewardForSample } from '../tasks/index.js';
+import { referenceResponse, rewardForSample, type TaskName } from '../tasks/index.js';
 import {
   CheckpointError,
   type Tokenizer,
@@ -90,6 +90,8 @@ export async function readTrainingDataset(
     resize?: { width: number; height: number };
     /** also check each prompt against the model's prompt budget (field problem / text) */
     prompt?: PromptCheck;
+    /** task of rows without a task column (default refer) */
+    task?: TaskName;
   },
 ): Promise<ReadResult> {
   // Checked before resizing (readDataset runs `check` on the full-size sample): resizing rebuilds
@@ -98,6 +100,7 @@ export async function readTrainingDataset(
   // memory at a time.
   const r = await readDataset(path, {
     skipBad: true,
+    ...(opts.task ? { task: opts.task } : {}),
     ...(opts.resize ? { resize: opts.resize } : {}),
     check: (s, layout) => {
       const self = rewardForSample(s, referenceResponse(s), {

@@ -16,6 +16,7 @@ import {
   removeCheckpoint,
   removeCheckpointLeftovers,
   parseModelConfig,
+  type ModelConfig,
   resolveModelRef,
   saveModel,
   shippedModels,
@@ -137,6 +138,22 @@ export function lrScaleOf(scales: Readonly<Record<string, number>>, name: string
       scale = s;
     }
   return scale;
+}
+
+/**
+ * The architecture behind a `model.init` value without loading weights: a named config, a model
+ * config .json, or a shipped model's / checkpoint's config.json.
+ */
+export function modelConfigOf(ref: string): ModelConfig {
+  const named = NAMED_CONFIGS[ref];
+  if (named) return named;
+  const path = resolveModelRef(ref);
+  const file = path.endsWith('.json') ? path : join(path, 'config.json');
+  if (!existsSync(file))
+    throw new ConfigError(
+      `model "${ref}": no ${file} (a named config: ${Object.keys(NAMED_CONFIGS).join(', ')}; a shipped model: ${shippedModels().join(', ') || 'none'}; or a checkpoint directory)`,
+    );
+  return parseModelConfig(JSON.parse(readFileSync(file, 'utf8')), file);
 }
 
 /** The model a run starts from: a named config or model config file (fresh, by seed) or a checkpoint. */

@@ -68,3 +68,42 @@ test('visurf data generate writes Parquet + contact sheet; data check accepts it
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('data check runs the checks train runs: an unparseable solution and a prompt past the budget', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'visurf-check-'));
+  try {
+    assert.equal(
+      run(['data', 'generate', '--task', 'count', '--n', '3', '--format', 'jsonl', '--out', dir])
+        .status,
+      0,
+    );
+    const path = join(dir, 'count.jsonl');
+    const lines = (await readFile(path, 'utf8')).trim().split('\n');
+    const rows = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    rows[1]!['solution'] = 'not a number';
+    rows[2]!['problem'] = 'count '.repeat(30);
+    await writeFile(path, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const r = run(['data', 'check', path]);
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stdout, /2 bad of 3 rows/, "the solution and the prompt over base's budget");
+    assert.match(r.stdout, /row 1: field "solution"/);
+    // the same file under train fails on the same first row
+    const t = run([
+      'train',
+      '--method',
+      'sft',
+      '--set',
+      `data.path=${path}`,
+      '--set',
+      'model.init=tiny',
+      '--set',
+      'steps=1',
+      '--run-dir',
+      join(dir, 'run'),
+    ]);
+    assert.equal(t.status, 1);
+    assert.match(t.stderr, /row 1: field "solution"/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
