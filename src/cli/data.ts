@@ -19,7 +19,7 @@ import {
   type TaskName,
 } from '../tasks/index.js';
 import { didYouMean } from '../train/suggest.js';
-import { readTrainingDataset } from '../train/guard.js';
+import { readTrainingDataset } from '../train/dataset-reader.js';
 import { modelConfigOf } from '../train/trainer.js';
 import { DEFAULT_TEMPLATE } from '../train/config.js';
 import { DEFAULT_BASE, tokenizerOf } from '../model/index.js';

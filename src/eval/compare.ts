@@ -24,7 +24,7 @@ import {
   type Method,
   type TrainConfig,
 } from '../train/config.js';
-import { configChanges, describeChanges } from '../train/guard.js';
+import { configChanges, describeChanges } from '../train/resume.js';
 import { evalSamples, taskOptionsFor } from '../train/data.js';
 import { train, type EvalLog, type TrainHooks, type TrainerState } from '../train/trainer.js';
 import { evaluateTask, type TaskEval } from './evaluate.js';

@@ -2,7 +2,7 @@
  * Where prompts come from: the procedural task suite (sample i of a split is a pure function of
  * the seed and i, so a resumed run sees exactly the same data), or a dataset file.
  */
-import { readTrainingDataset, type PromptCheck } from './guard.js';
+import { readTrainingDataset, type PromptCheck } from './dataset-reader.js';
 import {
   generateSample,
   isTaskName,
@@ -108,7 +108,7 @@ export async function datasetTrainSource(
     skipBad,
     resize: size,
     ...(prompt ? { prompt } : {}),
-  }); // guard.ts: + solution and prompt checks
+  }); // dataset-reader.ts: + solution and prompt checks
   if (r.samples.length === 0) {
     throw new ConfigError(`${path}: no usable rows (${r.rows} read, ${r.bad} bad)`);
   }

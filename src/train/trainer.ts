@@ -39,8 +39,9 @@ import { scheduleOf, type PromptItem, type StepStats } from './paradigms/index.j
 import { sampleGroups } from './rollouts.js';
 import { completionLines } from './completions.js';
 import { updatePolicy, type UpdateDiagnostics } from './update.js';
-import { checkResources } from './resources.js';
-import { armTestFault, loadLatestGood, resumeConfigWarning, trimArena } from './guard.js';
+import { checkResources, trimArena } from './resources.js';
+import { armTestFault } from './fault-injection.js';
+import { loadLatestGood, resumeConfigWarning } from './resume.js';
 import { lockRunDir } from './run-lock.js';
 import { RunStateError, validateTrainerState, type TrainerState } from './run-state.js';
 
@@ -253,7 +254,7 @@ async function startingPoint(cfg: TrainConfig, say: (text: string) => void) {
     stage: schedule.stages[0]!,
     finished: false,
   };
-  const resumed = await loadLatestGood(cfg.runDir, say); // guard.ts: the newest checkpoint that loads
+  const resumed = await loadLatestGood(cfg.runDir, say); // resume.ts: the newest checkpoint that loads
   if (!resumed)
     return { model: await initialModel(cfg), state: fresh, optState: null, resumed: false };
   const { ref, loaded } = resumed;
@@ -266,7 +267,7 @@ async function startingPoint(cfg: TrainConfig, say: (text: string) => void) {
       `${join(ref.path, 'optimizer.safetensors')}: missing; without the optimizer state this checkpoint cannot resume the run exactly`,
     );
   say(`resuming from ${ref.path} (step ${state.step})`);
-  const drift = resumeConfigWarning(cfg); // guard.ts: warn when the config changed since the start
+  const drift = resumeConfigWarning(cfg); // resume.ts: warn when the config changed since the start
   if (drift) say(drift);
   if (cfg.checkpoint.dtype === 'bf16')
     say('checkpoint.dtype is bf16: the resumed run continues from rounded weights (not bit-exact)');

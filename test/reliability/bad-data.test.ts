@@ -15,7 +15,7 @@ import {
   sampleToTrainRow,
 } from '../../src/data/index.js';
 import { generateSamples } from '../../src/tasks/index.js';
-import { readTrainingDataset } from '../../src/train/guard.js';
+import { readTrainingDataset } from '../../src/train/dataset-reader.js';
 import { BYTE_TOKENIZER } from '../../src/model/index.js';
 import { ConfigError } from '../../src/train/config.js';
 import { train } from '../../src/train/trainer.js';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkpointDirForStep, latestCheckpoint, loadModel } from '../../src/model/index.js';
-import { INJECT_NAN_ENV, parseStepSpec } from '../../src/train/guard.js';
+import { INJECT_NAN_ENV, parseStepSpec } from '../../src/train/fault-injection.js';
 import { NonFiniteTrainingError, train } from '../../src/train/trainer.js';
 import { deterministicLines, tinyConfig, tinySets, trainCli, withTemp } from './helpers.js';
 
