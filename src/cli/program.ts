@@ -1,5 +1,6 @@
 /** Builds the `visurf` command tree. Each subcommand lives in its own module and registers here. */
 import { Command } from 'commander';
+import { getAddon } from '../engine/kernels/index.js';
 import { registerBench } from './bench.js';
 import { registerDemo } from './demo.js';
 import { registerData } from './data.js';
@@ -17,7 +18,20 @@ export function buildProgram(): Command {
     .name('visurf')
     .description('Post-train vision-language models with ViSurf, SFT, RLVR and SFT→RLVR on a CPU.')
     .version('0.1.0')
-    .showHelpAfterError();
+    .option(
+      '--threads <n>',
+      "compute threads of the native kernels (default: OpenMP's, i.e. every core); results are deterministic for a given count",
+    )
+    .showHelpAfterError()
+    .hook('preAction', (root) => {
+      const t = root.opts<{ threads?: string }>().threads;
+      if (t === undefined) return;
+      const n = Number(t);
+      if (!Number.isInteger(n) || n < 1)
+        throw new Error(`--threads: expected a positive integer, got "${t}"`);
+      getAddon()?.setThreads(n);
+      process.env['OMP_NUM_THREADS'] = String(n); // and for child processes (compare, bench)
+    });
   registerBench(program);
   registerDemo(program);
   registerData(program);
