@@ -21,7 +21,10 @@ export function exitCodeOf(signal: NodeJS.Signals): number {
   return 128 + constants.signals[signal];
 }
 
-export function watchInterrupts(log: (text: string) => void): Interrupts {
+export function watchInterrupts(
+  log: (text: string) => void,
+  exit: (code: number) => void = (code) => process.exit(code),
+): Interrupts {
   let received: NodeJS.Signals | null = null;
   let savingNow = false;
   let exitAfterSave = false;
@@ -39,7 +42,7 @@ export function watchInterrupts(log: (text: string) => void): Interrupts {
       log('visurf: a checkpoint is being written; exiting as soon as it is complete');
       return;
     }
-    process.exit(exitCodeOf(received));
+    exit(exitCodeOf(received));
   };
   for (const s of SIGNALS) process.on(s, onSignal);
   return {
@@ -47,7 +50,7 @@ export function watchInterrupts(log: (text: string) => void): Interrupts {
       shouldStop: () => received !== null,
       saving: (active) => {
         savingNow = active;
-        if (!active && exitAfterSave) process.exit(exitCodeOf(received ?? 'SIGINT'));
+        if (!active && exitAfterSave) exit(exitCodeOf(received ?? 'SIGINT'));
       },
     },
     exitCode: () => exitCodeOf(received ?? 'SIGINT'),
