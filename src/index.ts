@@ -24,6 +24,6 @@ export {
   parseCompareConfig,
   type CompareConfig,
   type CompareResults,
-} from './eval/compare.js';
+} from './experiment/compare.js';
 export { evaluateTask, type TaskEval } from './eval/evaluate.js';
 export { writeReport } from './report/index.js';

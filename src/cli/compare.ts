@@ -8,7 +8,7 @@ import {
   parseCompareConfig,
   resultsTable,
   type CompareResults,
-} from '../eval/compare.js';
+} from '../experiment/compare.js';
 import type { StepLog } from '../train/trainer.js';
 import { trainProgress } from './progress.js';
 import { writeReport } from '../report/index.js';

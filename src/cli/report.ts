@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CompareResults, resultsMarkdown } from '../eval/compare.js';
+import { type CompareResults, resultsMarkdown } from '../experiment/compare.js';
 import { writeReport } from '../report/index.js';
 import { writeFileAtomicSync } from '../model/atomic.js';
 

@@ -105,3 +105,14 @@ export function evaluateTask(
   }
   return result;
 }
+
+/**
+ * The headline metric of a task (the paper's choice per benchmark): gIoU for grounding answers,
+ * accuracy otherwise; null when absent or not finite.
+ */
+export function mainMetric(t: TaskEval): { name: 'gIoU' | 'accuracy'; value: number | null } {
+  const finite = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : null);
+  return TASKS[t.task].answerKind === 'objects'
+    ? { name: 'gIoU', value: finite(t.gIoU) }
+    : { name: 'accuracy', value: finite(t.accuracy) };
+}

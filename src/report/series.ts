@@ -2,7 +2,7 @@
  * From run logs to what the report shows: chart series over training steps (gaps where a
  * method logs no value), pass@k curves, and the results and cost tables.
  */
-import type { TaskEval } from '../eval/evaluate.js';
+import { mainMetric, type TaskEval } from '../eval/evaluate.js';
 import type { EvalLog, StepLog } from '../train/trainer.js';
 import type { MethodResult, PassAtK, ReportData, RunCost } from './load.js';
 
@@ -108,11 +108,7 @@ function tokensAtStep(steps: readonly StepLog[]): (stepCount: number) => number 
   return (n) => (n === 0 ? 0 : (at.get(n) ?? NaN));
 }
 
-/** The metric a task is judged by in the results table: gIoU for grounding, else accuracy. */
-export function mainMetric(t: TaskEval): { name: string; value: number | null } {
-  if (t.gIoU !== undefined) return { name: 'gIoU', value: num(t.gIoU) };
-  return { name: 'accuracy', value: num(t.accuracy) };
-}
+export { mainMetric };
 
 /** Further metrics shown small under the main one. */
 export function secondaryMetrics(t: TaskEval): Array<{ name: string; value: number }> {

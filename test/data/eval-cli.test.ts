@@ -33,7 +33,10 @@ test('visurf eval: the held-out evaluation of a checkpoint, as JSON or a table; 
     assert.match(table.stdout, /colorqa · color of \w+ → .*\(expected \w+\)/);
     const bad = run(['eval', dir, '--tasks', 'colourqa']);
     assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /--tasks: unknown task "colourqa" \(did you mean "colorqa"\?\); expected .* or all/);
+    assert.match(
+      bad.stderr,
+      /--tasks: unknown task "colourqa" \(did you mean "colorqa"\?\); expected .* or all/,
+    );
     const badN = run(['eval', dir, '--n', 'many']);
     assert.equal(badN.status, 1);
     assert.match(badN.stderr, /--n: expected an integer from 1 to 10000, got "many"/);

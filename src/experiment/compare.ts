@@ -27,8 +27,8 @@ import {
 import { configChanges, describeChanges } from '../train/resume.js';
 import { evalSamples, taskOptionsFor } from '../train/data.js';
 import { train, type EvalLog, type TrainHooks, type TrainerState } from '../train/trainer.js';
-import { evaluateTask, type TaskEval } from './evaluate.js';
-import { passAtK } from './pass-at-k.js';
+import { evaluateTask, mainMetric, type TaskEval } from '../eval/evaluate.js';
+import { passAtK } from '../eval/pass-at-k.js';
 
 export const CompareConfigSchema = z
   .object({
@@ -354,11 +354,7 @@ export async function compare(
   return results;
 }
 
-/** The headline metric of a task (the paper's choice per benchmark). */
-export function mainMetric(t: TaskEval): { name: string; value: number | null | undefined } {
-  if (TASKS[t.task].answerKind === 'objects') return { name: 'gIoU', value: t.gIoU };
-  return { name: 'acc', value: t.accuracy };
-}
+export { mainMetric };
 
 const fmt = (v: number | null | undefined) =>
   v === undefined || v === null || Number.isNaN(v) ? '–' : (100 * v).toFixed(1);

@@ -4,7 +4,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compare, formatTable, parseCompareConfig, resultsTable } from '../../src/eval/compare.js';
+import {
+  compare,
+  formatTable,
+  parseCompareConfig,
+  resultsTable,
+} from '../../src/experiment/compare.js';
 import { parseTrainConfig } from '../../src/train/config.js';
 import { train } from '../../src/train/trainer.js';
 

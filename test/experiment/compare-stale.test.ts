@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compare, parseCompareConfig } from '../../src/eval/compare.js';
+import { compare, parseCompareConfig } from '../../src/experiment/compare.js';
 
 const shared = {
   data: { tasks: ['colorqa'] },
