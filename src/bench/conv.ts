@@ -4,8 +4,8 @@
  * as the pre-training step runs it. Kernels are called directly, with reused buffers, so the
  * figure is the convolutions' own, next to the matmul figure.
  */
-import { kernels } from '../engine/kernels/index.js';
-import { convOutputSize, type Conv2dSpec, type MatmulDtype } from '../engine/kernels/types.js';
+import { kernels } from '../engine/index.js';
+import { convOutputSize, type Conv2dSpec, type MatmulDtype } from '../engine/index.js';
 import { SMALL_CONV_CONFIG } from '../model/config.js';
 import { peakRssMb, secondsPerCall } from './measure.js';
 

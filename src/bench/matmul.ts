@@ -1,6 +1,6 @@
 /** Square matmul throughput (BENCH.md "matmul"): GFLOP/s of f32 and bf16 products. */
-import { kernels } from '../engine/kernels/index.js';
-import type { MatmulDtype } from '../engine/kernels/types.js';
+import { kernels } from '../engine/index.js';
+import type { MatmulDtype } from '../engine/index.js';
 import { peakRssMb, secondsPerCall } from './measure.js';
 
 export interface MatmulResult {

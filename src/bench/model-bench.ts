@@ -25,7 +25,7 @@ import {
   stopProfiling,
   summarizeProfile,
   type ProfileSummary,
-} from '../engine/kernels/profile.js';
+} from '../engine/index.js';
 import { benchMatmul } from './matmul.js';
 import { policyLoss } from '../algorithms/index.js';
 import {

@@ -6,12 +6,12 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
-import { getAddon, kernels } from '../engine/kernels/index.js';
-import type { MatmulDtype } from '../engine/kernels/types.js';
+import { getAddon, kernels } from '../engine/index.js';
+import type { MatmulDtype } from '../engine/index.js';
 import { benchMatmul } from '../bench/matmul.js';
 import { benchConvStem } from '../bench/conv.js';
 import { benchRollout, benchTrainStep } from '../bench/model-bench.js';
-import type { ProfileSummary } from '../engine/kernels/profile.js';
+import type { ProfileSummary } from '../engine/index.js';
 import { SCALING_POINTS, scalingPoint, type ScalingAxis } from '../bench/scaling.js';
 
 const ALL = ['matmul', 'conv_stem', 'train_step', 'rollout'] as const;

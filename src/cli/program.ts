@@ -1,6 +1,6 @@
 /** Builds the `visurf` command tree. Each subcommand lives in its own module and registers here. */
 import { Command } from 'commander';
-import { getAddon } from '../engine/kernels/index.js';
+import { getAddon } from '../engine/index.js';
 import { registerBench } from './bench.js';
 import { registerDemo } from './demo.js';
 import { registerData } from './data.js';

@@ -4,11 +4,10 @@
  * the yes/no decisions of non-object and anomaly tasks, accuracy for the rest.
  */
 import { Rng } from '../engine/index.js';
-import { generate, tokenizerOf, type VisionLanguageModel } from '../model/index.js';
+import { generate, promptTokens, tokenizerOf, type VisionLanguageModel } from '../model/index.js';
 import { evaluateGrounding, evaluatePresence, mean } from '../metrics/index.js';
 import { MAX_ACCURACY, isWellFormed } from '../rewards/index.js';
 import { TASKS, rewardForSample, type Sample, type TaskName } from '../tasks/index.js';
-import { promptTokens } from '../train/data.js';
 
 export interface EvalOptions {
   template: string;

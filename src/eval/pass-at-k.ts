@@ -4,11 +4,10 @@
  * knowledge gap: RL cannot reinforce what the model never samples.
  */
 import { Rng } from '../engine/index.js';
-import { generate, tokenizerOf, type VisionLanguageModel } from '../model/index.js';
+import { generate, promptTokens, tokenizerOf, type VisionLanguageModel } from '../model/index.js';
 import { meanPassAtK } from '../metrics/index.js';
 import { MAX_ACCURACY } from '../rewards/index.js';
 import { TASKS, rewardForSample, type Sample } from '../tasks/index.js';
-import { promptTokens } from '../train/data.js';
 
 export interface PassAtKOptions {
   n: number;

@@ -15,7 +15,7 @@ import {
   resolveModelRef,
   type VisionLanguageModel,
 } from '../model/index.js';
-import { TASKS, isTaskName, type Sample, type TaskName } from '../tasks/index.js';
+import { isTaskName, type Sample, type TaskName } from '../tasks/index.js';
 import {
   ConfigError,
   METHODS,

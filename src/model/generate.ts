@@ -16,7 +16,7 @@ import {
   rope,
   swiglu,
 } from '../engine/index.js';
-import { profiling, recordPhase } from '../engine/kernels/profile.js';
+import { profiling, recordPhase } from '../engine/index.js';
 import { imageTokens } from './config.js';
 import { ANSWER_CLOSE, EOS, PAD } from './tokenizer.js';
 import type { ImageBatch, VisionLanguageModel } from './vlm.js';

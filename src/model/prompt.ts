@@ -3,6 +3,8 @@
  * The full VisionReasoner-style template is far longer than the small models' prompt budget
  * (32 byte tokens), so the default is the compact one; templates are chosen per task.
  */
+import { tokenizerOf, type ModelConfig } from './config.js';
+import { BOS } from './tokenizer.js';
 
 export const PROMPT_TEMPLATES = {
   /** the query alone: fits the small models' prompt budget */
@@ -26,4 +28,25 @@ export type PromptTemplateName = keyof typeof PROMPT_TEMPLATES;
 export function renderPrompt(template: string, query: string): string {
   const t = (PROMPT_TEMPLATES as Record<string, string>)[template] ?? template;
   return t.split('{query}').join(query);
+}
+
+/** A prompt longer than the model's prompt budget. */
+export class PromptBudgetError extends Error {
+  override name = 'PromptBudgetError';
+}
+
+/** <bos> + the rendered prompt in the model's tokenizer, checked against its prompt budget. */
+export function promptTokens(
+  sample: { id: string; prompt: string },
+  template: string,
+  model: ModelConfig,
+): number[] {
+  const { maxPromptTokens } = model;
+  const ids = [BOS, ...tokenizerOf(model).encode(renderPrompt(template, sample.prompt))];
+  if (ids.length > maxPromptTokens) {
+    throw new PromptBudgetError(
+      `sample ${sample.id}: prompt "${sample.prompt}" is ${ids.length} tokens with template "${template}"; the model's budget is ${maxPromptTokens}`,
+    );
+  }
+  return ids;
 }

@@ -12,7 +12,9 @@ import {
   type TaskName,
   type TaskOptions,
 } from '../tasks/index.js';
-import { BOS, renderPrompt, tokenizerOf, type ModelConfig } from '../model/index.js';
+import { tokenizerOf, type ModelConfig } from '../model/index.js';
+
+export { promptTokens } from '../model/index.js';
 import { ConfigError, type TrainConfig } from './config.js';
 import { didYouMean } from './suggest.js';
 
@@ -173,16 +175,4 @@ export function taskOptionsFor(cfg: TrainConfig, task: string, imageSize: number
     width: imageSize,
     height: imageSize,
   };
-}
-
-/** <bos> + the rendered prompt in the model's tokenizer, checked against its prompt budget. */
-export function promptTokens(sample: Sample, template: string, model: ModelConfig): number[] {
-  const { maxPromptTokens } = model;
-  const ids = [BOS, ...tokenizerOf(model).encode(renderPrompt(template, sample.prompt))];
-  if (ids.length > maxPromptTokens) {
-    throw new ConfigError(
-      `sample ${sample.id}: prompt "${sample.prompt}" is ${ids.length} tokens with template "${template}"; the model's budget is ${maxPromptTokens}`,
-    );
-  }
-  return ids;
 }

@@ -10,6 +10,7 @@ import { loadNativeAddon, nativeKernels, type NativeAddon } from './native.js';
 export type { Kernels, MatmulSpec, AttentionSpec, MatmulDtype, Conv2dSpec } from './types.js';
 export { convOutputSize } from './types.js';
 export { referenceKernels } from './reference.js';
+export * from './profile.js';
 
 let active: Kernels | null = null;
 let addon: NativeAddon | null = null;
