@@ -7,16 +7,12 @@ import {
   Rng,
   ShapeError,
   Tensor,
-  add,
   embedding,
   kernels,
-  linear,
   noGrad,
-  rmsnorm,
-  rope,
-  swiglu,
+  profiling,
+  recordPhase,
 } from '../engine/index.js';
-import { profiling, recordPhase } from '../engine/index.js';
 import { imageTokens } from './config.js';
 import { ANSWER_CLOSE, EOS, PAD } from './tokenizer.js';
 import type { ImageBatch, VisionLanguageModel } from './vlm.js';
@@ -279,17 +275,11 @@ function generateNoGrad(
     let x = embedding(embed, next, [B, 1]);
     for (let l = 0; l < model.decoderBlocks.length; l++) {
       const blk = model.decoderBlocks[l]!;
-      const qkv = rope(linear(rmsnorm(x, blk.norm1, c.normEps), blk.qkv), pos, {
-        vecsPerRow: 3 * H,
-        rotated: 2 * H,
-        headDim: W / H,
-        base: c.decoder.ropeBase,
-      });
+      const qkv = model.blockQkv(x, blk, H, pos);
       cache.storeStep(l, qkv.data, pos);
       for (let b = 0; b < B; b++) lens[b] = pos[b]! + 1;
       K.attentionDecode(qkv.data, cache.k[l]!, cache.v[l]!, attnOut, B, H, W / H, cap, lens);
-      x = add(x, linear(new Tensor(attnOut, [B, 1, W]), blk.out));
-      x = add(x, linear(swiglu(linear(rmsnorm(x, blk.norm2, c.normEps), blk.w13)), blk.w2));
+      x = model.blockRest(x, new Tensor(attnOut, [B, 1, W]), blk);
     }
     logits = model.head(x).data;
     for (let b = 0; b < B; b++) pos[b]!++;

@@ -328,7 +328,10 @@ export class VisionLanguageModel {
     );
   }
 
-  /** One pre-norm transformer block. x: [batch, seq, width]. */
+  /**
+   * One pre-norm transformer block. x: [batch, seq, width]. Its two halves are also used apart
+   * by KV-cached generation (generate.ts), which attends over its cache in between.
+   */
   block(
     x: Tensor,
     b: BlockParams,
@@ -337,16 +340,25 @@ export class VisionLanguageModel {
     causal: boolean,
     kv?: KvSink,
   ): Tensor {
-    const width = x.dim(-1);
-    const headDim = width / heads;
-    const qkv = rope(linear(rmsnorm(x, b.norm1, this.config.normEps), b.qkv), positions, {
+    const qkv = this.blockQkv(x, b, heads, positions);
+    kv?.(qkv);
+    return this.blockRest(x, attention(qkv, { heads, causal }), b);
+  }
+
+  /** The block's normed, fused and roped q, k, v of x: [batch, seq, 3 · width]. */
+  blockQkv(x: Tensor, b: BlockParams, heads: number, positions: Int32Array): Tensor {
+    const headDim = x.dim(-1) / heads;
+    return rope(linear(rmsnorm(x, b.norm1, this.config.normEps), b.qkv), positions, {
       vecsPerRow: 3 * heads,
       rotated: 2 * heads,
       headDim,
       base: this.config.decoder.ropeBase,
     });
-    kv?.(qkv);
-    x = add(x, linear(attention(qkv, { heads, causal }), b.out));
+  }
+
+  /** The rest of the block from the attention's output: projection, residual, SwiGLU MLP, residual. */
+  blockRest(x: Tensor, attended: Tensor, b: BlockParams): Tensor {
+    x = add(x, linear(attended, b.out));
     return add(x, linear(swiglu(linear(rmsnorm(x, b.norm2, this.config.normEps), b.w13)), b.w2));
   }
 
