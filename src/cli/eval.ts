@@ -1,7 +1,7 @@
 /** `visurf eval MODEL`: greedy evaluation of a checkpoint on held-out samples of chosen tasks. */
 import type { Command } from 'commander';
 import { setMatmulDtype } from '../engine/index.js';
-import { loadModel, resolveModelRef } from '../model/index.js';
+import { loadModel, resolveCheckpointDir } from '../model/index.js';
 import { TASK_NAMES, isTaskName } from '../tasks/index.js';
 import { MAX_EVAL_SIZE, parseTrainConfig } from '../train/config.js';
 import { didYouMean } from '../train/suggest.js';
@@ -21,7 +21,10 @@ export function registerEval(program: Command): void {
     .description(
       'evaluate a model checkpoint on the held-out set of each task (the same samples train and compare use), greedy',
     )
-    .argument('<model>', 'a shipped model name (base, base-small) or a checkpoint directory')
+    .argument(
+      '<model>',
+      'a shipped model name (base, base-small), a checkpoint directory, or a run directory (its latest checkpoint)',
+    )
     .option('--tasks <list>', `comma-separated tasks (${TASK_NAMES.join(', ')}) or all`, 'colorqa')
     .option('--n <count>', 'held-out samples per task', '64')
     .option('--examples <count>', 'example replies to print per task', '0')
@@ -38,7 +41,7 @@ export function registerEval(program: Command): void {
           `--tasks: unknown task "${bad}"${didYouMean(bad, TASK_NAMES)}; expected ${TASK_NAMES.join(', ')} or all`,
         );
       const cfg = parseTrainConfig({ data: { tasks }, eval: { size: n } }, 'eval');
-      const { model } = await loadModel(resolveModelRef(dir));
+      const { model } = await loadModel(await resolveCheckpointDir(dir));
       setMatmulDtype(cfg.model.precision);
       const result = runEval(model, cfg, evalSets(cfg, model.config.image.size), 0);
       if (opts.json) {

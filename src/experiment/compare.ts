@@ -12,7 +12,7 @@ import { setMatmulDtype } from '../engine/index.js';
 import {
   latestCheckpoint,
   loadModel,
-  resolveModelRef,
+  resolveCheckpointDir,
   type VisionLanguageModel,
 } from '../model/index.js';
 import { isTaskName, type Sample, type TaskName } from '../tasks/index.js';
@@ -300,7 +300,7 @@ export async function compare(
     variants(c).map((v) => ({ v, seed, tc: trainConfigFor(c, v, seed, 'compare') })),
   );
   mkdirSync(c.out, { recursive: true });
-  const base = await loadModel(resolveModelRef(c.base));
+  const base = await loadModel(await resolveCheckpointDir(c.base));
   const refCfg = trainConfigFor(c, { name: 'base', method: 'visurf' }, c.seeds[0]!, 'compare');
   setMatmulDtype(refCfg.model.precision);
   const imageSize = base.model.config.image.size;

@@ -6,6 +6,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { packagePath } from '../engine/package.js';
+import { latestCheckpoint } from './checkpoint.js';
+import { CheckpointError } from './checkpoint-error.js';
 
 /** The shipped base model every post-training command starts from by default. */
 export const DEFAULT_BASE = 'base';
@@ -26,4 +28,25 @@ export function resolveModelRef(ref: string): string {
   const shipped = packagePath('assets', ref);
   if (/^[\w.-]+$/.test(ref) && existsSync(join(shipped, 'COMPLETE'))) return shipped;
   return ref;
+}
+
+/**
+ * The checkpoint directory a model reference names: a checkpoint directory itself, a run
+ * directory's latest complete checkpoint, or a shipped model; a reference that names none of
+ * these is an error listing what is available.
+ */
+export async function resolveCheckpointDir(ref: string): Promise<string> {
+  const path = resolveModelRef(ref);
+  if (existsSync(join(path, 'COMPLETE'))) return path;
+  if (existsSync(join(path, 'checkpoints'))) {
+    const latest = await latestCheckpoint(path);
+    if (latest) return latest.path;
+    throw new CheckpointError(path, 'a run directory with no complete checkpoint yet');
+  }
+  if (!existsSync(path))
+    throw new CheckpointError(
+      path,
+      `not found: give a checkpoint directory, a run directory, or a shipped model (${shippedModels().join(', ') || 'none'})`,
+    );
+  return path; // a directory of another kind: loading it says what is wrong
 }

@@ -17,6 +17,7 @@ import {
   removeCheckpointLeftovers,
   parseModelConfig,
   type ModelConfig,
+  resolveCheckpointDir,
   resolveModelRef,
   saveModel,
   shippedModels,
@@ -178,7 +179,7 @@ export async function initialModel(cfg: TrainConfig): Promise<VisionLanguageMode
     }
     return VisionLanguageModel.create(parseModelConfig(raw, path), cfg.seed);
   }
-  return (await loadModel(path)).model;
+  return (await loadModel(await resolveCheckpointDir(path))).model;
 }
 
 /** Rewrite a JSONL log keeping only lines whose step is below `step` (exact resume). */
