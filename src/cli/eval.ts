@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { setMatmulDtype } from '../engine/index.js';
 import { loadModel, resolveCheckpointDir } from '../model/index.js';
-import { TASK_NAMES, isTaskName } from '../tasks/index.js';
+import { TASK_NAMES, isTaskName, loadCustomReward } from '../tasks/index.js';
 import { MAX_EVAL_SIZE, parseTrainConfig } from '../train/config.js';
 import { didYouMean } from '../train/suggest.js';
 import { evalSets, runEval } from '../train/trainer.js';
@@ -13,6 +13,7 @@ interface EvalOptions {
   n: string;
   json?: boolean;
   examples: string;
+  rewardModule?: string;
 }
 
 export function registerEval(program: Command): void {
@@ -29,6 +30,10 @@ export function registerEval(program: Command): void {
     .option('--n <count>', 'held-out samples per task', '64')
     .option('--examples <count>', 'example replies to print per task', '0')
     .option('--json', 'print the evaluation as JSON instead of a table')
+    .option(
+      '--reward-module <file>',
+      'score with a reward module (as reward.module) instead of the built-in total',
+    )
     .action(async (dir: string, opts: EvalOptions) => {
       const n = Number(opts.n);
       if (!Number.isInteger(n) || n < 1 || n > MAX_EVAL_SIZE)
@@ -43,7 +48,12 @@ export function registerEval(program: Command): void {
       const cfg = parseTrainConfig({ data: { tasks }, eval: { size: n } }, 'eval');
       const { model } = await loadModel(await resolveCheckpointDir(dir));
       setMatmulDtype(cfg.model.precision);
-      const result = runEval(model, cfg, evalSets(cfg, model.config.image.size), 0);
+      const custom = opts.rewardModule ? await loadCustomReward(opts.rewardModule) : undefined;
+      const result = runEval(model, cfg, evalSets(cfg, model.config.image.size), 0, custom);
+      if (custom?.failures)
+        process.stderr.write(
+          `visurf: ${custom.failures} repl(ies) scored 0: the reward module failed (first: ${custom.firstFailure})\n`,
+        );
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(result.tasks, null, 2)}\n`);
         return;

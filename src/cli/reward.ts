@@ -6,7 +6,13 @@
  */
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { rewardFor } from '../tasks/index.js';
+import {
+  applyCustomReward,
+  loadCustomReward,
+  rewardFor,
+  type CustomReward,
+  type Sample,
+} from '../tasks/index.js';
 import type { RewardOptions } from '../rewards/index.js';
 
 /** Longest input line accepted; longer lines are reported, not parsed (the reward clips responses anyway). */
@@ -38,6 +44,7 @@ export function scoreLine(
   line: string,
   lineNo: number,
   defaults: RewardOptions,
+  custom?: CustomReward,
 ): Record<string, unknown> {
   if (line.length > MAX_LINE_CHARS)
     return { line: lineNo, error: `line longer than ${MAX_LINE_CHARS} characters` };
@@ -66,6 +73,15 @@ export function scoreLine(
   if (size.height !== undefined) options.height = size.height;
   const r = rewardFor(o['task'] as string, o['response'], o['solution'], options);
   if (r.error !== undefined) return { line: lineNo, task: o['task'], error: r.error };
+  if (custom) {
+    const task = o['task'] as string;
+    const sample = { task, prompt: '', solution: o['solution'], answer: '', id: `line-${lineNo}` };
+    const before = custom.failures;
+    const scored = applyCustomReward(r, custom, o['response'], sample as unknown as Sample);
+    if (custom.failures > before)
+      return { line: lineNo, task, error: `reward module: ${custom.firstFailure}` };
+    return { line: lineNo, task, ...scored };
+  }
   return { line: lineNo, task: o['task'], ...r };
 }
 
@@ -82,12 +98,23 @@ export function registerReward(program: Command): void {
     .option('--width <px>', 'image width for pixel thresholds (default 64)', Number)
     .option('--height <px>', 'image height for pixel thresholds (default 64)', Number)
     .option(
+      '--module <file>',
+      'score with a reward module (as reward.module): its total replaces the built-in one',
+    )
+    .option(
       '--reference-size <px>',
       'resolution at which pixel thresholds are defined (default 840)',
       Number,
     )
     .action(
-      async (o: { thinking: boolean; width?: number; height?: number; referenceSize?: number }) => {
+      async (o: {
+        thinking: boolean;
+        width?: number;
+        height?: number;
+        referenceSize?: number;
+        module?: string;
+      }) => {
+        const custom = o.module ? await loadCustomReward(o.module) : undefined;
         const defaults: RewardOptions = { thinking: o.thinking };
         if (o.width !== undefined) defaults.width = o.width;
         if (o.height !== undefined) defaults.height = o.height;
@@ -98,7 +125,7 @@ export function registerReward(program: Command): void {
         for await (const line of rl) {
           lineNo++;
           if (line.trim() === '') continue;
-          const scored = scoreLine(line, lineNo, defaults);
+          const scored = scoreLine(line, lineNo, defaults, custom);
           if ('error' in scored) failed++;
           process.stdout.write(JSON.stringify(scored) + '\n');
         }

@@ -7,7 +7,13 @@ import { Rng } from '../engine/index.js';
 import { generate, promptTokens, tokenizerOf, type VisionLanguageModel } from '../model/index.js';
 import { evaluateGrounding, evaluatePresence, mean } from '../metrics/index.js';
 import { MAX_ACCURACY, isWellFormed } from '../rewards/index.js';
-import { TASKS, rewardForSample, type Sample, type TaskName } from '../tasks/index.js';
+import {
+  TASKS,
+  rewardForSample,
+  type CustomReward,
+  type Sample,
+  type TaskName,
+} from '../tasks/index.js';
 
 export interface EvalOptions {
   template: string;
@@ -16,6 +22,8 @@ export interface EvalOptions {
   maxNewTokens: number;
   /** sequences decoded together */
   batchSize?: number;
+  /** a user's reward module (its total replaces the built-in one) */
+  custom?: CustomReward;
 }
 
 export interface TaskEval {
@@ -74,7 +82,11 @@ export function evaluateTask(
 ): TaskEval {
   const responses = respond(model, samples, o);
   const rewards = samples.map((s, i) =>
-    rewardForSample(s, responses[i]!, { referenceSize: o.referenceSize, thinking: !o.noThink }),
+    rewardForSample(s, responses[i]!, {
+      referenceSize: o.referenceSize,
+      thinking: !o.noThink,
+      ...(o.custom ? { custom: o.custom } : {}),
+    }),
   );
   const accMax = MAX_ACCURACY[TASKS[task].answerKind];
   const result: TaskEval = {

@@ -11,3 +11,4 @@ export * from './registry.js';
 export { GUI_LABELS } from './families/gui.js';
 export type { SampleBody } from './families/common.js';
 export * from './dense.js';
+export * from './custom-reward.js';

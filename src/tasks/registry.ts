@@ -1,4 +1,5 @@
 /** The task registry: names → generators, answer kinds and documentation; sample generation and reward dispatch by task. */
+import { applyCustomReward, type CustomReward } from './custom-reward.js';
 import {
   rewardForKind,
   type AnswerKind,
@@ -184,13 +185,15 @@ export function rewardFor(
 export function rewardForSample(
   sample: Sample,
   response: unknown,
-  options: RewardOptions = {},
+  options: RewardOptions & { custom?: CustomReward } = {},
 ): RewardBreakdown {
-  return rewardFor(sample.task, response, sample.solution, {
+  const { custom, ...rest } = options;
+  const builtin = rewardFor(sample.task, response, sample.solution, {
     width: sample.image.width,
     height: sample.image.height,
-    ...options,
+    ...rest,
   });
+  return custom ? applyCustomReward(builtin, custom, response, sample) : builtin;
 }
 
 /** The full response a perfect policy writes for a sample (think trace optional: null = no-thinking form). */

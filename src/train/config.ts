@@ -207,6 +207,11 @@ export const TrainConfigSchema = z
       .object({
         /** resolution at which pixel thresholds (L1 < 10, point < 30 px) are defined */
         referenceSize: positiveInt.default(840),
+        /**
+         * a JavaScript module whose reward replaces the built-in total (tasks/custom-reward.ts):
+         * default export (response, sample) => number | {component: number}
+         */
+        module: z.string().min(1).optional(),
       })
       .strict()
       .prefault({}),

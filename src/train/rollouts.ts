@@ -7,7 +7,12 @@ import {
   type VisionLanguageModel,
 } from '../model/index.js';
 import type { TrainConfig } from './config.js';
-import { scoreText, type PromptItem, type ScoredRollout } from './paradigms/index.js';
+import {
+  scoreText,
+  type PromptItem,
+  type RewardSettings,
+  type ScoredRollout,
+} from './paradigms/index.js';
 
 export interface SampledGroups {
   /** per prompt, its G scored rollouts */
@@ -21,7 +26,7 @@ export function sampleGroups(
   images: ImageBatch,
   items: readonly PromptItem[],
   cfg: TrainConfig,
-  o: { rng: Rng; maxNewTokens: number; tokenizer: Tokenizer },
+  o: { rng: Rng; maxNewTokens: number; tokenizer: Tokenizer; reward: RewardSettings },
 ): SampledGroups {
   const G = cfg.rollout.groupSize;
   const gen = generate(
@@ -40,13 +45,12 @@ export function sampleGroups(
     },
   );
   let generated = 0;
-  const reward = { referenceSize: cfg.reward.referenceSize, noThink: cfg.noThink };
   const groups = items.map((it, k) =>
     Array.from({ length: G }, (_, j) => {
       const tokens = gen.tokens[k * G + j]!;
       generated += tokens.length;
       const text = o.tokenizer.decode(tokens);
-      return { tokens, text, reward: scoreText(it.sample, text, reward) };
+      return { tokens, text, reward: scoreText(it.sample, text, o.reward) };
     }),
   );
   return { groups, generated };

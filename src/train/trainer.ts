@@ -26,7 +26,7 @@ import {
   writeFileAtomicSync,
 } from '../model/index.js';
 import { evaluateTask, type TaskEval } from '../eval/evaluate.js';
-import type { Sample } from '../tasks/index.js';
+import { loadCustomReward, type CustomReward, type Sample } from '../tasks/index.js';
 import { ConfigError, responseBudget, type TrainConfig } from './config.js';
 import {
   checkTasks,
@@ -36,7 +36,12 @@ import {
   trainSource,
   type SampleSource,
 } from './data.js';
-import { scheduleOf, type PromptItem, type StepStats } from './paradigms/index.js';
+import {
+  scheduleOf,
+  type PromptItem,
+  type RewardSettings,
+  type StepStats,
+} from './paradigms/index.js';
 import { sampleGroups } from './rollouts.js';
 import { completionLines } from './completions.js';
 import { updatePolicy, type UpdateDiagnostics } from './update.js';
@@ -218,6 +223,7 @@ export function runEval(
   cfg: TrainConfig,
   sets: Map<string, Sample[]>,
   step: number,
+  custom?: CustomReward,
 ): EvalLog {
   const tasks = [...sets].map(([task, samples]) =>
     evaluateTask(model, task as TaskEval['task'], samples, {
@@ -225,6 +231,7 @@ export function runEval(
       noThink: cfg.noThink,
       referenceSize: cfg.reward.referenceSize,
       maxNewTokens: maxNewTokens(cfg, model),
+      ...(custom ? { custom } : {}),
     }),
   );
   return { step, tasks };
@@ -318,6 +325,13 @@ async function trainLocked(
   const newTokens = maxNewTokens(cfg, model);
   const tokenizer = tokenizerOf(model.config);
   const schedule = scheduleOf(cfg.method);
+  const custom = cfg.reward.module ? await loadCustomReward(cfg.reward.module) : undefined;
+  const reward: RewardSettings = {
+    referenceSize: cfg.reward.referenceSize,
+    noThink: cfg.noThink,
+    ...(custom ? { custom } : {}),
+  };
+  let failuresSaid = 0;
 
   // Only now, with everything read back and checked, is the run directory written to: drop log
   // lines after the checkpoint we resume from (they will be written again).
@@ -391,7 +405,7 @@ async function trainLocked(
     }));
     const tRollout = performance.now();
     const sampled = paradigm.samplesRollouts
-      ? sampleGroups(model, images, items, cfg, { rng, maxNewTokens: newTokens, tokenizer })
+      ? sampleGroups(model, images, items, cfg, { rng, maxNewTokens: newTokens, tokenizer, reward })
       : { groups: [], generated: 0 };
     const generated = sampled.generated;
     const { members, stats } = paradigm.members({
@@ -401,7 +415,14 @@ async function trainLocked(
       cfg,
       tokenizer,
       maxNewTokens: newTokens,
+      reward,
     });
+    if (custom && custom.failures > failuresSaid) {
+      say(
+        `step ${step}: ${custom.failures - failuresSaid} repl${custom.failures - failuresSaid === 1 ? 'y' : 'ies'} scored 0: the reward module failed (first: ${custom.firstFailure}); ${custom.failures} in all`,
+      );
+      failuresSaid = custom.failures;
+    }
     const rolloutSeconds = (performance.now() - tRollout) / 1000;
     if (cfg.log.completionsEvery > 0 && step % cfg.log.completionsEvery === 0) {
       const lines = completionLines(
@@ -485,7 +506,7 @@ async function trainLocked(
     const last = step + 1 === cfg.steps || state.finished;
     if (last) state.finished = true;
     if (!last && (evalEvery(cfg, step) || evalPointPassed(cfg, step, spentBefore, state))) {
-      const ev = runEval(model, cfg, sets, step + 1);
+      const ev = runEval(model, cfg, sets, step + 1, custom);
       appendFileChecked(evalPath, `${JSON.stringify(ev)}\n`);
       hooks.onEval?.(ev);
     }
@@ -494,7 +515,7 @@ async function trainLocked(
   }
   let finalEval: EvalLog | null = null;
   if (state.finished) {
-    finalEval = runEval(model, cfg, sets, state.step);
+    finalEval = runEval(model, cfg, sets, state.step, custom);
     appendFileChecked(evalPath, `${JSON.stringify(finalEval)}\n`);
     hooks.onEval?.(finalEval);
     writeFileSync(

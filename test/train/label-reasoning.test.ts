@@ -31,6 +31,7 @@ function labelOf(method: 'visurf' | 'chord' | 'luffy' | 'sft', reasoning: string
     cfg,
     tokenizer: BYTE_TOKENIZER,
     maxNewTokens: 64,
+    reward: { referenceSize: 840, noThink: false },
   });
   const label = members.find((m) => m.kind === 'label')!;
   return {

@@ -1,6 +1,11 @@
 /** Pieces several paradigms share: scoring a reply, the label's tokens, rollout statistics. */
 import { EOS, type Tokenizer } from '../../model/index.js';
-import { rewardForSample, referenceResponse, type Sample } from '../../tasks/index.js';
+import {
+  rewardForSample,
+  referenceResponse,
+  type CustomReward,
+  type Sample,
+} from '../../tasks/index.js';
 import { MAX_ACCURACY, isWellFormed, type RewardBreakdown } from '../../rewards/index.js';
 import { mean, sampleStd } from '../../metrics/index.js';
 import { labelResponse, type LabelReasoning } from '../../algorithms/index.js';
@@ -11,10 +16,16 @@ import type { PromptItem, ScoredRollout, StepStats } from './types.js';
 export interface RewardSettings {
   referenceSize: number;
   noThink: boolean;
+  /** a user's reward module (reward.module), loaded once per run */
+  custom?: CustomReward;
 }
 
 export function scoreText(sample: Sample, text: string, r: RewardSettings): RewardBreakdown {
-  return rewardForSample(sample, text, { referenceSize: r.referenceSize, thinking: !r.noThink });
+  return rewardForSample(sample, text, {
+    referenceSize: r.referenceSize,
+    thinking: !r.noThink,
+    ...(r.custom ? { custom: r.custom } : {}),
+  });
 }
 
 /** The label response a teacher writes: think trace (unless no-thinking) and answer. */

@@ -21,8 +21,7 @@ export const luffy: Paradigm = {
   samplesRollouts: true,
   injectsLabels: true,
   loss: 'policy',
-  members: ({ items, groups, cfg, tokenizer, maxNewTokens }) => {
-    const reward = { referenceSize: cfg.reward.referenceSize, noThink: cfg.noThink };
+  members: ({ items, groups, cfg, tokenizer, maxNewTokens, reward }) => {
     const G = groups[0]?.length ?? 0;
     const reasoning = labelReasoningOf(cfg, 'teacher');
     const built = items.map((it, k) =>

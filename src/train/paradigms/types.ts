@@ -9,6 +9,7 @@ import type { RewardBreakdown } from '../../rewards/index.js';
 import type { Sample } from '../../tasks/index.js';
 import type { TrainConfig } from '../config.js';
 import type { Member } from '../update.js';
+import type { RewardSettings } from './common.js';
 
 export interface PromptItem {
   sample: Sample;
@@ -62,6 +63,8 @@ export interface StepInput {
   tokenizer: Tokenizer;
   /** the rollouts' token limit (also the loss's length normaliser) */
   maxNewTokens: number;
+  /** how replies (and labels) are scored: the run's reward settings */
+  reward: RewardSettings;
 }
 
 export interface StepMembers {

@@ -27,9 +27,8 @@ export const visurf: Paradigm = {
   samplesRollouts: true,
   injectsLabels: true,
   loss: 'policy',
-  members: ({ items, groups, cfg, tokenizer, maxNewTokens }) => {
+  members: ({ items, groups, cfg, tokenizer, maxNewTokens, reward }) => {
     const controls = cfg.controls;
-    const reward = { referenceSize: cfg.reward.referenceSize, noThink: cfg.noThink };
     const G = groups[0]?.length ?? 0;
     // Without reasoning (the method's own setting) control 2 decides the label's think block;
     // with the teacher's or a borrowed trace the label is a full reply, scored as one.
