@@ -1,8 +1,18 @@
 /** `visurf eval MODEL`: greedy evaluation of a checkpoint on held-out samples of chosen tasks. */
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { evaluateDataset } from '../eval/dataset-eval.js';
+import type { TaskEval } from '../eval/evaluate.js';
+import { readTrainingDataset } from '../train/dataset-reader.js';
+import type { TrainConfig } from '../train/config.js';
 import { setMatmulDtype } from '../engine/index.js';
-import { loadModel, resolveCheckpointDir } from '../model/index.js';
-import { TASK_NAMES, isTaskName, loadCustomReward } from '../tasks/index.js';
+import {
+  loadModel,
+  resolveCheckpointDir,
+  tokenizerOf,
+  type VisionLanguageModel,
+} from '../model/index.js';
+import { TASK_NAMES, isTaskName, loadCustomReward, type CustomReward } from '../tasks/index.js';
 import { MAX_EVAL_SIZE, parseTrainConfig } from '../train/config.js';
 import { didYouMean } from '../train/suggest.js';
 import { evalSets, runEval } from '../train/trainer.js';
@@ -14,6 +24,50 @@ interface EvalOptions {
   json?: boolean;
   examples: string;
   rewardModule?: string;
+  data?: string;
+  limit: string;
+  predictions?: string;
+  task: string;
+}
+
+/** `--data`: the file's rows (checked as train checks them), evaluated at their own resolution. */
+async function evaluateFile(
+  model: VisionLanguageModel,
+  opts: EvalOptions,
+  cfg: TrainConfig,
+  custom: CustomReward | undefined,
+): Promise<{ tasks: TaskEval[] }> {
+  const limit = Number(opts.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVAL_SIZE)
+    throw new Error(`--limit: expected an integer from 1 to ${MAX_EVAL_SIZE}, got "${opts.limit}"`);
+  if (!isTaskName(opts.task))
+    throw new Error(`--task: unknown task "${opts.task}"${didYouMean(opts.task, TASK_NAMES)}`);
+  const file = opts.data!;
+  const r = await readTrainingDataset(file, {
+    skipBad: false,
+    limit,
+    task: opts.task,
+    prompt: {
+      template: cfg.data.template,
+      maxPromptTokens: model.config.maxPromptTokens,
+      tokenizer: tokenizerOf(model.config),
+    },
+  });
+  const size = model.config.image.size;
+  const sizes = new Set(r.samples.map((s) => `${s.image.width}x${s.image.height}`));
+  process.stderr.write(
+    `visurf: ${file}: ${r.samples.length} rows (${[...sizes].slice(0, 3).join(', ')}${sizes.size > 3 ? ', …' : ''}); each image resized to ${size}x${size} for the model, its answer mapped back to the image's own pixels\n`,
+  );
+  const out = await evaluateDataset(model, r.samples, {
+    template: cfg.data.template,
+    noThink: cfg.noThink,
+    referenceSize: cfg.reward.referenceSize,
+    maxNewTokens: model.config.maxResponseTokens,
+    ...(custom ? { custom } : {}),
+  });
+  if (opts.predictions)
+    writeFileSync(opts.predictions, out.predictions.map((p) => `${JSON.stringify(p)}\n`).join(''));
+  return out;
 }
 
 export function registerEval(program: Command): void {
@@ -34,6 +88,16 @@ export function registerEval(program: Command): void {
       '--reward-module <file>',
       'score with a reward module (as reward.module) instead of the built-in total',
     )
+    .option(
+      '--data <file>',
+      "evaluate on a dataset file (Parquet/JSONL, training or evaluation layout) instead of generated tasks: answers mapped back to each image's own resolution, scored against its masks",
+    )
+    .option('--limit <rows>', 'with --data: rows read at most', '1000')
+    .option(
+      '--predictions <file>',
+      'with --data: write every reply (and its rescaled form) as JSONL',
+    )
+    .option('--task <name>', 'with --data: task of rows without a task column', 'refer')
     .action(async (dir: string, opts: EvalOptions) => {
       const n = Number(opts.n);
       if (!Number.isInteger(n) || n < 1 || n > MAX_EVAL_SIZE)
@@ -49,7 +113,9 @@ export function registerEval(program: Command): void {
       const { model } = await loadModel(await resolveCheckpointDir(dir));
       setMatmulDtype(cfg.model.precision);
       const custom = opts.rewardModule ? await loadCustomReward(opts.rewardModule) : undefined;
-      const result = runEval(model, cfg, evalSets(cfg, model.config.image.size), 0, custom);
+      const result = opts.data
+        ? await evaluateFile(model, opts, cfg, custom)
+        : runEval(model, cfg, evalSets(cfg, model.config.image.size), 0, custom);
       if (custom?.failures)
         process.stderr.write(
           `visurf: ${custom.failures} repl(ies) scored 0: the reward module failed (first: ${custom.firstFailure})\n`,

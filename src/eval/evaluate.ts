@@ -80,7 +80,16 @@ export function evaluateTask(
   samples: readonly Sample[],
   o: EvalOptions,
 ): TaskEval {
-  const responses = respond(model, samples, o);
+  return scoreTask(task, samples, respond(model, samples, o), o);
+}
+
+/** The metrics of one task's samples given each one's response. */
+export function scoreTask(
+  task: TaskName,
+  samples: readonly Sample[],
+  responses: readonly string[],
+  o: Pick<EvalOptions, 'referenceSize' | 'noThink' | 'custom'>,
+): TaskEval {
   const rewards = samples.map((s, i) =>
     rewardForSample(s, responses[i]!, {
       referenceSize: o.referenceSize,

@@ -33,6 +33,8 @@ export async function readTrainingDataset(
     prompt?: PromptCheck;
     /** task of rows without a task column (default refer) */
     task?: TaskName;
+    /** read at most this many rows */
+    limit?: number;
   },
 ): Promise<ReadResult> {
   // Checked before resizing (readDataset runs `check` on the full-size sample): resizing rebuilds
@@ -42,6 +44,7 @@ export async function readTrainingDataset(
   const r = await readDataset(path, {
     skipBad: true,
     ...(opts.task ? { task: opts.task } : {}),
+    ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
     ...(opts.resize ? { resize: opts.resize } : {}),
     check: (s, layout) => {
       const self = rewardForSample(s, referenceResponse(s), {
