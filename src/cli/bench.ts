@@ -3,6 +3,7 @@
  * Each (benchmark, dtype) runs in a fresh child process so that its peak resident memory is its
  * own, not the high-water mark of whatever ran before it.
  */
+import { table } from './tables.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
@@ -110,7 +111,17 @@ function runScaling(dtypes: MatmulDtype[], threads: number, json: boolean): void
       }
     }
   }
-  if (!json) console.table(rows.map(({ name: _n, threads: _t, ...r }) => r));
+  if (!json) {
+    const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter(
+      (k) => k !== 'name' && k !== 'threads',
+    );
+    process.stdout.write(
+      `${table(
+        keys,
+        rows.map((r) => keys.map((k) => String(r[k] ?? ''))),
+      )}\n`,
+    );
+  }
 }
 
 /** The profile of one benchmark as a table: seconds per step (or per rollout batch) by op kind. */
@@ -123,14 +134,17 @@ function printProfile(row: Record<string, unknown>): void {
       `${p.achieved_gflops} GFLOP/s achieved (matmul + attention products) of a ${p.ceiling_gflops} GFLOP/s ` +
       `measured 1024³ matmul ceiling = ${(p.mfu * 100).toFixed(1)}% utilisation\n`,
   );
-  console.table(
-    p.rows.map((r) => ({
-      kind: r.kind,
-      seconds: r.seconds,
-      share: `${(r.share * 100).toFixed(1)}%`,
-      calls: r.calls,
-      'GFLOP/s': r.gflops ?? '',
-    })),
+  process.stdout.write(
+    `${table(
+      ['kind', 'seconds', 'share', 'calls', 'GFLOP/s'],
+      p.rows.map((r) => [
+        r.kind,
+        r.seconds,
+        `${(r.share * 100).toFixed(1)}%`,
+        r.calls,
+        r.gflops ?? '-',
+      ]),
+    )}\n`,
   );
 }
 
@@ -199,19 +213,22 @@ function runBench(opts: BenchOptions): void {
   }
   if (!opts.json) {
     process.stdout.write(`kernels: ${k.name}, threads: ${threads}\n`);
-    console.table(
-      rows.map((r) => ({
-        name: r.name,
-        dtype: r.dtype,
-        size: r.size ?? '',
-        figure:
+    process.stdout.write(
+      `${table(
+        ['benchmark', 'dtype', 'size', 'figure', 'unit', 'peak RSS MB'],
+        rows.map((r) => [
+          String(r.name),
+          String(r.dtype),
+          String(r.size ?? '-'),
+          String(r.gflops ?? r.tokens_per_s ?? r.new_tokens_per_s),
           r.gflops !== undefined
-            ? `${r.gflops} GFLOP/s`
+            ? 'GFLOP/s'
             : r.tokens_per_s !== undefined
-              ? `${r.tokens_per_s} tokens/s`
-              : `${r.new_tokens_per_s} new tokens/s`,
-        peak_rss_mb: r.peak_rss_mb,
-      })),
+              ? 'tokens/s'
+              : 'new tokens/s',
+          String(r.peak_rss_mb),
+        ]),
+      )}\n`,
     );
     for (const r of rows) printProfile(r);
   }

@@ -1,0 +1,32 @@
+/** The one table renderer: numbers right-aligned, text left, no trailing blanks. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { table } from '../../src/cli/tables.js';
+
+test('numeric columns are right-aligned, text columns left', () => {
+  const t = table(
+    ['task', 'gIoU', 'note'],
+    [
+      ['refer', '5.5', 'blind'],
+      ['colorqa', '99.6', '-'],
+      ['count', '-', 'ok'],
+    ],
+  ).split('\n');
+  assert.deepEqual(t, [
+    'task     gIoU  note',
+    '-------  ----  -----',
+    'refer     5.5  blind',
+    'colorqa  99.6  -',
+    'count       -  ok',
+  ]);
+  assert.match(
+    table(
+      ['m', 'v'],
+      [
+        ['a', '31.9 ± 2.0'],
+        ['b', '7.0 ± 0.1'],
+      ],
+    ),
+    /a  31\.9 ± 2\.0\nb   7\.0 ± 0\.1/,
+  );
+});
