@@ -11,6 +11,7 @@ import { registerCompare } from './compare.js';
 import { registerPretrain } from './pretrain.js';
 import { registerEval } from './eval.js';
 import { registerConfig } from './config.js';
+import { registerExportCsv } from './export-csv.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -42,5 +43,6 @@ export function buildProgram(): Command {
   registerPretrain(program);
   registerEval(program);
   registerConfig(program);
+  registerExportCsv(program);
   return program;
 }
