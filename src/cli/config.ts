@@ -22,7 +22,7 @@ export function registerConfig(program: Command): void {
     .action((opts: { method?: string; config?: string; set: string[]; json?: boolean }) => {
       const sets = [...opts.set, ...(opts.method ? [`method=${opts.method}`] : [])];
       const raw = applyOverrides(opts.config ? readConfigFile(opts.config) : {}, sets);
-      const cfg = parseTrainConfig(raw, opts.config ?? 'config');
+      const cfg = parseTrainConfig(raw, opts.config ?? 'config', sets);
       process.stdout.write(opts.json ? `${JSON.stringify(cfg, null, 2)}\n` : stringify(cfg));
     });
 }

@@ -140,7 +140,7 @@ export function registerPretrain(program: Command): void {
         ...opts.set,
         'method=sft',
       ]) as Record<string, unknown>;
-      const cfg = parseTrainConfig(rest, file);
+      const cfg = parseTrainConfig(rest, file, opts.set);
       checkOutDir(opts.out); // before an hour of training, not after
       const stage = parseVisionStage(rawStage, file);
       if (stage.steps > 0) cfg.model.init = await runVisionStage(cfg, stage);

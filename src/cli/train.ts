@@ -46,7 +46,7 @@ export function registerTrain(program: Command): void {
       if (!opts.thinkElimination) sets.push('controls.eliminateThinking=false');
       if (!opts.smoothing) sets.push('controls.smooth=false');
       raw = applyOverrides(raw, sets);
-      const cfg = parseTrainConfig(raw, opts.config ?? 'config');
+      const cfg = parseTrainConfig(raw, opts.config ?? 'config', sets);
       const result = await runTraining(`train ${cfg.method}`, cfg);
       if (result) process.stdout.write(`run: ${result.runDir} (${result.steps} steps)\n`);
     });

@@ -295,26 +295,46 @@ function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   return shape ? Object.keys(shape) : [];
 }
 
-function describeIssues(err: z.ZodError, source: string, schema: z.ZodType): string {
+/**
+ * The issues as lines naming where each came from: the `--set` flag that set the key when one
+ * did (the user's words), else the file and the key path.
+ */
+function describeIssues(
+  err: z.ZodError,
+  source: string,
+  schema: z.ZodType,
+  sets: readonly string[] = [],
+): string {
+  const flagFor = (key: string) => sets.find((f) => f.slice(0, f.indexOf('=')) === key);
   return err.issues
     .map((i) => {
       const where = i.path.length ? i.path.join('.') : '(root)';
       if (i.code === 'unrecognized_keys') {
         const known = keysAt(schema, i.path);
         const keys = (i as { keys: string[] }).keys;
-        return `${source}: ${where}: unknown key${keys.length > 1 ? 's' : ''} ${keys
-          .map((k) => `"${k}"${didYouMean(k, known)}`)
-          .join(', ')}`;
+        return keys
+          .map((k) => {
+            const flag = flagFor([...i.path, k].join('.'));
+            const what = `unknown key "${k}"${didYouMean(k, known)}`;
+            return flag ? `--set ${flag}: ${what}` : `${source}: ${where}: ${what}`;
+          })
+          .join('\n');
       }
-      return `${source}: ${where}: ${i.message}`;
+      const flag = flagFor(i.path.join('.'));
+      return flag ? `--set ${flag}: ${i.message}` : `${source}: ${where}: ${i.message}`;
     })
     .join('\n');
 }
 
 /** Validate a raw object into a full config with defaults; errors name the source and key. */
-export function parseTrainConfig(raw: unknown, source = 'config'): TrainConfig {
+export function parseTrainConfig(
+  raw: unknown,
+  source = 'config',
+  /** the --set flags applied to raw, so errors can name the flag the user typed */
+  sets: readonly string[] = [],
+): TrainConfig {
   const r = TrainConfigSchema.safeParse(raw ?? {});
-  if (!r.success) throw new ConfigError(describeIssues(r.error, source, TrainConfigSchema));
+  if (!r.success) throw new ConfigError(describeIssues(r.error, source, TrainConfigSchema, sets));
   const c = r.data;
   try {
     JSON.stringify(c); // the run directory records it; a self-referencing YAML anchor cannot be

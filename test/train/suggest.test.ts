@@ -33,5 +33,6 @@ test('visurf config show prints the effective config with every default', () => 
     encoding: 'utf8',
   });
   assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /unknown key "stepz" \(did you mean "steps"\?\)/);
+  // phrased in the flag the user typed
+  assert.match(bad.stderr, /--set stepz=3: unknown key "stepz" \(did you mean "steps"\?\)/);
 });
