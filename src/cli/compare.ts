@@ -22,6 +22,7 @@ export interface CompareCliOptions {
   ablations?: boolean;
   seeds?: string;
   reuseStale?: boolean;
+  json?: boolean;
 }
 
 export function printResults(r: CompareResults, out: string): void {
@@ -80,6 +81,7 @@ export function registerCompare(program: Command): void {
     .option('--base <dir>', 'base model checkpoint directory')
     .option('--ablations', 'also run ViSurf without each reward control')
     .option('--seeds <list>', 'comma-separated seeds, e.g. 0,1,2')
+    .option('--json', 'print results.json (and the report path) instead of the tables')
     .option(
       '--reuse-stale',
       'reuse run directories trained with a different config (normally set aside and retrained)',
@@ -97,7 +99,12 @@ export function registerCompare(program: Command): void {
         opts.config ?? 'compare',
         `visurf ${process.argv.slice(2).join(' ')}`,
       );
+      const report = writeReport(out);
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ ...results, report }, null, 2)}\n`);
+        return;
+      }
       printResults(results, out);
-      process.stdout.write(`report: ${writeReport(out)}\n`);
+      process.stdout.write(`report: ${report}\n`);
     });
 }

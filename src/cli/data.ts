@@ -154,38 +154,51 @@ export function registerData(program: Command): void {
       DEFAULT_BASE,
     )
     .option('--template <name>', 'prompt template (as data.template)', DEFAULT_TEMPLATE)
-    .action(async (path: string, o: { task: string; model: string; template: string }) => {
-      if (!isTaskName(o.task))
-        throw new Error(`--task: unknown task "${o.task}"${didYouMean(o.task, TASK_NAMES)}`);
-      const model = modelConfigOf(o.model);
-      let r;
-      try {
-        r = await readTrainingDataset(path, {
-          skipBad: true,
-          task: o.task,
-          resize: { width: model.image.size, height: model.image.size },
-          prompt: {
-            template: o.template,
-            maxPromptTokens: model.maxPromptTokens,
-            tokenizer: tokenizerOf(model),
-          },
-        });
-      } catch (e) {
-        if (!(e instanceof DatasetError)) throw e;
-        process.stdout.write(`${path}: unreadable\nfirst bad row: ${formatRowError(e.detail)}\n`);
-        process.exitCode = 1;
-        return;
-      }
-      const first = r.errors[0];
-      if (first) {
-        process.stdout.write(
-          `${path}: ${r.bad} bad of ${r.rows} rows (layout ${r.layout})\nfirst bad row: ${formatRowError(first)}\n`,
-        );
-        process.exitCode = 1;
-      } else {
-        process.stdout.write(
-          `${path}: ok, ${r.rows} rows, layout ${r.layout} (checked for ${o.model}: images resized to ${model.image.size} px, prompts within ${model.maxPromptTokens} tokens)\n`,
-        );
-      }
-    });
+    .option('--json', 'print the report as JSON')
+    .action(
+      async (
+        path: string,
+        o: { task: string; model: string; template: string; json?: boolean },
+      ) => {
+        if (!isTaskName(o.task))
+          throw new Error(`--task: unknown task "${o.task}"${didYouMean(o.task, TASK_NAMES)}`);
+        const model = modelConfigOf(o.model);
+        let r;
+        try {
+          r = await readTrainingDataset(path, {
+            skipBad: true,
+            task: o.task,
+            resize: { width: model.image.size, height: model.image.size },
+            prompt: {
+              template: o.template,
+              maxPromptTokens: model.maxPromptTokens,
+              tokenizer: tokenizerOf(model),
+            },
+          });
+        } catch (e) {
+          if (!(e instanceof DatasetError)) throw e;
+          process.stdout.write(`${path}: unreadable\nfirst bad row: ${formatRowError(e.detail)}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        const first = r.errors[0];
+        if (o.json) {
+          process.stdout.write(
+            `${JSON.stringify({ file: path, layout: r.layout, rows: r.rows, bad: r.bad, firstError: first ?? null }, null, 2)}\n`,
+          );
+          if (first) process.exitCode = 1;
+          return;
+        }
+        if (first) {
+          process.stdout.write(
+            `${path}: ${r.bad} bad of ${r.rows} rows (layout ${r.layout})\nfirst bad row: ${formatRowError(first)}\n`,
+          );
+          process.exitCode = 1;
+        } else {
+          process.stdout.write(
+            `${path}: ok, ${r.rows} rows, layout ${r.layout} (checked for ${o.model}: images resized to ${model.image.size} px, prompts within ${model.maxPromptTokens} tokens)\n`,
+          );
+        }
+      },
+    );
 }

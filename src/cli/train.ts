@@ -8,6 +8,7 @@ interface TrainOptions {
   config?: string;
   set: string[];
   runDir?: string;
+  json?: boolean;
   align: boolean;
   thinkElimination: boolean;
   smoothing: boolean;
@@ -28,6 +29,7 @@ export function registerTrain(program: Command): void {
       [],
     )
     .option('--run-dir <dir>', 'where logs and checkpoints go (config key runDir)')
+    .option('--json', "print the run's final state and evaluation as JSON")
     .option(
       '--no-align',
       'ViSurf ablation: use the dataset label text as is (reward control 1 off)',
@@ -48,6 +50,10 @@ export function registerTrain(program: Command): void {
       raw = applyOverrides(raw, sets);
       const cfg = parseTrainConfig(raw, opts.config ?? 'config', sets);
       const result = await runTraining(`train ${cfg.method}`, cfg);
-      if (result) process.stdout.write(`run: ${result.runDir} (${result.steps} steps)\n`);
+      if (result && opts.json)
+        process.stdout.write(
+          `${JSON.stringify({ runDir: result.runDir, steps: result.steps, state: result.state, eval: result.finalEval }, null, 2)}\n`,
+        );
+      else if (result) process.stdout.write(`run: ${result.runDir} (${result.steps} steps)\n`);
     });
 }
