@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { withTemp } from '../reliability/helpers.js';
+import { tinySets, withTemp } from '../reliability/helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const run = (args: string[]) =>
@@ -22,14 +22,7 @@ test('train --json and data check --json print JSON on stdout', async () => {
       'sft',
       '--run-dir',
       join(dir, 'run'),
-      '--set',
-      'model.init=tiny',
-      '--set',
-      'steps=1',
-      '--set',
-      'eval.size=1',
-      '--set',
-      'data.tasks=[count]',
+      ...tinySets(1, ['data.tasks=[count]']).flatMap((f) => ['--set', f]),
     ]);
     assert.equal(t.status, 0, t.stderr);
     const o = JSON.parse(t.stdout) as { steps: number; eval: { tasks: { task: string }[] } };

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { withTemp } from '../reliability/helpers.js';
+import { tinySets, withTemp } from '../reliability/helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
@@ -36,20 +36,7 @@ function examples(): Array<{ line: string; stdin: string | null; argv: string[] 
 }
 
 const SHRINK: Record<string, (dir: string) => string[]> = {
-  train: (dir) => [
-    '--run-dir',
-    join(dir, 'run'),
-    '--set',
-    'model.init=tiny',
-    '--set',
-    'steps=1',
-    '--set',
-    'promptsPerStep=1',
-    '--set',
-    'rollout.groupSize=2',
-    '--set',
-    'eval.size=1',
-  ],
+  train: (dir) => ['--run-dir', join(dir, 'run'), ...tinySets(1).flatMap((f) => ['--set', f])],
   eval: () => ['--n', '1'],
   data: (dir) => ['--n', '2', '--out', join(dir, 'data')],
 };
