@@ -2,7 +2,7 @@
  * Reading, writing and checking datasets on disk (Parquet or JSONL, training or evaluation
  * layout), reporting the file, row and field of bad rows, optionally skipping and counting them.
  */
-import { appendFile, mkdir, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { Sample, TaskName } from '../tasks/types.js';
 import { encodePng } from './codec.js';
@@ -18,7 +18,7 @@ import {
   type RowError,
   type TrainRow,
 } from './layout.js';
-import { ParquetRowWriter, readParquetChunks } from './parquet.js';
+import { ParquetRowWriter, parquetRowCount, readParquetChunks } from './parquet.js';
 import { resizeSample } from './resize.js';
 
 export type DatasetFormat = 'parquet' | 'jsonl';
@@ -259,6 +259,21 @@ export async function readDataset(path: string, options: ReadOptions = {}): Prom
     }
   }
   return { samples, layout: layout ?? 'train', rows: rowCount, bad: errors.length, errors };
+}
+
+/**
+ * How many rows a dataset file has, cheaply (a Parquet footer, or the JSONL's non-blank lines),
+ * for the memory estimate before the rows are read; 0 when the file cannot be read (reading it
+ * then reports why).
+ */
+export async function countDatasetRows(path: string): Promise<number> {
+  try {
+    if (formatOf(path) === 'parquet') return await parquetRowCount(path);
+    const text = await readFile(path, 'utf8');
+    return text.split('\n').filter((l) => l.trim() !== '').length;
+  } catch {
+    return 0;
+  }
 }
 
 export interface CheckReport {

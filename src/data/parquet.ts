@@ -39,6 +39,11 @@ export async function* readParquetChunks(
   }
 }
 
+/** Rows in a Parquet file, from its footer alone. */
+export async function parquetRowCount(path: string): Promise<number> {
+  return Number((await parquetMetadataAsync(await asyncBufferFromFile(path))).num_rows);
+}
+
 /** All rows [offset, offset + limit) of a Parquet file at once (small files, tests). */
 export async function readParquetRows(
   path: string,

@@ -43,8 +43,13 @@ export interface MemoryEstimate {
   /** estimated peak resident bytes of the whole process */
   total: number;
   baseline: number;
-  /** parameters, gradients, optimizer state, snapshots, reference model, checkpoint buffers */
+  /**
+   * parameters, gradients, optimizer state, snapshots, reference model, checkpoint buffers, and
+   * a dataset's samples held at the model's input size
+   */
   resident: number;
+  /** the dataset's samples (data.path), part of resident */
+  dataset: number;
   /** rollout generation: KV cache + prefill */
   generation: number;
   kvCache: number;
@@ -89,8 +94,22 @@ function paradigmsOf(cfg: TrainConfig) {
   return scheduleOf(cfg.method).paradigms;
 }
 
+/**
+ * Bytes a dataset sample takes once resized to the model's input: its RGB image, about one
+ * object mask, its strings and object records.
+ */
+export function datasetSampleBytes(model: ModelConfig): number {
+  const px = model.image.size * model.image.size;
+  return 3 * px + px + 1024;
+}
+
 /** Peak-memory estimate of a training config on a model (see the module comment). */
-export function estimateMemory(cfg: TrainConfig, model: ModelConfig): MemoryEstimate {
+export function estimateMemory(
+  cfg: TrainConfig,
+  model: ModelConfig,
+  /** rows of data.path (0 for generated data, which is made one step at a time) */
+  datasetRows = 0,
+): MemoryEstimate {
   const c = model;
   const P = modelParameterCount(c);
   const nImg = imageTokens(c);
@@ -106,6 +125,8 @@ export function estimateMemory(cfg: TrainConfig, model: ModelConfig): MemoryEsti
   if (paradigms.some((p) => p.samplesRollouts && p.injectsLabels)) resident += P * F32;
   if (cfg.loss.klCoef > 0) resident += P * F32 * 2; // frozen reference (+ its build copy)
   resident += P * F32 * 3; // checkpoint save: weights + m + v serialised
+  const dataset = datasetRows * datasetSampleBytes(c); // held for the whole run
+  resident += dataset;
 
   // Generation: all prompts × G at once.
   const rolloutSequences = samples ? prompts * G : 0;
@@ -174,6 +195,7 @@ export function estimateMemory(cfg: TrainConfig, model: ModelConfig): MemoryEsti
     evaluation,
     microBatchSequences: micro,
     rolloutSequences,
+    dataset,
     peakPhase,
   };
 }
@@ -270,8 +292,9 @@ export function checkResources(
   cfg: TrainConfig,
   model: ModelConfig,
   env: NodeJS.ProcessEnv = process.env,
+  datasetRows = 0,
 ): MemoryEstimate {
-  const est = estimateMemory(cfg, model);
+  const est = estimateMemory(cfg, model, datasetRows);
   if (env[CHECK_ENV] === 'off') return est;
   const avail = availableMemory(env);
   const budget = avail.bytes * SAFETY_FRACTION;
@@ -281,7 +304,7 @@ export function checkResources(
     `not enough memory for this config: estimated peak ${gib(est.total)}, reached during the ${est.peakPhase} ` +
       `(generation ${gib(est.generation)} incl. KV cache ${gib(est.kvCache)} for ${est.rolloutSequences} rollouts, ` +
       `update ${gib(est.update)} for micro-batches of ${est.microBatchSequences} sequences, ` +
-      `parameters + optimizer ${gib(est.resident)}), but only ${gib(avail.bytes)} is available (${avail.source}; planning for ${Math.round(SAFETY_FRACTION * 100)}%). ` +
+      `parameters + optimizer${est.dataset > 0 ? ` + dataset ${gib(est.dataset)}` : ''} ${gib(est.resident)}), but only ${gib(avail.bytes)} is available (${avail.source}; planning for ${Math.round(SAFETY_FRACTION * 100)}%). ` +
       `Try ${suggestion}. (${CHECK_ENV}=off skips this check.)`,
     est,
     avail.bytes,

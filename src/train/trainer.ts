@@ -27,6 +27,7 @@ import {
 } from '../model/index.js';
 import { evaluateTask, type TaskEval } from '../eval/evaluate.js';
 import { loadCustomReward, type CustomReward, type Sample } from '../tasks/index.js';
+import { countDatasetRows } from '../data/index.js';
 import { ConfigError, responseBudget, type TrainConfig } from './config.js';
 import {
   checkTasks,
@@ -302,7 +303,9 @@ async function trainLocked(
   const start = await startingPoint(cfg, say);
   const { model } = start;
   const state = start.state;
-  const memory = checkResources(cfg, model.config); // refuse configs that cannot fit in memory, before any step
+  // refuse configs that cannot fit in memory (a dataset's samples included), before any step
+  const datasetRows = cfg.data.path ? await countDatasetRows(cfg.data.path) : 0;
+  const memory = checkResources(cfg, model.config, process.env, datasetRows);
 
   // Parameters with learning rate 0 are frozen: no graph is recorded through them, so a frozen
   // vision encoder costs one forward pass and no backward.

@@ -169,3 +169,35 @@ test('a batch too large for the budget suggests the largest micro-batch that fit
     assert.ok(!existsSync(join(dir, 'metrics.jsonl')));
   });
 });
+
+test('a dataset is counted in the estimate: its rows at the model input size, and the refusal says so', async () => {
+  const { estimateMemory, checkResources, datasetSampleBytes } =
+    await import('../../src/train/resources.js');
+  const { SMALL_CONV_CONFIG } = await import('../../src/model/index.js');
+  const { parseTrainConfig } = await import('../../src/train/config.js');
+  const cfg = parseTrainConfig({ method: 'sft' });
+  const without = estimateMemory(cfg, SMALL_CONV_CONFIG);
+  const withRows = estimateMemory(cfg, SMALL_CONV_CONFIG, 100_000);
+  // 64 px: 3 · 4096 image bytes + a 4096-byte mask + 1 KB per sample
+  assert.equal(datasetSampleBytes(SMALL_CONV_CONFIG), 3 * 4096 + 4096 + 1024);
+  assert.equal(withRows.dataset, 100_000 * (3 * 4096 + 4096 + 1024));
+  assert.equal(withRows.total - without.total, withRows.dataset);
+  assert.throws(
+    () => checkResources(cfg, SMALL_CONV_CONFIG, { VISURF_MEMORY_BUDGET_MB: '2048' }, 1_000_000),
+    /\+ dataset 16\.\d+ GiB/,
+  );
+});
+
+test('countDatasetRows reads a Parquet footer or counts JSONL lines', async () => {
+  const { countDatasetRows, writeDataset } = await import('../../src/data/index.js');
+  const { generateSamples } = await import('../../src/tasks/index.js');
+  await withTemp(async (dir) => {
+    const samples = generateSamples('count', 5, 0);
+    for (const ext of ['parquet', 'jsonl']) {
+      const path = join(dir, `d.${ext}`);
+      await writeDataset(path, samples);
+      assert.equal(await countDatasetRows(path), 5, ext);
+    }
+    assert.equal(await countDatasetRows(join(dir, 'missing.parquet')), 0);
+  });
+});
