@@ -30,6 +30,23 @@ interface EvalOptions {
   task: string;
 }
 
+/**
+ * The generated held-out sets one task at a time: only one task's samples (up to --n) and its
+ * replies are alive at once, whatever the number of tasks; each task's row is kept, small.
+ */
+function evaluateTaskByTask(
+  model: VisionLanguageModel,
+  cfg: TrainConfig,
+  custom: CustomReward | undefined,
+): { tasks: TaskEval[] } {
+  const tasks: TaskEval[] = [];
+  for (const task of cfg.data.tasks) {
+    const one = { ...cfg, data: { ...cfg.data, tasks: [task] } };
+    tasks.push(...runEval(model, one, evalSets(one, model.config.image.size), 0, custom).tasks);
+  }
+  return { tasks };
+}
+
 /** `--data`: the file's rows (checked as train checks them), evaluated at their own resolution. */
 async function evaluateFile(
   model: VisionLanguageModel,
@@ -115,7 +132,7 @@ export function registerEval(program: Command): void {
       const custom = opts.rewardModule ? await loadCustomReward(opts.rewardModule) : undefined;
       const result = opts.data
         ? await evaluateFile(model, opts, cfg, custom)
-        : runEval(model, cfg, evalSets(cfg, model.config.image.size), 0, custom);
+        : evaluateTaskByTask(model, cfg, custom);
       if (custom?.failures)
         process.stderr.write(
           `visurf: ${custom.failures} repl(ies) scored 0: the reward module failed (first: ${custom.firstFailure})\n`,
