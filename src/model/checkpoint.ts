@@ -5,7 +5,8 @@
  *   <dir>/model.safetensors       weights (f32 or bf16)
  *   <dir>/config.json             model config
  *   <dir>/tokenizer.json          optional
- *   <dir>/optimizer.safetensors   optional, always f32: m.<param>, v.<param>; step in metadata
+ *   <dir>/optimizer.safetensors   optional, always f32: m.<param>, v.<param> (and w.<param>, the
+ *                                 exact weights, when model.safetensors is bf16); step in metadata
  *   <dir>/trainer_state.json      optional: rng state, data cursor, step, ...
  *   <dir>/COMPLETE                manifest (sizes + sha256), written last
  *
@@ -61,6 +62,11 @@ export interface OptimizerState<T extends TensorInput = TensorInput> {
   step: number;
   m: Record<string, T>;
   v: Record<string, T>;
+  /**
+   * f32 weights, written beside the moments when model.safetensors is stored as bf16, so a run
+   * resumed from a bf16 checkpoint continues from the exact weights
+   */
+  master?: Record<string, T>;
 }
 
 export interface Checkpoint {
@@ -236,6 +242,9 @@ export async function saveCheckpoint(
       const tensors: Record<string, TensorInput> = {};
       for (const [k, t] of Object.entries(ckpt.optimizer.m)) tensors[`m.${k}`] = t;
       for (const [k, t] of Object.entries(ckpt.optimizer.v)) tensors[`v.${k}`] = t;
+      // bf16 model weights are rounded: keep the exact ones for resuming
+      if (opts.dtype === 'bf16')
+        for (const [k, t] of Object.entries(ckpt.weights)) tensors[`w.${k}`] = t;
       await put(
         F.optimizer,
         writeSafetensors(tensors, {
@@ -431,12 +440,19 @@ function parseOptimizer(
   }
   const m: Record<string, LoadedTensor> = {};
   const v: Record<string, LoadedTensor> = {};
+  const w: Record<string, LoadedTensor> = {};
   for (const [k, t] of Object.entries(tensors)) {
-    const into = k.startsWith('m.') ? m : k.startsWith('v.') ? v : undefined;
+    const into = k.startsWith('m.')
+      ? m
+      : k.startsWith('v.')
+        ? v
+        : k.startsWith('w.')
+          ? w
+          : undefined;
     if (!into)
       throw new CheckpointError(
         source,
-        `unexpected tensor "${k}" (expected m.<param> or v.<param>)`,
+        `unexpected tensor "${k}" (expected m.<param>, v.<param> or w.<param>)`,
       );
     Object.defineProperty(into, k.slice(2), {
       value: t,
@@ -445,8 +461,13 @@ function parseOptimizer(
       configurable: true,
     });
   }
-  const opt = { step: Number(stepText), m, v };
+  const opt: OptimizerState<LoadedTensor> = { step: Number(stepText), m, v };
   checkOptimizerMatchesWeights(weights, opt, source);
+  if (Object.keys(w).length > 0) {
+    // master weights: exactly the model's tensors, same shapes
+    checkOptimizerMatchesWeights(weights, { step: opt.step, m: w, v: w }, source);
+    opt.master = w;
+  }
   return opt;
 }
 

@@ -58,8 +58,10 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   const ckpt = await loadCheckpoint(dir);
   const config = parseModelConfig(ckpt.config, `${dir}/config.json`);
   let model: VisionLanguageModel;
+  // a bf16 checkpoint of a run keeps its exact f32 weights beside the optimizer's moments
+  const weights = ckpt.optimizer?.master ?? ckpt.weights;
   try {
-    model = VisionLanguageModel.fromWeights(config, ckpt.weights, `${dir}/model.safetensors`);
+    model = VisionLanguageModel.fromWeights(config, weights, `${dir}/model.safetensors`);
   } catch (err) {
     throw new CheckpointError(`${dir}/model.safetensors`, (err as Error).message);
   }

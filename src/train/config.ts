@@ -251,8 +251,8 @@ export const TrainConfigSchema = z
          */
         minutes: z.number().min(0).default(10),
         /**
-         * bf16 halves the files, but a run resumed from a bf16 checkpoint continues from rounded
-         * weights and no longer matches an uninterrupted run bit for bit
+         * bf16 halves model.safetensors; the exact f32 weights go beside the optimizer's moments,
+         * so a resumed run still matches an uninterrupted one bit for bit
          */
         dtype: z.enum(['f32', 'bf16']).default('f32'),
         /** how many step checkpoints to keep (oldest removed first) */

@@ -278,8 +278,6 @@ async function startingPoint(cfg: TrainConfig, say: (text: string) => void) {
   say(`resuming from ${ref.path} (step ${state.step})`);
   const drift = resumeConfigWarning(cfg); // resume.ts: warn when the config changed since the start
   if (drift) say(drift);
-  if (cfg.checkpoint.dtype === 'bf16')
-    say('checkpoint.dtype is bf16: the resumed run continues from rounded weights (not bit-exact)');
   if (state.finished && state.step < cfg.steps && !budgetSpent(cfg, state)) {
     state.finished = false;
     say(`the run had finished at step ${state.step}; extending it to steps=${cfg.steps}`);

@@ -42,3 +42,25 @@ for (const method of METHODS) {
     });
   });
 }
+
+test('bf16 checkpoints resume bit-exactly too (the exact weights are kept beside the moments)', async () => {
+  await withTemp(async (tmp) => {
+    const extra = ['method=visurf', 'checkpoint.dtype=bf16'];
+    await train(tinyConfig(join(tmp, 'ref'), STEPS, extra));
+    const ref = finalState(join(tmp, 'ref'));
+    const dir = join(tmp, 'run');
+    await assert.rejects(
+      train(tinyConfig(dir, STEPS, extra), {
+        afterStep: (s) => {
+          if (s === 2) throw new Crash();
+        },
+      }),
+      Crash,
+    );
+    await train(tinyConfig(dir, STEPS, extra));
+    const got = finalState(dir);
+    assert.deepEqual(got.metrics, ref.metrics, 'metrics');
+    assert.ok(got.weights.equals(ref.weights), 'weights');
+    assert.ok(got.optimizer.equals(ref.optimizer), 'optimizer state');
+  });
+});
