@@ -43,22 +43,23 @@ export const visurf: Paradigm = {
         enabled: controls.align,
       });
       if (answer.aligned && controls.align) aligned++;
-      const built =
-        reasoning === 'none'
-          ? labelMember(it, answer.text, 'none', tokenizer)
-          : labelMember(it, answer.text, reasoning, tokenizer, groups[k]);
-      const text =
-        reasoning === 'none'
-          ? labelResponseText(answer.text, {
-              eliminateThinking: controls.eliminateThinking,
-              noThink: reward.noThink,
-            })
-          : built.text;
-      labelMembers.push(
-        reasoning === 'none'
-          ? { ...built.member, response: responseTokens(text, tokenizer) }
-          : built.member,
-      );
+      if (reasoning === 'none') {
+        const text = labelResponseText(answer.text, {
+          eliminateThinking: controls.eliminateThinking,
+          noThink: reward.noThink,
+        });
+        const response = responseTokens(text, tokenizer);
+        labelMembers.push({
+          kind: 'label',
+          image: it.image,
+          prompt: it.prompt,
+          response,
+          advantage: 1,
+        });
+        return scoreText(it.sample, text, reward).total;
+      }
+      const { member, text } = labelMember(it, answer.text, reasoning, tokenizer, groups[k]);
+      labelMembers.push(member);
       return scoreText(it.sample, text, reward).total;
     });
     const rewards = groups.flatMap((g) => g.map((r) => r.reward.total));
