@@ -15,7 +15,8 @@ import {
 import { TASK_NAMES, isTaskName, loadCustomReward, type CustomReward } from '../tasks/index.js';
 import { MAX_EVAL_SIZE, parseTrainConfig } from '../train/config.js';
 import { didYouMean } from '../train/suggest.js';
-import { evalSets, runEval } from '../train/trainer.js';
+import { evalOptionsOf, generatedEvalSets } from '../train/eval-suite.js';
+import { evaluateTask } from '../eval/evaluate.js';
 import { formatEvalTable } from './tables.js';
 
 interface EvalOptions {
@@ -40,9 +41,11 @@ function evaluateTaskByTask(
   custom: CustomReward | undefined,
 ): { tasks: TaskEval[] } {
   const tasks: TaskEval[] = [];
+  const o = evalOptionsOf(cfg, model.config, custom);
   for (const task of cfg.data.tasks) {
     const one = { ...cfg, data: { ...cfg.data, tasks: [task] } };
-    tasks.push(...runEval(model, one, evalSets(one, model.config.image.size), 0, custom).tasks);
+    for (const [t, samples] of generatedEvalSets(one, model.config.image.size))
+      tasks.push(evaluateTask(model, t, samples, o));
   }
   return { tasks };
 }

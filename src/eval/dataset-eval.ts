@@ -44,27 +44,58 @@ export interface Prediction {
   scaledResponse: string;
 }
 
-/** Metrics per task of the file's samples (full size), and every prediction. */
-export async function evaluateDataset(
-  model: VisionLanguageModel,
+/**
+ * A dataset sample as evaluation holds it: at full size (what the metrics score against) and as
+ * the model sees it (the image resized to the model's input; prompt and task unchanged).
+ */
+export interface PreparedSample {
+  full: Sample;
+  view: Sample;
+}
+
+/** Each sample resized once for a model whose input is `size`×`size`. */
+export async function prepareSamples(
   samples: readonly Sample[],
+  size: number,
+): Promise<PreparedSample[]> {
+  const out: PreparedSample[] = [];
+  for (const s of samples) out.push({ full: s, view: await resizeSample(s, size, size) });
+  return out;
+}
+
+/** Bytes prepared samples hold: both images and every object mask. */
+export function preparedBytes(prepared: readonly PreparedSample[]): number {
+  let bytes = 0;
+  for (const { full, view } of prepared)
+    for (const s of [full, view])
+      bytes += s.image.data.length + s.objects.reduce((a, o) => a + o.mask.length, 0);
+  return bytes;
+}
+
+/** Metrics per task of prepared samples (scored at full size), and every prediction. */
+export function evaluatePrepared(
+  model: VisionLanguageModel,
+  prepared: readonly PreparedSample[],
   o: EvalOptions,
-): Promise<{ tasks: TaskEval[]; predictions: Prediction[] }> {
+): { tasks: TaskEval[]; predictions: Prediction[] } {
   const size = model.config.image.size;
   const predictions: Prediction[] = [];
   const tasks: TaskEval[] = [];
-  const byTask = new Map<TaskName, Sample[]>();
-  for (const s of samples) byTask.set(s.task, [...(byTask.get(s.task) ?? []), s]);
+  const byTask = new Map<TaskName, PreparedSample[]>();
+  for (const p of prepared) byTask.set(p.full.task, [...(byTask.get(p.full.task) ?? []), p]);
   for (const [task, group] of byTask) {
-    const small: Sample[] = [];
-    for (const s of group) small.push(await resizeSample(s, size, size));
-    const replies = respond(model, small, o);
-    const grounding = TASKS[task].answerKind === 'objects';
-    const scaled = replies.map((r, i) =>
-      grounding ? scaleReply(r, group[i]!.image.width / size, group[i]!.image.height / size) : r,
+    const replies = respond(
+      model,
+      group.map((p) => p.view),
+      o,
     );
-    tasks.push(scoreTask(task, group, scaled, o));
-    group.forEach((s, i) =>
+    const grounding = TASKS[task].answerKind === 'objects';
+    const full = group.map((p) => p.full);
+    const scaled = replies.map((r, i) =>
+      grounding ? scaleReply(r, full[i]!.image.width / size, full[i]!.image.height / size) : r,
+    );
+    tasks.push(scoreTask(task, full, scaled, o));
+    full.forEach((s, i) =>
       predictions.push({
         id: s.id,
         task,
@@ -76,4 +107,13 @@ export async function evaluateDataset(
     );
   }
   return { tasks, predictions };
+}
+
+/** Metrics per task of the file's samples (full size), and every prediction. */
+export async function evaluateDataset(
+  model: VisionLanguageModel,
+  samples: readonly Sample[],
+  o: EvalOptions,
+): Promise<{ tasks: TaskEval[]; predictions: Prediction[] }> {
+  return evaluatePrepared(model, await prepareSamples(samples, model.config.image.size), o);
 }

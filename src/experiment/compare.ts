@@ -15,19 +15,24 @@ import {
   resolveCheckpointDir,
   type VisionLanguageModel,
 } from '../model/index.js';
-import { isTaskName, type Sample, type TaskName } from '../tasks/index.js';
+import { isTaskName, type TaskName } from '../tasks/index.js';
 import {
   ConfigError,
   METHODS,
   parseTrainConfig,
-  responseBudget,
   type Method,
   type TrainConfig,
 } from '../train/config.js';
 import { configChanges, describeChanges } from '../train/resume.js';
 import { evalSamples, taskOptionsFor } from '../train/data.js';
 import { train, type EvalLog, type TrainHooks, type TrainerState } from '../train/trainer.js';
-import { evaluateTask, mainMetric, type TaskEval } from '../eval/evaluate.js';
+import { mainMetric, type TaskEval } from '../eval/evaluate.js';
+import {
+  buildEvalSuite,
+  evalOptionsOf,
+  runEvalSuite,
+  type EvalSuite,
+} from '../train/eval-suite.js';
 import { passAtK } from '../eval/pass-at-k.js';
 
 export const CompareConfigSchema = z
@@ -43,7 +48,7 @@ export const CompareConfigSchema = z
     /** also run ViSurf without each reward control */
     ablations: z.boolean().default(false),
     seeds: z.array(z.number().int()).min(1).default([0]),
-    /** tasks evaluated (default: the training tasks) */
+    /** tasks evaluated besides the training tasks, with their generators' defaults */
     evalTasks: z.array(z.string()).default([]),
     /** general tasks from pre-training, evaluated to measure forgetting */
     forgetting: z.array(z.string()).default(['caption', 'colorqa', 'shapeqa']),
@@ -166,41 +171,13 @@ function runName(v: Variant, seed: number, c: CompareConfig): string {
   return c.seeds.length > 1 ? `${v.name}-s${seed}` : v.name;
 }
 
-/** The evaluation sets: training tasks with the training task options, forgetting tasks plain. */
-function evalSets(
-  c: CompareConfig,
-  tc: TrainConfig,
-  size: number,
-  imageSize: number,
-): Map<TaskName, Sample[]> {
-  const tasks = (c.evalTasks.length ? c.evalTasks : tc.data.tasks) as TaskName[];
-  const sets = new Map<TaskName, Sample[]>();
-  for (const t of tasks) {
-    sets.set(t, evalSamples(t, size, taskOptionsFor(tc, t, imageSize)));
-  }
-  for (const t of c.forgetting as TaskName[])
-    if (!sets.has(t)) sets.set(t, evalSamples(t, size, { width: imageSize, height: imageSize }));
-  return sets;
-}
-
 function evaluateAll(
   model: VisionLanguageModel,
-  sets: Map<TaskName, Sample[]>,
+  suite: EvalSuite,
   tc: TrainConfig,
   step: number,
 ): EvalLog {
-  const maxNewTokens = responseBudget(tc, model.config);
-  return {
-    step,
-    tasks: [...sets].map(([task, samples]) =>
-      evaluateTask(model, task, samples, {
-        template: tc.data.template,
-        noThink: tc.noThink,
-        referenceSize: tc.reward.referenceSize,
-        maxNewTokens,
-      }),
-    ),
-  };
+  return runEvalSuite(model, suite, evalOptionsOf(tc, model.config), step);
 }
 
 function passAtKAll(
@@ -304,8 +281,9 @@ export async function compare(
   const refCfg = trainConfigFor(c, { name: 'base', method: 'visurf' }, c.seeds[0]!, 'compare');
   setMatmulDtype(refCfg.model.precision);
   const imageSize = base.model.config.image.size;
-  const sets = evalSets(c, refCfg, c.evalSize, imageSize);
-  say(`evaluating the base model ${c.base} on ${[...sets.keys()].join(', ')}`);
+  // the suite every run's own curves use (train config of the runs: eval.size, extraTasks)
+  const sets = await buildEvalSuite(refCfg, base.model.config);
+  say(`the base model ${c.base}: ${sets.notice}`);
   const results: CompareResults = {
     version: 1,
     createdAt: new Date().toISOString(),

@@ -57,6 +57,11 @@ export const TrainConfigSchema = z
         tasks: z.array(z.string()).min(1).default(['refer']),
         /** a Parquet/JSONL dataset in the Seg-Zero layout instead of generated data */
         path: z.string().optional(),
+        /**
+         * a Parquet/JSONL validation file (either layout): evaluation scores its first eval.size
+         * rows at their own resolution instead of the generated sets of `tasks`
+         */
+        valPath: z.string().optional(),
         /** skip (and count) malformed rows instead of stopping */
         skipBadRows: z.boolean().default(false),
         /** generator options for every task: allowEmpty, allowDefects, emptyRate */

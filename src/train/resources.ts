@@ -48,7 +48,7 @@ export interface MemoryEstimate {
    * a dataset's samples held at the model's input size
    */
   resident: number;
-  /** the dataset's samples (data.path), part of resident */
+  /** the dataset's samples (data.path) and validation rows (data.valPath), part of resident */
   dataset: number;
   /** rollout generation: KV cache + prefill */
   generation: number;
@@ -109,6 +109,8 @@ export function estimateMemory(
   model: ModelConfig,
   /** rows of data.path (0 for generated data, which is made one step at a time) */
   datasetRows = 0,
+  /** bytes of the validation rows (data.valPath) held for the whole run */
+  validationBytes = 0,
 ): MemoryEstimate {
   const c = model;
   const P = modelParameterCount(c);
@@ -125,7 +127,7 @@ export function estimateMemory(
   if (paradigms.some((p) => p.samplesRollouts && p.injectsLabels)) resident += P * F32;
   if (cfg.loss.klCoef > 0) resident += P * F32 * 2; // frozen reference (+ its build copy)
   resident += P * F32 * 3; // checkpoint save: weights + m + v serialised
-  const dataset = datasetRows * datasetSampleBytes(c); // held for the whole run
+  const dataset = datasetRows * datasetSampleBytes(c) + validationBytes; // held for the whole run
   resident += dataset;
 
   // Generation: all prompts × G at once.
@@ -293,8 +295,9 @@ export function checkResources(
   model: ModelConfig,
   env: NodeJS.ProcessEnv = process.env,
   datasetRows = 0,
+  validationBytes = 0,
 ): MemoryEstimate {
-  const est = estimateMemory(cfg, model, datasetRows);
+  const est = estimateMemory(cfg, model, datasetRows, validationBytes);
   if (env[CHECK_ENV] === 'off') return est;
   const avail = availableMemory(env);
   const budget = avail.bytes * SAFETY_FRACTION;

@@ -25,18 +25,10 @@ import {
   appendFileChecked,
   writeFileAtomicSync,
 } from '../model/index.js';
-import { evaluateTask, type TaskEval } from '../eval/evaluate.js';
-import { loadCustomReward, type CustomReward, type Sample } from '../tasks/index.js';
+import { loadCustomReward } from '../tasks/index.js';
 import { countDatasetRows } from '../data/index.js';
 import { ConfigError, responseBudget, type TrainConfig } from './config.js';
-import {
-  checkTasks,
-  evalSamples,
-  promptTokens,
-  taskOptionsFor,
-  trainSource,
-  type SampleSource,
-} from './data.js';
+import { promptTokens, trainSource, type SampleSource } from './data.js';
 import {
   scheduleOf,
   type PromptItem,
@@ -47,6 +39,7 @@ import { sampleGroups } from './rollouts.js';
 import { completionLines } from './completions.js';
 import { updatePolicy, type UpdateDiagnostics } from './update.js';
 import { checkResources, trimArena } from './resources.js';
+import { buildEvalSuite, evalOptionsOf, runEvalSuite, type EvalLog } from './eval-suite.js';
 import { armTestFault } from './fault-injection.js';
 import { loadLatestGood, resumeConfigWarning } from './resume.js';
 import { lockRunDir } from './run-lock.js';
@@ -70,10 +63,7 @@ export interface StepLog extends Partial<StepStats>, UpdateDiagnostics {
   peakRssMb: number;
 }
 
-export interface EvalLog {
-  step: number;
-  tasks: TaskEval[];
-}
+export type { EvalLog } from './eval-suite.js';
 
 export type { TrainerState } from './run-state.js';
 
@@ -204,40 +194,6 @@ function truncateLog(path: string, step: number): void {
   writeFileAtomicSync(path, kept.length ? `${kept.join('\n')}\n` : '');
 }
 
-function maxNewTokens(cfg: TrainConfig, model: VisionLanguageModel): number {
-  return responseBudget(cfg, model.config);
-}
-
-export function evalSets(cfg: TrainConfig, imageSize: number): Map<string, Sample[]> {
-  const sets = new Map<string, Sample[]>();
-  for (const t of checkTasks(cfg.data.tasks, 'config: data.tasks'))
-    sets.set(t, evalSamples(t, cfg.eval.size, taskOptionsFor(cfg, t, imageSize)));
-  // tasks outside training (e.g. the forgetting set) with their generators' defaults
-  for (const t of checkTasks(cfg.eval.extraTasks, 'config: eval.extraTasks'))
-    if (!sets.has(t))
-      sets.set(t, evalSamples(t, cfg.eval.size, { width: imageSize, height: imageSize }));
-  return sets;
-}
-
-export function runEval(
-  model: VisionLanguageModel,
-  cfg: TrainConfig,
-  sets: Map<string, Sample[]>,
-  step: number,
-  custom?: CustomReward,
-): EvalLog {
-  const tasks = [...sets].map(([task, samples]) =>
-    evaluateTask(model, task as TaskEval['task'], samples, {
-      template: cfg.data.template,
-      noThink: cfg.noThink,
-      referenceSize: cfg.reward.referenceSize,
-      maxNewTokens: maxNewTokens(cfg, model),
-      ...(custom ? { custom } : {}),
-    }),
-  );
-  return { step, tasks };
-}
-
 /** Run (or resume) training as configured. One trainer per run directory (run-lock.ts). */
 export async function train(cfg: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
   const say = hooks.onMessage ?? (() => {});
@@ -303,7 +259,9 @@ async function trainLocked(
   const state = start.state;
   // refuse configs that cannot fit in memory (a dataset's samples included), before any step
   const datasetRows = cfg.data.path ? await countDatasetRows(cfg.data.path) : 0;
-  const memory = checkResources(cfg, model.config, process.env, datasetRows);
+  const suite = await buildEvalSuite(cfg, model.config); // data.valPath read and checked here
+  if (cfg.data.valPath) say(suite.notice);
+  const memory = checkResources(cfg, model.config, process.env, datasetRows, suite.heldBytes);
 
   // Parameters with learning rate 0 are frozen: no graph is recorded through them, so a frozen
   // vision encoder costs one forward pass and no backward.
@@ -319,14 +277,14 @@ async function trainLocked(
   if (start.optState) opt.loadState(start.optState);
   const refModel = cfg.loss.klCoef > 0 ? (await initialModel(cfg)).frozenCopy() : null;
   const source: SampleSource = await trainSource(cfg, model.config.image.size, model.config);
-  const sets = evalSets(cfg, model.config.image.size);
   const rng = new Rng(0);
   rng.setState(state.rng);
   const arena = new BufferArena();
-  const newTokens = maxNewTokens(cfg, model);
+  const newTokens = responseBudget(cfg, model.config);
   const tokenizer = tokenizerOf(model.config);
   const schedule = scheduleOf(cfg.method);
   const custom = cfg.reward.module ? await loadCustomReward(cfg.reward.module) : undefined;
+  const evalOptions = evalOptionsOf(cfg, model.config, custom);
   const reward: RewardSettings = {
     referenceSize: cfg.reward.referenceSize,
     noThink: cfg.noThink,
@@ -507,7 +465,7 @@ async function trainLocked(
     const last = step + 1 === cfg.steps || state.finished;
     if (last) state.finished = true;
     if (!last && (evalEvery(cfg, step) || evalPointPassed(cfg, step, spentBefore, state))) {
-      const ev = runEval(model, cfg, sets, step + 1, custom);
+      const ev = runEvalSuite(model, suite, evalOptions, step + 1);
       appendFileChecked(evalPath, `${JSON.stringify(ev)}\n`);
       hooks.onEval?.(ev);
     }
@@ -516,7 +474,7 @@ async function trainLocked(
   }
   let finalEval: EvalLog | null = null;
   if (state.finished) {
-    finalEval = runEval(model, cfg, sets, state.step, custom);
+    finalEval = runEvalSuite(model, suite, evalOptions, state.step);
     appendFileChecked(evalPath, `${JSON.stringify(finalEval)}\n`);
     hooks.onEval?.(finalEval);
     writeFileSync(

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TINY_CONFIG, VisionLanguageModel, saveModel } from '../../src/model/index.js';
 import { parseTrainConfig } from '../../src/train/config.js';
-import { evalSets, runEval } from '../../src/train/trainer.js';
+import { buildEvalSuite, evalOptionsOf, runEvalSuite } from '../../src/train/eval-suite.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const run = (args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
@@ -22,7 +22,8 @@ test('visurf eval: the held-out evaluation of a checkpoint, as JSON or a table; 
     const got = JSON.parse(r.stdout) as Array<{ task: string; n: number; reward: number }>;
     // the same numbers as the trainer's own evaluation of that model on those samples
     const cfg = parseTrainConfig({ data: { tasks: ['colorqa', 'count'] }, eval: { size: 5 } });
-    const want = runEval(model, cfg, evalSets(cfg, TINY_CONFIG.image.size), 0).tasks;
+    const suite = await buildEvalSuite(cfg, TINY_CONFIG);
+    const want = runEvalSuite(model, suite, evalOptionsOf(cfg, TINY_CONFIG), 0).tasks;
     assert.deepEqual(
       got.map((t) => [t.task, t.n, t.reward]),
       want.map((t) => [t.task, t.n, t.reward]),
