@@ -20,6 +20,7 @@ import {
 } from '../tasks/index.js';
 import { didYouMean } from '../train/suggest.js';
 import { readTrainingDataset } from '../train/dataset-reader.js';
+import { COLUMNS_FLAG_HELP, parseColumnsFlag } from './columns-flag.js';
 import { modelConfigOf } from '../train/trainer.js';
 import { DEFAULT_TEMPLATE } from '../train/config.js';
 import { DEFAULT_BASE, tokenizerOf } from '../model/index.js';
@@ -154,20 +155,23 @@ export function registerData(program: Command): void {
       DEFAULT_BASE,
     )
     .option('--template <name>', 'prompt template (as data.template)', DEFAULT_TEMPLATE)
+    .option('--columns <map>', COLUMNS_FLAG_HELP)
     .option('--json', 'print the report as JSON')
     .action(
       async (
         path: string,
-        o: { task: string; model: string; template: string; json?: boolean },
+        o: { task: string; model: string; template: string; columns?: string; json?: boolean },
       ) => {
         if (!isTaskName(o.task))
           throw new Error(`--task: unknown task "${o.task}"${didYouMean(o.task, TASK_NAMES)}`);
         const model = modelConfigOf(o.model);
+        const columns = parseColumnsFlag(o.columns);
         let r;
         try {
           r = await readTrainingDataset(path, {
             skipBad: true,
             task: o.task,
+            columns,
             resize: { width: model.image.size, height: model.image.size },
             prompt: {
               template: o.template,

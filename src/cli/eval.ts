@@ -18,6 +18,7 @@ import { didYouMean } from '../train/suggest.js';
 import { evalOptionsOf, generatedEvalSets } from '../train/eval-suite.js';
 import { evaluateTask } from '../eval/evaluate.js';
 import { formatEvalTable } from './tables.js';
+import { COLUMNS_FLAG_HELP, parseColumnsFlag } from './columns-flag.js';
 
 interface EvalOptions {
   tasks: string;
@@ -29,6 +30,7 @@ interface EvalOptions {
   limit: string;
   predictions?: string;
   task: string;
+  columns?: string;
 }
 
 /**
@@ -67,6 +69,7 @@ async function evaluateFile(
     skipBad: false,
     limit,
     task: opts.task,
+    columns: parseColumnsFlag(opts.columns),
     prompt: {
       template: cfg.data.template,
       maxPromptTokens: model.config.maxPromptTokens,
@@ -118,6 +121,7 @@ export function registerEval(program: Command): void {
       'with --data: write every reply (and its rescaled form) as JSONL',
     )
     .option('--task <name>', 'with --data: task of rows without a task column', 'refer')
+    .option('--columns <map>', `with --data: ${COLUMNS_FLAG_HELP}`)
     .action(async (dir: string, opts: EvalOptions) => {
       const n = Number(opts.n);
       if (!Number.isInteger(n) || n < 1 || n > MAX_EVAL_SIZE)

@@ -6,6 +6,7 @@ import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises
 import { basename, dirname, extname, join } from 'node:path';
 import type { Sample, TaskName } from '../tasks/types.js';
 import { encodePng } from './codec.js';
+import { columnMapProblems, fileField, renameColumns, type ColumnMap } from './columns.js';
 import { evalRowToSample, sampleToEvalRow, sampleToTrainRow, trainRowToSample } from './convert.js';
 import { jsonlText, readJsonlRows } from './jsonl.js';
 import {
@@ -131,6 +132,8 @@ export interface ReadOptions {
   offset?: number;
   /** Most rows to read (default all). */
   limit?: number;
+  /** The file's names of layout columns (columns.ts), e.g. { problem: 'question' }. */
+  columns?: ColumnMap;
 }
 
 export interface ReadResult {
@@ -204,7 +207,17 @@ export async function readDataset(path: string, options: ReadOptions = {}): Prom
     defaultTask: options.task ?? 'refer',
     idPrefix: basename(path, extname(path)),
   } as const;
-  for await (const chunk of rawRowChunks(path, offset, options.limit)) {
+  const map = options.columns ?? {};
+  const problems = columnMapProblems(map);
+  if (problems.length)
+    throw new DatasetError({
+      file: path,
+      row: 0,
+      field: '(columns)',
+      message: `column map: ${problems.join('; ')}`,
+    });
+  for await (const raw of rawRowChunks(path, offset, options.limit)) {
+    const chunk = { ...raw, rows: raw.rows.map((r) => (r ? renameColumns(r, map) : r)) };
     if (!layout) {
       const columns = [...new Set(chunk.rows.flatMap((r) => (r ? Object.keys(r) : [])))];
       // With no readable row there is nothing to detect from; per-row errors still get reported.
@@ -214,7 +227,7 @@ export async function readDataset(path: string, options: ReadOptions = {}): Prom
           file: path,
           row: 0,
           field: '(columns)',
-          message: `columns ${columns.join(', ')} match neither layout (train: image, problem, solution; eval: image, text, mask, bbox, img_height, img_width)`,
+          message: `columns ${columns.join(', ')} match neither layout (train: image, problem, solution; eval: image, text, mask, bbox, img_height, img_width; data.columns maps other names)`,
         });
       }
       layout = detected;
@@ -253,6 +266,7 @@ export async function readDataset(path: string, options: ReadOptions = {}): Prom
         }
       }
       if (err) {
+        err = { ...err, field: fileField(err.field, map) };
         if (!options.skipBad) throw new DatasetError(err);
         errors.push(err);
       }

@@ -2,6 +2,7 @@
 export * from './codec.js';
 export * from './contact.js';
 export * from './layout.js';
+export * from './columns.js';
 export * from './rle.js';
 export * from './parquet.js';
 export * from './jsonl.js';

@@ -11,6 +11,7 @@ import type { LossAggregation } from '../algorithms/index.js';
 
 import { METHODS, scheduleOf, type Method } from './paradigms/index.js';
 import { didYouMean } from './suggest.js';
+import { LAYOUT_COLUMNS, columnMapProblems } from '../data/index.js';
 
 export { METHODS, type Method };
 
@@ -62,6 +63,11 @@ export const TrainConfigSchema = z
          * rows at their own resolution instead of the generated sets of `tasks`
          */
         valPath: z.string().optional(),
+        /**
+         * the file's names of layout columns, for data.path and data.valPath (like EasyR1's
+         * prompt_key / image_key / answer_key), e.g. { problem: question, image: img }
+         */
+        columns: z.record(z.string(), z.string().min(1)).default({}),
         /** skip (and count) malformed rows instead of stopping */
         skipBadRows: z.boolean().default(false),
         /** generator options for every task: allowEmpty, allowDefects, emptyRate */
@@ -348,6 +354,13 @@ export function parseTrainConfig(
       `${source}: not representable as JSON (${(err as Error).message.split('\n')[0]}); does a YAML anchor refer to itself?`,
     );
   }
+  for (const k of Object.keys(c.data.columns))
+    if (!LAYOUT_COLUMNS.includes(k))
+      throw new ConfigError(
+        `${source}: data.columns: "${k}" is not a layout column${didYouMean(k, LAYOUT_COLUMNS)}; expected one of ${LAYOUT_COLUMNS.join(', ')}`,
+      );
+  const problems = columnMapProblems(c.data.columns);
+  if (problems.length) throw new ConfigError(`${source}: data.columns: ${problems.join('; ')}`);
   if (c.data.curriculum.length && c.data.path)
     throw new ConfigError(
       `${source}: data.curriculum: stages draw generated tasks; it cannot be used with data.path`,

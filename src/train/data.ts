@@ -3,6 +3,7 @@
  * the seed and i, so a resumed run sees exactly the same data), or a dataset file.
  */
 import { readTrainingDataset, type PromptCheck } from './dataset-reader.js';
+import type { ColumnMap } from '../data/index.js';
 import {
   generateSample,
   isTaskName,
@@ -99,23 +100,37 @@ export function evalSamples(task: TaskName, n: number, options: TaskOptions = {}
   return Array.from({ length: n }, (_, i) => generateSample(task, EVAL_SEED_BASE + i, options));
 }
 
-/** Training samples from a dataset file, cycled. */
+/** Training samples from a dataset file, cycled; `say` gets one line on what was read and resized. */
 export async function datasetTrainSource(
   path: string,
-  skipBad: boolean,
-  size: { width: number; height: number },
-  prompt?: PromptCheck,
+  opts: {
+    skipBad: boolean;
+    size: { width: number; height: number };
+    prompt?: PromptCheck;
+    columns?: ColumnMap;
+    say?: (line: string) => void;
+  },
 ): Promise<SampleSource> {
+  const sizes = new Set<string>();
   const r = await readTrainingDataset(path, {
-    skipBad,
-    resize: size,
-    ...(prompt ? { prompt } : {}),
+    skipBad: opts.skipBad,
+    resize: opts.size,
+    ...(opts.prompt ? { prompt: opts.prompt } : {}),
+    ...(opts.columns ? { columns: opts.columns } : {}),
+    onFullSize: (s) => sizes.add(`${s.image.width}x${s.image.height}`),
   }); // dataset-reader.ts: + solution and prompt checks
   if (r.samples.length === 0) {
     throw new ConfigError(`${path}: no usable rows (${r.rows} read, ${r.bad} bad)`);
   }
-  if (r.bad > 0)
-    process.stderr.write(`visurf: ${path}: skipped ${r.bad} bad row(s) of ${r.rows}\n`);
+  const list = [...sizes];
+  const { width, height } = opts.size;
+  opts.say?.(
+    `${path}: ${r.samples.length} rows (${list.slice(0, 3).join(', ')}${list.length > 3 ? ', …' : ''})` +
+      (list.length === 1 && list[0] === `${width}x${height}`
+        ? ''
+        : `, each image resized to ${width}x${height} (stretched; boxes, points and masks scaled with it)`) +
+      (r.bad > 0 ? `; skipped ${r.bad} bad row(s) of ${r.rows}` : ''),
+  );
   return { size: r.samples.length, get: (i) => r.samples[i % r.samples.length]! };
 }
 
@@ -123,6 +138,7 @@ export async function trainSource(
   cfg: TrainConfig,
   imageSize: number,
   model?: ModelConfig,
+  say?: (line: string) => void,
 ): Promise<SampleSource> {
   const prompt =
     model === undefined
@@ -133,12 +149,13 @@ export async function trainSource(
           tokenizer: tokenizerOf(model),
         };
   if (cfg.data.path)
-    return datasetTrainSource(
-      cfg.data.path,
-      cfg.data.skipBadRows,
-      { width: imageSize, height: imageSize },
-      prompt,
-    );
+    return datasetTrainSource(cfg.data.path, {
+      skipBad: cfg.data.skipBadRows,
+      size: { width: imageSize, height: imageSize },
+      columns: cfg.data.columns,
+      ...(prompt ? { prompt } : {}),
+      ...(say ? { say } : {}),
+    });
   const tasks = checkTasks(cfg.data.tasks, 'config: data.tasks');
   checkTasks(Object.keys(cfg.data.perTaskOptions), 'config: data.perTaskOptions');
   checkTasks(Object.keys(cfg.data.taskWeights), 'config: data.taskWeights');

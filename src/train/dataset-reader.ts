@@ -3,8 +3,14 @@
  * make (the label earns its task's reward, the prompt fits the model's budget), every row checked
  * before the first step.
  */
-import { DatasetError, readDataset, type ReadResult, type RowError } from '../data/index.js';
-import { referenceResponse, rewardForSample, type TaskName } from '../tasks/index.js';
+import {
+  DatasetError,
+  readDataset,
+  type ColumnMap,
+  type ReadResult,
+  type RowError,
+} from '../data/index.js';
+import { referenceResponse, rewardForSample, type Sample, type TaskName } from '../tasks/index.js';
 import { renderPrompt, type Tokenizer } from '../model/index.js';
 
 /**
@@ -35,6 +41,10 @@ export async function readTrainingDataset(
     task?: TaskName;
     /** read at most this many rows */
     limit?: number;
+    /** the file's names of layout columns (data.columns) */
+    columns?: ColumnMap;
+    /** sees each good row's sample at full size, before any resize */
+    onFullSize?: (s: Sample) => void;
   },
 ): Promise<ReadResult> {
   // Checked before resizing (readDataset runs `check` on the full-size sample): resizing rebuilds
@@ -46,16 +56,23 @@ export async function readTrainingDataset(
     ...(opts.task ? { task: opts.task } : {}),
     ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
     ...(opts.resize ? { resize: opts.resize } : {}),
+    ...(opts.columns ? { columns: opts.columns } : {}),
     check: (s, layout) => {
       const self = rewardForSample(s, referenceResponse(s), {
         referenceSize: s.image.width,
         thinking: false,
       });
       if (self.error !== undefined) return { field: 'solution', message: self.error };
-      if (!opts.prompt) return null;
+      if (!opts.prompt) {
+        opts.onFullSize?.(s);
+        return null;
+      }
       const tokens =
         1 + opts.prompt.tokenizer.encode(renderPrompt(opts.prompt.template, s.prompt)).length; // <bos> + prompt
-      if (tokens <= opts.prompt.maxPromptTokens) return null;
+      if (tokens <= opts.prompt.maxPromptTokens) {
+        opts.onFullSize?.(s);
+        return null;
+      }
       return {
         field: layout === 'train' ? 'problem' : 'text',
         message: `prompt is ${tokens} tokens with template "${opts.prompt.template}"; the model's budget is ${opts.prompt.maxPromptTokens}`,

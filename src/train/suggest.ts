@@ -1,19 +1,27 @@
 /** "Did you mean …?" for a mistyped name: the closest known one, when it is close. */
 
-/** Edit distance (insert, delete, substitute; case-insensitive). */
+/**
+ * Edit distance with adjacent transpositions (insert, delete, substitute, swap two neighbours —
+ * the optimal-string-alignment distance; case-insensitive): "imgae" is one edit from "image".
+ */
 function distance(a: string, b: string): number {
   const x = a.toLowerCase();
   const y = b.toLowerCase();
-  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= x.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= y.length; j++)
-      row.push(
-        Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1)),
+  const d = Array.from({ length: x.length + 1 }, (_, i) =>
+    Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= x.length; i++)
+    for (let j = 1; j <= y.length; j++) {
+      const row = d[i]!;
+      row[j] = Math.min(
+        d[i - 1]![j]! + 1,
+        row[j - 1]! + 1,
+        d[i - 1]![j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1),
       );
-    prev = row;
-  }
-  return prev[y.length]!;
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1])
+        row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
+    }
+  return d[x.length]![y.length]!;
 }
 
 /**

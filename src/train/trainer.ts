@@ -276,7 +276,7 @@ async function trainLocked(
   });
   if (start.optState) opt.loadState(start.optState);
   const refModel = cfg.loss.klCoef > 0 ? (await initialModel(cfg)).frozenCopy() : null;
-  const source: SampleSource = await trainSource(cfg, model.config.image.size, model.config);
+  const source: SampleSource = await trainSource(cfg, model.config.image.size, model.config, say);
   const rng = new Rng(0);
   rng.setState(state.rng);
   const arena = new BufferArena();

@@ -258,7 +258,7 @@ test('CLI: a bad row stops `visurf train` before training; --set data.skipBadRow
     assert.ok(!existsSync(join(dir, 'run', 'metrics.jsonl')));
     const r2 = trainCli([...base, '--set', 'data.skipBadRows=true']);
     assert.equal(r2.status, 0, r2.stderr);
-    assert.match(r2.stderr, /mixed\.jsonl: skipped 2 bad row\(s\) of 4/);
+    assert.match(r2.stderr, /mixed\.jsonl: 2 rows \(.*\); skipped 2 bad row\(s\) of 4/);
     assert.ok(existsSync(join(dir, 'run', 'metrics.jsonl')));
   });
 });

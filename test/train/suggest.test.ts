@@ -15,6 +15,9 @@ test('closest: case and a few edits, never a far guess', () => {
   assert.equal(closest('maxNewToken', keys), 'maxNewTokens');
   assert.equal(closest('banana', keys), undefined);
   assert.equal(closest('colourqa', ['colorqa', 'shapeqa']), 'colorqa');
+  // a swap of neighbours is one edit (two for plain edit distance, over imgae's limit of 1)
+  assert.equal(closest('imgae', ['image', 'mask']), 'image');
+  assert.equal(closest('tpoK', keys), 'topK');
 });
 
 test('visurf config show prints the effective config with every default', () => {
