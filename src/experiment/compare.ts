@@ -24,6 +24,7 @@ import {
   type TrainConfig,
 } from '../train/config.js';
 import { configChanges, describeChanges } from '../train/resume.js';
+import { readStepLogs } from '../train/step-log.js';
 import { evalSamples, taskOptionsFor } from '../train/data.js';
 import { train, type EvalLog, type TrainHooks, type TrainerState } from '../train/trainer.js';
 import { mainMetric, type TaskEval } from '../eval/evaluate.js';
@@ -203,17 +204,9 @@ function passAtKAll(
 }
 
 function peakRss(runDir: string): number {
-  const path = join(runDir, 'metrics.jsonl');
-  if (!existsSync(path)) return 0;
   let peak = 0;
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      peak = Math.max(peak, (JSON.parse(line) as { peakRssMb?: number }).peakRssMb ?? 0);
-    } catch {
-      /* a torn line from a crash: ignore */
-    }
-  }
+  for (const s of readStepLogs(join(runDir, 'metrics.jsonl')))
+    peak = Math.max(peak, s.peakRssMb ?? 0);
   return peak;
 }
 

@@ -6,7 +6,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { TaskEval } from '../eval/evaluate.js';
-import type { EvalLog, StepLog } from '../train/trainer.js';
+import type { EvalLog } from '../train/trainer.js';
+import { fromTrackerRecord, type StepLog } from '../train/step-log.js';
 
 export class ReportInputError extends Error {
   override name = 'ReportInputError';
@@ -122,7 +123,7 @@ export function parseStepLogs(text: string, file: string): StepLog[] {
     requireNumber(o, 'step', where);
     if (typeof o['phase'] !== 'string')
       throw new ReportInputError(`${where}: "phase" must be a string`);
-    return o as unknown as StepLog;
+    return fromTrackerRecord(o); // step-log.ts: tracker keys, or an older run's camelCase
   });
 }
 

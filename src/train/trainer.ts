@@ -39,30 +39,14 @@ import { sampleGroups } from './rollouts.js';
 import { completionLines } from './completions.js';
 import { updatePolicy, type UpdateDiagnostics } from './update.js';
 import { checkResources, trimArena } from './resources.js';
+import { stepLogLine, type StepLog } from './step-log.js';
 import { buildEvalSuite, evalOptionsOf, runEvalSuite, type EvalLog } from './eval-suite.js';
 import { armTestFault } from './fault-injection.js';
 import { loadLatestGood, resumeConfigWarning } from './resume.js';
 import { lockRunDir } from './run-lock.js';
 import { RunStateError, validateTrainerState, type TrainerState } from './run-state.js';
 
-/** Everything logged for one step (one line of metrics.jsonl). */
-export interface StepLog extends Partial<StepStats>, UpdateDiagnostics {
-  step: number;
-  /** the paradigm the step ran (its registered name) */
-  phase: string;
-  lr: number;
-  generatedTokens: number;
-  /** wall time of sampling + scoring the rollouts, and of the policy update */
-  rolloutSeconds: number;
-  updateSeconds: number;
-  /** cumulative counters since the run began */
-  totalGeneratedTokens: number;
-  totalTrainedTokens: number;
-  seconds: number;
-  totalSeconds: number;
-  peakRssMb: number;
-}
-
+export type { StepLog } from './step-log.js';
 export type { EvalLog } from './eval-suite.js';
 
 export type { TrainerState } from './run-state.js';
@@ -459,7 +443,7 @@ async function trainLocked(
       totalSeconds: state.totalSeconds,
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     };
-    appendFileChecked(metricsPath, `${JSON.stringify(log)}\n`);
+    appendFileChecked(metricsPath, stepLogLine(log)); // step-log.ts: tracker keys
     hooks.onStep?.(log, cfg.steps);
     if (budgetSpent(cfg, state)) state.finished = true;
     const last = step + 1 === cfg.steps || state.finished;

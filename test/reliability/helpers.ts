@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { applyOverrides, parseTrainConfig, type TrainConfig } from '../../src/train/config.js';
 import { rawAddon } from '../helpers.js';
 import { checkpointDirForStep } from '../../src/model/index.js';
+import { TIMING_KEYS } from '../../src/train/step-log.js';
 
 /**
  * One OpenMP thread, in this process and in every child: on a shared 2-core machine two spinning
@@ -45,7 +46,7 @@ export function tinyConfig(runDir: string, steps: number, extra: string[] = []):
 }
 
 /** Fields of a step log that depend on the wall clock, not on the computation. */
-const TIMING = new Set(['seconds', 'totalSeconds', 'rolloutSeconds', 'updateSeconds', 'peakRssMb']);
+const TIMING = new Set(TIMING_KEYS);
 
 /** The deterministic part of each metrics.jsonl line, as canonical JSON text (bit-exact numbers). */
 export function deterministicLines(runDir: string, file = 'metrics.jsonl'): string[] {

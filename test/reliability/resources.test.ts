@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NAMED_CONFIGS, VisionLanguageModel } from '../../src/model/index.js';
 import { applyOverrides, parseTrainConfig } from '../../src/train/config.js';
@@ -20,6 +20,7 @@ import {
 } from '../../src/train/resources.js';
 import { train } from '../../src/train/trainer.js';
 import { tinyConfig, trainCli, withTemp } from './helpers.js';
+import { readStepLogs } from '../../src/train/step-log.js';
 
 const cfgOf = (sets: string[]) => parseTrainConfig(applyOverrides({}, sets), 'test');
 const MB = 2 ** 20;
@@ -68,12 +69,7 @@ test(
           ...sets.flatMap((s) => ['--set', s]),
         ]);
         assert.equal(r.status, 0, r.stderr);
-        const peak = Math.max(
-          ...readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
-            .trim()
-            .split('\n')
-            .map((l) => (JSON.parse(l) as { peakRssMb: number }).peakRssMb),
-        );
+        const peak = Math.max(...readStepLogs(join(dir, 'metrics.jsonl')).map((s) => s.peakRssMb));
         const est = estimateMemory(cfgOf(sets), NAMED_CONFIGS['tiny']!).total / MB;
         rows.push(
           `${extra.join(' ')}: estimate ${est.toFixed(0)} MB, measured ${peak} MB (x${(peak / est).toFixed(2)})`,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { train } from '../../src/train/trainer.js';
 import { tinyConfig, withTemp } from '../reliability/helpers.js';
+import { readStepLogs } from '../../src/train/step-log.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -29,10 +30,7 @@ test('a reward module replaces the built-in total in training and evaluation', a
     await train(tinyConfig(run, 2, ['method=rlvr', `reward.module=${flat}`]), {
       onMessage: (m) => said.push(m),
     });
-    const steps = readFileSync(join(run, 'metrics.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { rewardMean: number });
+    const steps = readStepLogs(join(run, 'metrics.jsonl'));
     for (const s of steps) assert.equal(s.rewardMean, 0.25);
     assert.ok(!said.some((m) => /reward module failed/.test(m)), said.join('\n'));
     const ev = JSON.parse(readFileSync(join(run, 'final.json'), 'utf8')) as {

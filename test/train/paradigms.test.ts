@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTrainConfig } from '../../src/train/config.js';
 import { train, type StepLog, type TrainResult } from '../../src/train/trainer.js';
-import { readFileSync } from 'node:fs';
+import { readStepLogs } from '../../src/train/step-log.js';
 
 let root = '';
 
@@ -34,10 +34,7 @@ function cfg(name: string, over: Record<string, unknown>) {
 }
 
 function logs(r: TrainResult): StepLog[] {
-  return readFileSync(join(r.runDir, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as StepLog);
+  return readStepLogs(join(r.runDir, 'metrics.jsonl'));
 }
 
 const GAP_SEED = 4;
