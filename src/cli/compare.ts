@@ -1,14 +1,9 @@
 /** `visurf compare`: every paradigm from one base under one budget, evaluated on the suite. */
 import type { Command } from 'commander';
 import { applyOverrides, readConfigFile } from '../train/config.js';
-import {
-  compare,
-  costTable,
-  formatTable,
-  parseCompareConfig,
-  resultsTable,
-  type CompareResults,
-} from '../experiment/compare.js';
+import { compare, parseCompareConfig, type CompareResults } from '../experiment/compare.js';
+import { loadCompare } from '../report/load.js';
+import { comparisonTables } from '../report/tables.js';
 import type { StepLog } from '../train/trainer.js';
 import { trainProgress } from './progress.js';
 import { writeReport } from '../report/index.js';
@@ -25,17 +20,9 @@ export interface CompareCliOptions {
   json?: boolean;
 }
 
-export function printResults(r: CompareResults, out: string): void {
-  const t = resultsTable(r);
-  const c = costTable(r);
-  process.stdout.write(
-    `\nResults (%; gIoU for grounding tasks, accuracy otherwise)\n${table(t.headers, t.rows)}\n`,
-  );
-  const f = formatTable(r);
-  process.stdout.write(
-    `\nReply format (% with a closed <think> block and a parseable answer)\n${table(f.headers, f.rows)}\n`,
-  );
-  process.stdout.write(`\nTraining cost\n${table(c.headers, c.rows)}\n`);
+export function printResults(out: string): void {
+  for (const t of comparisonTables(loadCompare(out)))
+    process.stdout.write(`\n${t.title}\n${table(t.headers, t.rows)}\n`);
   process.stdout.write(`\nresults: ${out}/results.json, ${out}/results.md\n`);
 }
 
@@ -104,7 +91,7 @@ export function registerCompare(program: Command): void {
         process.stdout.write(`${JSON.stringify({ ...results, report }, null, 2)}\n`);
         return;
       }
-      printResults(results, out);
+      printResults(out);
       process.stdout.write(`report: ${report}\n`);
     });
 }

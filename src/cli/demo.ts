@@ -62,7 +62,7 @@ export function registerDemo(program: Command): void {
         file,
         `visurf demo ${process.argv.slice(3).join(' ')}`.trim(),
       );
-      printResults(results, out);
+      printResults(out);
       process.stdout.write(`report: ${writeReport(out)}\n`);
     });
 }

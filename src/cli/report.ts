@@ -1,8 +1,9 @@
 /** `visurf report DIR`: write the HTML report of a run directory or a comparison directory. */
 import type { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CompareResults, resultsMarkdown } from '../experiment/compare.js';
+import { loadCompare } from '../report/load.js';
+import { comparisonMarkdown } from '../report/tables.js';
 import { writeReport } from '../report/index.js';
 import { writeFileAtomicSync } from '../model/atomic.js';
 
@@ -25,10 +26,7 @@ export function registerReport(program: Command): void {
       const results = join(dir, 'results.json');
       if (existsSync(results)) {
         const md = join(dir, 'results.md');
-        writeFileAtomicSync(
-          md,
-          resultsMarkdown(JSON.parse(readFileSync(results, 'utf8')) as CompareResults),
-        );
+        writeFileAtomicSync(md, comparisonMarkdown(loadCompare(dir)));
         process.stdout.write(`${md}\n`);
       }
     });

@@ -2,30 +2,8 @@
 import type { TaskEval } from '../eval/evaluate.js';
 import type { StepLog } from '../train/trainer.js';
 
-/** A cell that reads as a number (`12`, `-0.5`, `99.6`, `31.9 ± 2.0`, `42%`, `-`): right-aligned. */
-const NUMERIC = /^(-|–|[-+]?\d[\d,. ]*(%|±\s*\d[\d.]*)?)$/;
-
-/**
- * A plain-text table: columns whose cells are all numbers (or `-`) right-aligned, the rest left;
- * the one renderer of every table the command line prints.
- */
-export function table(headers: string[], rows: Array<Array<string | number>>): string {
-  const cells = [headers, ...rows.map((r) => r.map((c) => String(c)))];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const right = headers.map(
-    (_, i) => rows.length > 0 && cells.slice(1).every((r) => NUMERIC.test((r[i] ?? '').trim())),
-  );
-  const line = (r: string[]) =>
-    r
-      .map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [
-    line(cells[0]!),
-    widths.map((w) => '-'.repeat(w)).join('  '),
-    ...cells.slice(1).map(line),
-  ].join('\n');
-}
+export { textTable as table } from '../report/tables.js';
+import { textTable as table } from '../report/tables.js';
 
 const pct = (x: number | null | undefined) =>
   x === undefined || x === null || Number.isNaN(x) ? '-' : (100 * x).toFixed(1);

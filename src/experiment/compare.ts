@@ -25,6 +25,8 @@ import {
 } from '../train/config.js';
 import { configChanges, describeChanges } from '../train/resume.js';
 import { readStepLogs } from '../train/step-log.js';
+import { loadCompare } from '../report/load.js';
+import { comparisonMarkdown } from '../report/tables.js';
 import { evalSamples, taskOptionsFor } from '../train/data.js';
 import { train, type EvalLog, type TrainHooks, type TrainerState } from '../train/trainer.js';
 import { mainMetric, type TaskEval } from '../eval/evaluate.js';
@@ -321,155 +323,9 @@ export async function compare(
     writeFileSync(join(c.out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   }
   writeFileSync(join(c.out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(c.out, 'results.md'), resultsMarkdown(results));
+  // results.md is a view of results.json, through the tables every other view uses
+  writeFileSync(join(c.out, 'results.md'), comparisonMarkdown(loadCompare(c.out)));
   return results;
 }
 
 export { mainMetric };
-
-const fmt = (v: number | null | undefined) =>
-  v === undefined || v === null || Number.isNaN(v) ? '–' : (100 * v).toFixed(1);
-
-/** A cell over seeds: the value (one seed) or mean ± sample std (several), in %. */
-function meanStdCell(values: ReadonlyArray<number | null | undefined>): string {
-  const vals = values.filter((v): v is number => typeof v === 'number' && !Number.isNaN(v));
-  if (!vals.length) return '–';
-  const m = vals.reduce((a, b) => a + b, 0) / vals.length;
-  if (vals.length === 1) return fmt(m);
-  const sd = Math.sqrt(vals.reduce((a, b) => a + (b - m) ** 2, 0) / (vals.length - 1));
-  return `${fmt(m)} ± ${(100 * sd).toFixed(1)}`;
-}
-
-/** Methods grouped by variant name (one entry per seed), in first-seen order. */
-function byVariant(r: CompareResults): Map<string, CompareResults['methods']> {
-  const out = new Map<string, CompareResults['methods']>();
-  for (const m of r.methods) out.set(m.name, [...(out.get(m.name) ?? []), m]);
-  return out;
-}
-
-/** One row for the base, then one per variant (its seeds' evaluations together). */
-function methodRows(
-  r: CompareResults,
-  row: (name: string, evals: EvalLog[]) => string[],
-): string[][] {
-  return [
-    row('base', [r.base.eval]),
-    ...[...byVariant(r)].map(([name, runs]) =>
-      row(
-        name,
-        runs.map((m) => m.eval),
-      ),
-    ),
-  ];
-}
-
-/** Rows = base + methods (mean over seeds), columns = tasks (main metric; N-Acc and AUC extra). */
-export function resultsTable(r: CompareResults): { headers: string[]; rows: string[][] } {
-  const tasks = r.base.eval.tasks;
-  const headers = ['method'];
-  for (const t of tasks) {
-    headers.push(`${t.task} ${mainMetric(t).name}`);
-    if (t.nAcc !== undefined && t.nAcc !== null) headers.push(`${t.task} N-Acc`);
-    if (t.auc !== undefined && t.auc !== null) headers.push(`${t.task} AUC`);
-  }
-  const row = (name: string, evals: EvalLog[]): string[] => {
-    const cells = [name];
-    tasks.forEach((t, i) => {
-      const pick = (f: (e: TaskEval) => number | null | undefined) =>
-        meanStdCell(evals.map((e) => f(e.tasks[i]!)));
-      cells.push(pick((e) => mainMetric(e).value));
-      if (t.nAcc !== undefined && t.nAcc !== null) cells.push(pick((e) => e.nAcc));
-      if (t.auc !== undefined && t.auc !== null) cells.push(pick((e) => e.auc));
-    });
-    return cells;
-  };
-  const rows = methodRows(r, row);
-  return { headers, rows };
-}
-
-/**
- * Rows = base + methods, columns = tasks: % of replies in the trained form (a closed
- * `<think>` block, then a parseable answer). Table 1's metrics hide a model that answers right
- * in the wrong form; this table shows it (e.g. a label without a reasoning trace being copied).
- */
-export function formatTable(r: CompareResults): { headers: string[]; rows: string[][] } {
-  const tasks = r.base.eval.tasks;
-  const row = (name: string, evals: EvalLog[]): string[] => [
-    name,
-    ...tasks.map((_, i) => meanStdCell(evals.map((e) => e.tasks[i]!.formatRate))),
-  ];
-  const rows = methodRows(r, row);
-  return { headers: ['method', ...tasks.map((t) => t.task)], rows };
-}
-
-export function costTable(r: CompareResults): { headers: string[]; rows: string[][] } {
-  return {
-    headers: [
-      'method',
-      'seed',
-      'steps',
-      'wall time (s)',
-      'generated tokens',
-      'trained tokens',
-      'peak RSS (MB)',
-    ],
-    rows: r.methods.map((m) => [
-      m.name,
-      String(m.seed),
-      String(m.cost.steps),
-      m.cost.seconds.toFixed(0),
-      String(m.cost.generatedTokens),
-      String(m.cost.trainedTokens),
-      String(m.cost.peakRssMb),
-    ]),
-  };
-}
-
-function markdownTable(t: { headers: string[]; rows: string[][] }): string {
-  return [
-    `| ${t.headers.join(' | ')} |`,
-    `| ${t.headers.map(() => '---').join(' | ')} |`,
-    ...t.rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
-}
-
-export function resultsMarkdown(r: CompareResults): string {
-  const lines = [
-    '# visurf compare',
-    '',
-    `Command: \`${r.command}\``,
-    `Created: ${r.createdAt}; base: \`${r.base.path}\`; seeds: ${r.seeds.join(', ')}`,
-    '',
-    '## Results (Table 1 shape; % — gIoU for grounding tasks, accuracy otherwise)',
-    '',
-    markdownTable(resultsTable(r)),
-    '',
-    '## Reply format (% of replies with a closed `<think>` block and a parseable answer)',
-    '',
-    markdownTable(formatTable(r)),
-    '',
-    '## Training cost (Table 6 shape)',
-    '',
-    markdownTable(costTable(r)),
-    '',
-  ];
-  if (r.base.passAtK) {
-    lines.push(`## pass@k (%)${r.seeds.length > 1 ? ' — mean ± std over seeds' : ''}`, '');
-    const ks = Object.keys(Object.values(r.base.passAtK)[0] ?? {});
-    const rows: string[][] = [];
-    for (const [task, v] of Object.entries(r.base.passAtK))
-      rows.push(['base', task, ...ks.map((k) => fmt(v[k]))]);
-    for (const [name, runs] of byVariant(r))
-      for (const task of Object.keys(runs[0]!.passAtK ?? {}))
-        rows.push([
-          name,
-          task,
-          ...ks.map((k) => meanStdCell(runs.map((m) => m.passAtK?.[task]?.[k]))),
-        ]);
-    lines.push(
-      markdownTable({ headers: ['model', 'task', ...ks.map((k) => `pass@${k}`)], rows }),
-      '',
-    );
-  }
-  return lines.join('\n');
-}

@@ -53,7 +53,7 @@ export interface ReportData {
   command?: string;
   createdAt?: string;
   seeds?: number[];
-  base: { eval: EvalLog | null; passAtK?: PassAtK } | null;
+  base: { path?: string; eval: EvalLog | null; passAtK?: PassAtK } | null;
   methods: MethodResult[];
 }
 
@@ -267,6 +267,7 @@ export function loadCompare(dir: string): ReportData {
     if (!isObject(b)) throw new ReportInputError(`${file}: "base" must be an object`);
     const passAtK = checkPassAtK(b['passAtK'], `${file}: base`);
     base = {
+      ...(typeof b['path'] === 'string' ? { path: b['path'] } : {}),
       eval: b['eval'] ? checkEvalLog(b['eval'], `${file}: base.eval`) : null,
       ...(passAtK ? { passAtK } : {}),
     };

@@ -503,7 +503,8 @@ export interface Cell {
   value: number | null;
   /** sample standard deviation over seeds (when several) */
   spread: number | null;
-  secondary: Array<{ name: string; value: number }>;
+  /** cIoU, N-Acc, AUC, format where measured: mean and spread over seeds */
+  secondary: Array<{ name: string; value: number; spread: number | null }>;
 }
 
 export interface ResultsRow {
@@ -543,7 +544,7 @@ export function resultsTable(data: ReportData): { tasks: string[]; rows: Results
         metric: main[0]!.name,
         value: meanOf(vals),
         spread: stdOf(vals),
-        secondary: [...sec].map(([n, v]) => ({ name: n, value: meanOf(v)! })),
+        secondary: [...sec].map(([n, v]) => ({ name: n, value: meanOf(v)!, spread: stdOf(v) })),
       };
     }
     const present = tasks.map((t) => cells[t]?.value ?? null);

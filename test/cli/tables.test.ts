@@ -30,3 +30,22 @@ test('numeric columns are right-aligned, text columns left', () => {
     /a  31\.9 ± 2\.0\nb   7\.0 ± 0\.1/,
   );
 });
+
+test('markdownTable marks numeric columns right-aligned, as the terminal table aligns them', async () => {
+  const { markdownTable } = await import('../../src/report/tables.js');
+  assert.equal(
+    markdownTable({
+      headers: ['method', 'refer gIoU', 'note'],
+      rows: [
+        ['base', '25.5', 'x'],
+        ['visurf (3 seeds)', '31.9 ± 2.0', 'y'],
+      ],
+    }),
+    [
+      '| method | refer gIoU | note |',
+      '| --- | ---: | --- |',
+      '| base | 25.5 | x |',
+      '| visurf (3 seeds) | 31.9 ± 2.0 | y |',
+    ].join('\n'),
+  );
+});

@@ -4,12 +4,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  compare,
-  formatTable,
-  parseCompareConfig,
-  resultsTable,
-} from '../../src/experiment/compare.js';
+import { compare, parseCompareConfig } from '../../src/experiment/compare.js';
+import { loadCompare } from '../../src/report/load.js';
+import { formatText, resultsText } from '../../src/report/tables.js';
 import { parseTrainConfig } from '../../src/train/config.js';
 import { train } from '../../src/train/trainer.js';
 
@@ -76,13 +73,14 @@ test('compare trains each method from the base under one budget and writes the p
       0,
       'SFT generates nothing',
     );
-    const table = resultsTable(r);
+    const data = loadCompare(join(root, 'cmp'));
+    const table = resultsText(data);
     assert.deepEqual(
       table.rows.map((row) => row[0]),
       ['base', ...r.methods.map((m) => m.name)],
     );
     // the format table: one row per method, one column per task, each cell the formatRate in %
-    const formats = formatTable(r);
+    const formats = formatText(data);
     assert.deepEqual(formats.headers, ['method', 'colorqa', 'shapeqa']);
     const sft = r.methods.find((m) => m.name === 'sft')!;
     assert.equal(
