@@ -132,7 +132,13 @@ export function generateSample(
     typeof seedOrRng === 'number'
       ? `${task}-${seedOrRng}`
       : `${task}-r${rng.nextU32().toString(16)}`;
-  return { id, task, ...entry.generate(rng, options) };
+  try {
+    return { id, task, ...entry.generate(rng, options) };
+  } catch (e) {
+    // name the task and size: the generator's own message cannot
+    const size = `${options.width ?? 64}x${options.height ?? 64}`;
+    throw new Error(`${task} at ${size}: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 /** `n` samples with seeds seed, seed+1, …, so any one can be regenerated alone. */

@@ -40,3 +40,33 @@ test('train --json and data check --json print JSON on stdout', async () => {
     });
   });
 });
+
+test('pretrain --json and report --json print JSON on stdout; pretrain on the 16 px model skips what cannot be drawn, naming it', async () => {
+  await withTemp(async (dir) => {
+    const p = run([
+      'pretrain',
+      '--json',
+      ...['model.init=tiny', 'steps=1', 'visionStage.steps=1', 'promptsPerStep=2', 'eval.size=1']
+        .concat([`runDir=${join(dir, 'run')}`])
+        .flatMap((f) => ['--set', f]),
+      '--out',
+      join(dir, 'base'),
+      '--gap-samples',
+      '1',
+    ]);
+    assert.equal(p.status, 0, p.stderr);
+    const o = JSON.parse(p.stdout) as {
+      out: string;
+      steps: number;
+      eval: { tasks: unknown[] };
+      passAtK: Record<string, Record<string, number>>;
+    };
+    assert.equal(o.out, join(dir, 'base'));
+    assert.equal(o.steps, 1);
+    assert.ok(o.passAtK['refer']?.['8'] !== undefined);
+    assert.match(p.stderr, /pass@k of gui skipped: gui at 16x16: task generator could not place/);
+    const r = run(['report', '--json', join(dir, 'run')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { report: join(dir, 'run', 'report.html') });
+  });
+});
