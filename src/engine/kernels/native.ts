@@ -7,38 +7,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../package.js';
 import type { Kernels } from './types.js';
+import { referenceKernels } from './reference.js';
 
-export const KERNEL_METHODS: ReadonlyArray<Exclude<keyof Kernels, 'name'>> = [
-  'matmul',
-  'attentionForward',
-  'attentionBackward',
-  'attentionDecode',
-  'conv2dForward',
-  'conv2dBackwardData',
-  'conv2dBackwardWeights',
-  'geluForward',
-  'geluBackward',
-  'rmsnormForward',
-  'rmsnormBackward',
-  'rope',
-  'swigluForward',
-  'swigluBackward',
-  'softmaxForward',
-  'softmaxBackward',
-  'logprobForward',
-  'logprobBackward',
-  'embeddingForward',
-  'embeddingBackward',
-  'add',
-  'mul',
-  'axpy',
-  'scaleInPlace',
-  'sumSquares',
-  'countNonFinite',
-  'adamw',
-  'toBf16',
-  'fromBf16',
-];
+/**
+ * The kernel functions, taken from the reference implementation — which the compiler holds to
+ * the whole Kernels interface, so this list cannot miss one or name one that is not there.
+ */
+export const KERNEL_METHODS = Object.keys(referenceKernels).filter(
+  (k): k is Exclude<keyof Kernels, 'name'> => k !== 'name',
+);
 
 export interface NativeAddon extends Omit<Kernels, 'name'> {
   info(): { ompThreads: number };
