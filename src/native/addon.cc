@@ -1,5 +1,6 @@
 // Entry point of the visurf native addon (built by node-gyp, loaded by src/engine/kernels/native.ts).
 #include "addon.h"
+#include "args.h"
 #include <omp.h>
 
 namespace visurf {
@@ -11,7 +12,11 @@ static Napi::Value Info(const Napi::CallbackInfo& info) {
 }
 
 static Napi::Value SetThreads(const Napi::CallbackInfo& info) {
-  omp_set_num_threads(static_cast<int>(Int(info, 0)));
+  Args args(info, "setThreads", 1);
+  const int64_t n = args.Size(0, "threads");
+  if (args.ok() && (n < 1 || n > 4096)) args.Fail("threads must be from 1 to 4096");
+  if (!args.ok()) return info.Env().Undefined();
+  omp_set_num_threads(static_cast<int>(n));
   return info.Env().Undefined();
 }
 

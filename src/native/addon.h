@@ -35,25 +35,4 @@ Napi::Value Guarded(const Napi::CallbackInfo& info) {
   }
 }
 
-inline float* F32(const Napi::CallbackInfo& info, size_t i) {
-  if (info[i].IsNull() || info[i].IsUndefined()) return nullptr;
-  return info[i].As<Napi::Float32Array>().Data();
-}
-inline int32_t* I32(const Napi::CallbackInfo& info, size_t i) {
-  if (info[i].IsNull() || info[i].IsUndefined()) return nullptr;
-  return info[i].As<Napi::Int32Array>().Data();
-}
-inline uint16_t* U16(const Napi::CallbackInfo& info, size_t i) {
-  return info[i].As<Napi::Uint16Array>().Data();
-}
-inline int64_t Int(const Napi::CallbackInfo& info, size_t i) {
-  return info[i].As<Napi::Number>().Int64Value();
-}
-inline double Num(const Napi::CallbackInfo& info, size_t i) {
-  return info[i].As<Napi::Number>().DoubleValue();
-}
-inline bool Bool(const Napi::CallbackInfo& info, size_t i) {
-  return info[i].As<Napi::Boolean>().Value();
-}
-
 }  // namespace visurf

@@ -65,28 +65,75 @@ class Args {
   }
 
   float* F32(size_t i, const char* name, uint64_t need, bool nullable = false) {
-    return Array<float>(i, name, napi_float32_array, "Float32Array", need, nullable);
+    return Array<float>(info_[i], name, napi_float32_array, "Float32Array", need, nullable);
   }
   int32_t* I32(size_t i, const char* name, uint64_t need) {
-    return Array<int32_t>(i, name, napi_int32_array, "Int32Array", need, false);
+    return Array<int32_t>(info_[i], name, napi_int32_array, "Int32Array", need, false);
   }
   uint16_t* U16(size_t i, const char* name, uint64_t need) {
-    return Array<uint16_t>(i, name, napi_uint16_array, "Uint16Array", need, false);
+    return Array<uint16_t>(info_[i], name, napi_uint16_array, "Uint16Array", need, false);
   }
   // Element count of a typed-array argument already fetched successfully.
   uint64_t Length(size_t i) const {
     return info_[i].As<Napi::TypedArray>().ElementLength();
   }
 
+  // ---- a spec object argument (matmul's and attention's shapes) and its fields
+  Napi::Object Spec(size_t i, const char* name) {
+    if (!ok_) return Napi::Object::New(info_.Env());
+    if (!info_[i].IsObject()) {
+      Fail(std::string(name) + " must be an object");
+      return Napi::Object::New(info_.Env());
+    }
+    return info_[i].As<Napi::Object>();
+  }
+  // A positive integer field (a size of a product or an attention).
+  int64_t SpecSize(const Napi::Object& o, const char* key) {
+    if (!ok_) return 0;
+    Napi::Value v = o.Get(key);
+    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 1) || d > 9007199254740991.0 || d != std::floor(d)) {
+      return Fail(std::string("spec.") + key + " must be a positive integer"), 0;
+    }
+    return static_cast<int64_t>(d);
+  }
+  // A boolean field; absent is false.
+  bool SpecBool(const Napi::Object& o, const char* key) {
+    if (!ok_) return false;
+    Napi::Value v = o.Get(key);
+    if (v.IsUndefined()) return false;
+    if (!v.IsBoolean()) return Fail(std::string("spec.") + key + " must be a boolean"), false;
+    return v.As<Napi::Boolean>().Value();
+  }
+  // "f32" (or absent) or "bf16".
+  bool SpecIsBf16(const Napi::Object& o, const char* key) {
+    if (!ok_) return false;
+    Napi::Value v = o.Get(key);
+    if (v.IsUndefined()) return false;
+    const std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
+    if (s != "f32" && s != "bf16") return Fail(std::string("spec.") + key + " must be \"f32\" or \"bf16\""), false;
+    return s == "bf16";
+  }
+  // An optional typed-array field (null or absent: nullptr) of at least `need` elements.
+  int32_t* SpecI32(const Napi::Object& o, const char* key, uint64_t need) {
+    return Array<int32_t>(o.Get(key), (std::string("spec.") + key).c_str(), napi_int32_array,
+                          "Int32Array", need, true);
+  }
+  uint16_t* SpecU16(const Napi::Object& o, const char* key, uint64_t need) {
+    return Array<uint16_t>(o.Get(key), (std::string("spec.") + key).c_str(), napi_uint16_array,
+                           "Uint16Array", need, true);
+  }
+
  private:
   template <typename T>
-  T* Array(size_t i, const char* name, napi_typedarray_type type, const char* typeName,
+  T* Array(Napi::Value v, const char* name, napi_typedarray_type type, const char* typeName,
            uint64_t need, bool nullable) {
     if (!ok_) return nullptr;
-    Napi::Value v = info_[i];
     if (nullable && (v.IsNull() || v.IsUndefined())) return nullptr;
     if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
-      Fail(std::string(name) + " must be a " + typeName + (nullable ? " or null" : ""));
+      const bool vowel = std::string("AEIOU").find(typeName[0]) != std::string::npos;
+      Fail(std::string(name) + (vowel ? " must be an " : " must be a ") + typeName +
+           (nullable ? " or null" : ""));
       return nullptr;
     }
     auto arr = v.As<Napi::TypedArrayOf<T>>();

@@ -5,6 +5,7 @@
 // Primitives are cached by their full description (shapes, strides, dtype, accumulate), since
 // creating one costs far more than running a small one.
 #include "addon.h"
+#include "args.h"
 #include "bf16.h"
 #include "expf.h"
 #include "onednn.h"
@@ -107,67 +108,61 @@ static void RunMatmul(const Operand& a, const void* ap, const Operand& b, const 
               [&] { RunMatmulNow(a, ap, b, bp, c, cp, dt, accumulate); });
 }
 
-static Dt ParseDtype(const Napi::Value& v) {
-  return v.As<Napi::String>().Utf8Value() == "bf16" ? Dt::bf16 : Dt::f32;
-}
+// A product's shape from its spec object (checked by Args: positive sizes, booleans, dtype).
+struct MatmulShape {
+  int64_t batch, m, n, k;
+  bool transA, transB, bcast, acc;
+  Dt dt;
+  uint64_t needA() const { return Elems(batch, m, k); }
+  uint64_t needB() const { return Elems(bcast ? 1 : batch, k, n); }
+  uint64_t needC() const { return Elems(batch, m, n); }
+  Operand a() const { return {{batch, m, k}, transA ? Dims{m * k, 1, m} : Dims{m * k, k, 1}}; }
+  Operand b() const {
+    return {{bcast ? 1 : batch, k, n}, transB ? Dims{k * n, 1, k} : Dims{k * n, n, 1}};
+  }
+  Operand c() const { return {{batch, m, n}, {m * n, n, 1}}; }
+};
 
-static int64_t Prop(const Napi::Object& o, const char* name) {
-  return o.Get(name).As<Napi::Number>().Int64Value();
-}
-static bool PropBool(const Napi::Object& o, const char* name) {
-  return o.Get(name).ToBoolean().Value();
+static MatmulShape ReadMatmulShape(Args& args, const Napi::Object& s) {
+  MatmulShape r{};
+  r.batch = args.SpecSize(s, "batch");
+  r.m = args.SpecSize(s, "m");
+  r.n = args.SpecSize(s, "n");
+  r.k = args.SpecSize(s, "k");
+  r.transA = args.SpecBool(s, "transA");
+  r.transB = args.SpecBool(s, "transB");
+  r.bcast = args.SpecBool(s, "broadcastB");
+  r.acc = args.SpecBool(s, "accumulate");
+  r.dt = args.SpecIsBf16(s, "dtype") ? Dt::bf16 : Dt::f32;
+  return r;
 }
 
 // ------------------------------------------------------------------------------------ matmul
 
 // matmul(a, b, c, spec)
 static Napi::Value Matmul(const Napi::CallbackInfo& info) {
-  if (info.Length() < 4 || !IsF32(info[0]) || !IsF32(info[1]) || !IsF32(info[2]) ||
-      !info[3].IsObject()) {
-    ArgError(info, "matmul(a, b, c, spec): a, b, c must be Float32Array and spec an object");
-    return info.Env().Undefined();
-  }
-  auto A = info[0].As<Napi::Float32Array>();
-  auto B = info[1].As<Napi::Float32Array>();
-  auto C = info[2].As<Napi::Float32Array>();
-  Napi::Object s = info[3].As<Napi::Object>();
-  const int64_t batch = Prop(s, "batch"), m = Prop(s, "m"), n = Prop(s, "n"), k = Prop(s, "k");
-  const bool transA = PropBool(s, "transA"), transB = PropBool(s, "transB");
-  const bool bcast = PropBool(s, "broadcastB"), acc = PropBool(s, "accumulate");
-  const Dt dt = ParseDtype(s.Get("dtype"));
-  if (batch <= 0 || m <= 0 || n <= 0 || k <= 0) {
-    ArgError(info, "matmul: sizes must be positive");
-    return info.Env().Undefined();
-  }
-  const size_t needA = batch * m * k, needB = (bcast ? 1 : batch) * k * n, needC = batch * m * n;
-  if (A.ElementLength() < needA || B.ElementLength() < needB || C.ElementLength() < needC) {
-    ArgError(info, "matmul: an operand is shorter than batch/m/n/k imply");
-    return info.Env().Undefined();
-  }
-  Operand a{{batch, m, k}, transA ? Dims{m * k, 1, m} : Dims{m * k, k, 1}};
-  Operand b{{bcast ? 1 : batch, k, n}, transB ? Dims{k * n, 1, k} : Dims{k * n, n, 1}};
-  Operand c{{batch, m, n}, {m * n, n, 1}};
-  if (dt == Dt::bf16) {
-    auto& a16 = Scratch16(0, needA);
-    ConvertToBf16(A.Data(), a16.data(), needA);
-    // A cached bf16 copy of B (a weight) skips B's conversion.
-    const uint16_t* bp = nullptr;
-    Napi::Value pre = s.Get("bBf16");
-    if (pre.IsTypedArray() && pre.As<Napi::TypedArray>().TypedArrayType() == napi_uint16_array) {
-      auto B16 = pre.As<Napi::Uint16Array>();
-      if (B16.ElementLength() < needB) {
-        ArgError(info, "matmul: spec.bBf16 is shorter than B");
-        return info.Env().Undefined();
-      }
-      bp = B16.Data();
-    } else {
-      auto& b16 = Scratch16(1, needB);
-      ConvertToBf16(B.Data(), b16.data(), needB);
+  Args args(info, "matmul", 4);
+  const Napi::Object s = args.Spec(3, "spec");
+  const MatmulShape sh = ReadMatmulShape(args, s);
+  const float* A = args.F32(0, "a", sh.needA());
+  const float* B = args.F32(1, "b", sh.needB());
+  float* C = args.F32(2, "c", sh.needC());
+  // A cached bf16 copy of B (a weight) skips B's conversion.
+  const uint16_t* preB16 = args.SpecU16(s, "bBf16", sh.needB());
+  if (!args.ok()) return info.Env().Undefined();
+  const Operand a = sh.a(), b = sh.b(), c = sh.c();
+  if (sh.dt == Dt::bf16) {
+    auto& a16 = Scratch16(0, sh.needA());
+    ConvertToBf16(A, a16.data(), sh.needA());
+    const uint16_t* bp = preB16;
+    if (bp == nullptr) {
+      auto& b16 = Scratch16(1, sh.needB());
+      ConvertToBf16(B, b16.data(), sh.needB());
       bp = b16.data();
     }
-    RunMatmul(a, a16.data(), b, bp, c, C.Data(), dt, acc);
+    RunMatmul(a, a16.data(), b, bp, c, C, sh.dt, sh.acc);
   } else {
-    RunMatmul(a, A.Data(), b, B.Data(), c, C.Data(), dt, acc);
+    RunMatmul(a, A, b, B, c, C, sh.dt, sh.acc);
   }
   return info.Env().Undefined();
 }
@@ -185,16 +180,15 @@ struct AttnShape {
   Dt dt;
 };
 
-static AttnShape ParseAttn(const Napi::Object& s) {
+static AttnShape ReadAttnShape(Args& args, const Napi::Object& s) {
   AttnShape a{};
-  a.B = Prop(s, "batch");
-  a.T = Prop(s, "seq");
-  a.H = Prop(s, "heads");
-  a.D = Prop(s, "headDim");
-  a.causal = PropBool(s, "causal");
-  Napi::Value ks = s.Get("keyStart");
-  a.keyStart = ks.IsTypedArray() ? ks.As<Napi::Int32Array>().Data() : nullptr;
-  a.dt = ParseDtype(s.Get("dtype"));
+  a.B = args.SpecSize(s, "batch");
+  a.T = args.SpecSize(s, "seq");
+  a.H = args.SpecSize(s, "heads");
+  a.D = args.SpecSize(s, "headDim");
+  a.causal = args.SpecBool(s, "causal");
+  a.keyStart = args.SpecI32(s, "keyStart", Elems(a.B));  // one first visible key per sequence
+  a.dt = args.SpecIsBf16(s, "dtype") ? Dt::bf16 : Dt::f32;
   return a;
 }
 
@@ -213,21 +207,6 @@ static Operand Scores(const AttnShape& a) {  // [B, H, T, T] dense
 }
 static Operand ScoresT(const AttnShape& a) {  // its transpose, read in place
   return {{a.B, a.H, a.T, a.T}, {a.H * a.T * a.T, a.T * a.T, 1, a.T}};
-}
-
-static bool CheckAttn(const Napi::CallbackInfo& info, const AttnShape& a, size_t qkvLen,
-                      size_t probsLen, size_t outLen, const char* what) {
-  if (a.B <= 0 || a.T <= 0 || a.H <= 0 || a.D <= 0) {
-    ArgError(info, std::string(what) + ": sizes must be positive");
-    return false;
-  }
-  const size_t nq = a.B * a.T * 3 * a.H * a.D, np = a.B * a.H * a.T * a.T,
-               no = a.B * a.T * a.H * a.D;
-  if (qkvLen < nq || probsLen < np || outLen < no) {
-    ArgError(info, std::string(what) + ": an operand is shorter than the attention shape implies");
-    return false;
-  }
-  return true;
 }
 
 // Masked, scaled softmax of each score row in place; masked entries become exactly 0.
@@ -266,33 +245,36 @@ struct AttnArgs {
   AttnShape shape;
 };
 
+static uint64_t QkvElems(const AttnShape& a) { return Elems(a.B * a.T, 3 * a.H, a.D); }
+static uint64_t ProbsElems(const AttnShape& a) { return Elems(a.B * a.H, a.T, a.T); }
+static uint64_t OutElems(const AttnShape& a) { return Elems(a.B * a.T, a.H, a.D); }
+
 static bool ForwardArgs(const Napi::CallbackInfo& info, AttnArgs& r) {
-  if (info.Length() < 4 || !IsF32(info[0]) || !IsF32(info[1]) || !IsF32(info[2]) ||
-      !info[3].IsObject()) {
-    ArgError(info, "attentionForward(qkv, out, probs, spec): Float32Array operands expected");
-    return false;
-  }
+  Args args(info, "attentionForward", 4);
+  r.shape = ReadAttnShape(args, args.Spec(3, "spec"));
+  args.F32(0, "qkv", QkvElems(r.shape));
+  args.F32(1, "out", OutElems(r.shape));
+  args.F32(2, "probs", ProbsElems(r.shape));
+  if (!args.ok()) return false;
   r.qkv = info[0].As<Napi::Float32Array>();
   r.out = info[1].As<Napi::Float32Array>();
   r.probs = info[2].As<Napi::Float32Array>();
-  r.shape = ParseAttn(info[3].As<Napi::Object>());
-  return CheckAttn(info, r.shape, r.qkv.ElementLength(), r.probs.ElementLength(),
-                   r.out.ElementLength(), "attentionForward");
+  return true;
 }
 
 static bool BackwardArgs(const Napi::CallbackInfo& info, AttnArgs& r) {
-  if (info.Length() < 5 || !IsF32(info[0]) || !IsF32(info[1]) || !IsF32(info[2]) ||
-      !IsF32(info[3]) || !info[4].IsObject()) {
-    ArgError(info, "attentionBackward(qkv, probs, dout, dqkv, spec): Float32Array operands expected");
-    return false;
-  }
+  Args args(info, "attentionBackward", 5);
+  r.shape = ReadAttnShape(args, args.Spec(4, "spec"));
+  args.F32(0, "qkv", QkvElems(r.shape));
+  args.F32(1, "probs", ProbsElems(r.shape));
+  args.F32(2, "dout", OutElems(r.shape));
+  args.F32(3, "dqkv", QkvElems(r.shape));
+  if (!args.ok()) return false;
   r.qkv = info[0].As<Napi::Float32Array>();
   r.probs = info[1].As<Napi::Float32Array>();
   r.out = info[2].As<Napi::Float32Array>();
   r.dqkv = info[3].As<Napi::Float32Array>();
-  r.shape = ParseAttn(info[4].As<Napi::Object>());
-  return CheckAttn(info, r.shape, std::min(r.qkv.ElementLength(), r.dqkv.ElementLength()),
-                   r.probs.ElementLength(), r.out.ElementLength(), "attentionBackward");
+  return true;
 }
 
 // attentionForward(qkv, out, probs, spec)
@@ -597,40 +579,25 @@ static Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
 // One new query per sequence against its cached keys [0, lens[b]); f32, OpenMP over
 // (sequence, head) pairs.
 static Napi::Value AttentionDecode(const Napi::CallbackInfo& info) {
-  if (info.Length() < 9 || !IsF32(info[0]) || !IsF32(info[1]) || !IsF32(info[2]) ||
-      !IsF32(info[3]) || !info[8].IsTypedArray() ||
-      info[8].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    ArgError(info, "attentionDecode: Float32Array operands expected");
-    return info.Env().Undefined();
-  }
-  auto QKV = info[0].As<Napi::Float32Array>();
-  auto KC = info[1].As<Napi::Float32Array>();
-  auto VC = info[2].As<Napi::Float32Array>();
-  auto OUT = info[3].As<Napi::Float32Array>();
-  const int64_t B = Int(info, 4), H = Int(info, 5), D = Int(info, 6), cap = Int(info, 7);
-  auto LENS = info[8].As<Napi::Int32Array>();
-  const int32_t* lens = LENS.Data();
-  if (LENS.ElementLength() < size_t(B)) {
-    ArgError(info, "attentionDecode: lens shorter than batch");
-    return info.Env().Undefined();
-  }
+  Args args(info, "attentionDecode", 9);
+  const int64_t B = args.Size(4, "batch"), H = args.Size(5, "heads"), D = args.Size(6, "headDim"),
+                cap = args.Size(7, "cap");
+  if (args.ok() && (B == 0 || H == 0 || D == 0))
+    args.Fail("batch, heads and headDim must be positive");
+  const float* q = args.F32(0, "qkv", Elems(B, 3 * H, D));
+  const float* kc = args.F32(1, "kCache", Elems(B * cap, H, D));
+  const float* vc = args.F32(2, "vCache", Elems(B * cap, H, D));
+  float* out = args.F32(3, "out", Elems(B, H, D));
+  const int32_t* lens = args.I32(8, "lens", Elems(B));
+  if (!args.ok()) return info.Env().Undefined();
   for (int64_t b = 0; b < B; b++) {
     if (lens[b] < 0 || lens[b] > cap) {
-      ArgError(info, "attentionDecode: lens[" + std::to_string(b) + "] outside [0, cap]");
+      args.Fail("lens[" + std::to_string(b) + "] = " + std::to_string(lens[b]) +
+                " is outside [0, cap = " + std::to_string(cap) + "]");
       return info.Env().Undefined();
     }
   }
   const int64_t HD = H * D;
-  if (B <= 0 || H <= 0 || D <= 0 ||
-      QKV.ElementLength() < size_t(B * 3 * HD) || KC.ElementLength() < size_t(B * cap * HD) ||
-      VC.ElementLength() < size_t(B * cap * HD) || OUT.ElementLength() < size_t(B * HD)) {
-    ArgError(info, "attentionDecode: an operand is shorter than the sizes imply (or len > cap)");
-    return info.Env().Undefined();
-  }
-  const float* q = QKV.Data();
-  const float* kc = KC.Data();
-  const float* vc = VC.Data();
-  float* out = OUT.Data();
   const float scale = 1.f / std::sqrt(static_cast<float>(D));
   double work = 0;  // flops: q·k and p·v over every visible key
   for (int64_t b = 0; b < B; b++) work += 4.0 * HD * lens[b];
@@ -690,19 +657,16 @@ static Napi::Value AttentionDecode(const Napi::CallbackInfo& info) {
 
 // matmulImpl(spec): the oneDNN implementation chosen for a product (for the profiler/bench).
 static Napi::Value MatmulImpl(const Napi::CallbackInfo& info) {
-  Napi::Object s = info[0].As<Napi::Object>();
-  const int64_t batch = Prop(s, "batch"), m = Prop(s, "m"), n = Prop(s, "n"), k = Prop(s, "k");
-  const bool transA = PropBool(s, "transA"), transB = PropBool(s, "transB");
-  const bool bcast = PropBool(s, "broadcastB"), acc = PropBool(s, "accumulate");
-  Operand a{{batch, m, k}, transA ? Dims{m * k, 1, m} : Dims{m * k, k, 1}};
-  Operand b{{bcast ? 1 : batch, k, n}, transB ? Dims{k * n, 1, k} : Dims{k * n, n, 1}};
-  Operand c{{batch, m, n}, {m * n, n, 1}};
-  return Napi::String::New(info.Env(),
-                           GetMatmul(a, b, c, ParseDtype(s.Get("dtype")), acc).impl);
+  Args args(info, "matmulImpl", 1);
+  const MatmulShape sh = ReadMatmulShape(args, args.Spec(0, "spec"));
+  if (!args.ok()) return info.Env().Undefined();
+  return Napi::String::New(info.Env(), GetMatmul(sh.a(), sh.b(), sh.c(), sh.dt, sh.acc).impl);
 }
 
 static Napi::Value AttentionImpl(const Napi::CallbackInfo& info) {
-  AttnShape a = ParseAttn(info[0].As<Napi::Object>());
+  Args args(info, "attentionImpl", 1);
+  AttnShape a = ReadAttnShape(args, args.Spec(0, "spec"));
+  if (!args.ok()) return info.Env().Undefined();
   return Napi::String::New(
       info.Env(), GetMatmul(QkvRows(a), QkvCols(a), Scores(a), a.dt, false).impl + " / " +
                       GetMatmul(ScoresT(a), TokenMajor(a), QkvRows(a), a.dt, true).impl);
@@ -711,7 +675,10 @@ static Napi::Value AttentionImpl(const Napi::CallbackInfo& info) {
 // setSerialFlops(n): change the one-thread bar at run time (benchmarks compare settings in one
 // process; the machine is too noisy to compare separate runs).
 static Napi::Value SetSerialFlops(const Napi::CallbackInfo& info) {
-  SerialFlopsSetting() = info[0].As<Napi::Number>().DoubleValue();
+  Args args(info, "setSerialFlops", 1);
+  const double flops = args.Number(0, "flops");
+  if (!args.ok()) return info.Env().Undefined();
+  SerialFlopsSetting() = flops;
   return info.Env().Undefined();
 }
 

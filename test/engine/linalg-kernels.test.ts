@@ -86,7 +86,26 @@ test('matmul: bad arguments raise a clear TypeError, not a crash', () => {
   };
   assert.throws(
     () => addon.matmul(new Float32Array(15), new Float32Array(16), new Float32Array(16), spec),
-    /shorter than/,
+    /matmul: a has 15 elements, the sizes need 16/,
+  );
+  // the spec's fields are checked too (they were read unchecked: a missing size was UB)
+  const bad = (s: object) => () =>
+    addon.matmul(new Float32Array(16), new Float32Array(16), new Float32Array(16), {
+      ...spec,
+      ...s,
+    } as MatmulSpec);
+  assert.throws(bad({ m: undefined }), /matmul: spec\.m must be a positive integer/);
+  assert.throws(bad({ k: 2.5 }), /matmul: spec\.k must be a positive integer/);
+  assert.throws(bad({ transA: 1 }), /matmul: spec\.transA must be a boolean/);
+  assert.throws(bad({ dtype: 'f16' }), /matmul: spec\.dtype must be "f32" or "bf16"/);
+  assert.throws(
+    bad({ dtype: 'bf16', bBf16: new Uint16Array(3) }),
+    /matmul: spec\.bBf16 has 3 elements, the sizes need 16/,
+  );
+  assert.throws(
+    () =>
+      addon.matmul(new Float32Array(16), new Float32Array(16), new Float32Array(16), null as never),
+    /matmul: spec must be an object/,
   );
   assert.throws(
     () =>
@@ -251,20 +270,62 @@ test('attentionDecode equals the last row of full causal attention, per-sequence
     impl.attentionDecode(q, kCache, vCache, out, B, H, D, cap, lens);
     assertClose(out, expected, 1e-5, 1e-6, 'decode vs full attention');
   }
-  assert.throws(
+  const decode =
+    (lens: unknown, batch: unknown = B) =>
     () =>
       addon.attentionDecode(
         new Float32Array(B * 3 * HD),
         new Float32Array(B * cap * HD),
         new Float32Array(B * cap * HD),
         new Float32Array(B * HD),
-        B,
+        batch as number,
         H,
         D,
         cap,
-        new Int32Array([1, 13, 1]),
-      ),
-    /outside/,
+        lens as Int32Array,
+      );
+  assert.throws(
+    decode(new Int32Array([1, 13, 1])),
+    /attentionDecode: lens\[1\] = 13 is outside \[0, cap = \d+\]/,
+  );
+  assert.throws(decode(new Float32Array(B)), /attentionDecode: lens must be an Int32Array/);
+  assert.throws(decode(new Int32Array(B - 1)), /attentionDecode: lens has \d+ elements/);
+  assert.throws(
+    decode(new Int32Array(B), -1),
+    /attentionDecode: batch must be a non-negative integer/,
+  );
+});
+
+test('attention: a spec with a wrong field is a clear error naming it', () => {
+  if (!addon) return;
+  const spec: AttentionSpec = {
+    batch: 2,
+    seq: 3,
+    heads: 2,
+    headDim: 4,
+    causal: true,
+    keyStart: null,
+    dtype: 'f32',
+  };
+  const f = (n: number) => new Float32Array(n);
+  const call = (s: object) => () =>
+    addon.attentionForward(f(2 * 3 * 3 * 8), f(2 * 3 * 8), f(2 * 2 * 9), {
+      ...spec,
+      ...s,
+    } as AttentionSpec);
+  call({})(); // the good spec runs
+  assert.throws(call({ heads: 0 }), /attentionForward: spec\.heads must be a positive integer/);
+  assert.throws(
+    call({ keyStart: new Int32Array(1) }),
+    /attentionForward: spec\.keyStart has 1 elements, the sizes need 2/,
+  );
+  assert.throws(
+    call({ keyStart: new Float32Array(2) }),
+    /attentionForward: spec\.keyStart must be an Int32Array or null/,
+  );
+  assert.throws(
+    () => addon.attentionForward(f(10), f(2 * 3 * 8), f(2 * 2 * 9), spec),
+    /attentionForward: qkv has 10 elements, the sizes need 144/,
   );
 });
 
