@@ -457,8 +457,3 @@ export function alignLabelAnswer(
     return { text: labelAnswerText, aligned: false, style, parsableRollouts: parsable };
   return { text: renderAnswer(label, style), aligned: true, style, parsableRollouts: parsable };
 }
-
-/** The content of the first `<answer>…</answer>` block of a response, or undefined. */
-export function answerContent(response: string): string | undefined {
-  return /<answer>([\s\S]*?)<\/answer>/.exec(response)?.[1];
-}

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { solutionAnswer } from '../rewards/dispatch.js';
 import {
-  alignAnswer,
+  canonicalAnswer,
   asBox,
   asPoint,
   formatAnswerObjects,
@@ -113,7 +113,7 @@ export async function trainRowToSample(row: TrainRow, ctx: RowContext): Promise<
     image,
     prompt: row.problem,
     solution: row.solution,
-    answer: row.answer ?? alignAnswer(solutionAnswer(row.solution)),
+    answer: row.answer ?? canonicalAnswer(solutionAnswer(row.solution)),
     objects,
     think: row.think ?? '',
   };

@@ -162,11 +162,12 @@ export function formatResponse(think: string | null, answer: string): string {
 }
 
 /**
- * The answer text in the policy's own style (reward control 1, "align the label with the rollout
- * preference"): a VisionReasoner list is re-rendered by formatAnswerObjects (fixed key order,
- * spacing, number format); any other answer is trimmed. Unparseable text is returned trimmed.
+ * The answer text in visurf's canonical style — the style of generated samples' labels: a
+ * VisionReasoner list re-rendered by formatAnswerObjects (fixed key order, spacing, number
+ * format); any other answer trimmed; unparseable text returned trimmed. (Reward control 1
+ * re-renders a label in the style the *rollouts* prefer instead: algorithms/label-alignment.ts.)
  */
-export function alignAnswer(answer: string): string {
+export function canonicalAnswer(answer: string): string {
   const text = answer.trim();
   if (!text.startsWith('[')) return text;
   const parsed = parseAnswerObjects(text);

@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import {
   CANONICAL_ANSWER_STYLE,
   alignLabelAnswer,
-  answerContent,
   formatNumber,
   learnAnswerStyle,
   parseAnswer,
@@ -137,8 +136,6 @@ test('parser is strict JSON and agrees with JSON.parse', () => {
     assert.equal(parseAnswer(bad), undefined, bad);
   for (const good of ['[]', ' {"a": [1, -2.5e3, true, null, "x\\"y"]} ', '3', '"s"', '[[1,2],[3]]'])
     assert.deepEqual(parseAnswer(good), JSON.parse(good));
-  assert.equal(answerContent('<think>hm</think><answer> [1] </answer>'), ' [1] ');
-  assert.equal(answerContent('no answer'), undefined);
 });
 
 // ----------------------------------------------------------- property tests

@@ -4,13 +4,9 @@
  * the rollouts' mean where a rollout already matches it (control 3); advantages are normalised
  * over the union.
  */
-import {
-  alignLabelAnswer,
-  answerContent,
-  labelResponseText,
-  visurfAdvantages,
-} from '../../algorithms/index.js';
+import { alignLabelAnswer, labelResponseText, visurfAdvantages } from '../../algorithms/index.js';
 import { mean } from '../../metrics/index.js';
+import { splitResponse } from '../../rewards/index.js';
 import type { Member } from '../update.js';
 import {
   labelMember,
@@ -36,8 +32,9 @@ export const visurf: Paradigm = {
     const labelMembers: Member[] = [];
     let aligned = 0;
     const labelRewards = items.map((it, k) => {
-      const rolloutAnswers = groups[k]!.map((r) => answerContent(r.text)).filter(
-        (a): a is string => a !== undefined,
+      // each rollout's answer as the reward reads it (after its think block)
+      const rolloutAnswers = groups[k]!.map((r) => splitResponse(r.text).answer).filter(
+        (a): a is string => a !== null,
       );
       const answer = alignLabelAnswer(it.sample.answer, rolloutAnswers, {
         enabled: controls.align,
