@@ -16,6 +16,7 @@ import {
   type VisionLanguageModel,
 } from '../model/index.js';
 import { isTaskName, type TaskName } from '../tasks/index.js';
+import { DEFAULT_BASE } from '../model/index.js';
 import {
   ConfigError,
   METHODS,
@@ -40,8 +41,8 @@ import { passAtK } from '../eval/pass-at-k.js';
 
 export const CompareConfigSchema = z
   .object({
-    /** the base model: a checkpoint directory */
-    base: z.string().min(1),
+    /** the base model: a shipped model's name (the shipped base by default) or a checkpoint directory */
+    base: z.string().min(1).default(DEFAULT_BASE),
     /** output directory (results.json, results.md, runs/<method>) */
     out: z.string().min(1).default('runs/compare'),
     methods: z

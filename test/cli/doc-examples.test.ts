@@ -8,44 +8,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { buildProgram } from '../../src/cli/program.js';
+import { DOC_FILES, ROOT, examplesOf, type Example } from './doc-examples-lib.js';
 import { applyOverrides, parseTrainConfig } from '../../src/train/config.js';
 import { parseCompareConfig } from '../../src/experiment/compare.js';
 import { VisionStageSchema } from '../../src/train/vision-stage.js';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-
-interface Example {
-  file: string;
-  line: string;
-  argv: string[];
-}
-
-/** The visurf invocations of a Markdown file's sh blocks, continuation lines joined. */
-function examplesOf(file: string): Example[] {
-  const text = readFileSync(join(ROOT, file), 'utf8');
-  const out: Example[] = [];
-  for (const block of text.matchAll(/```sh\n([\s\S]*?)```/g)) {
-    const joined = block[1]!.replace(/\\\n\s*/g, ' ');
-    for (const raw of joined.split('\n')) {
-      const line = raw.replace(/\s+#.*$/, '').trim();
-      const m = /(?:^|\s|\| )(?:npx visurf|visurf|node dist\/src\/cli\/main\.js)\s+(.*)$/.exec(
-        line,
-      );
-      if (!m || line.startsWith('#')) continue;
-      const cmd = m[1]!.split(/\s+(?:\||&&|;|>|2>)\s*/)[0]!; // up to a pipe or redirect
-      const argv = [...cmd.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map(
-        (x) => x[1] ?? x[2] ?? x[3]!,
-      );
-      out.push({ file, line, argv });
-    }
-  }
-  return out;
-}
 
 function optionNames(c: Command): Set<string> {
   const names = new Set<string>(['--help', '-h']);
@@ -105,10 +75,7 @@ function check(program: Command, ex: Example): string[] {
 }
 
 test('every command example in README.md and docs/ uses real commands, options and config keys', () => {
-  const files = ['README.md', ...readdirSync(join(ROOT, 'docs')).map((f) => `docs/${f}`)].filter(
-    (f) => f.endsWith('.md'),
-  );
-  const examples = files.flatMap(examplesOf);
+  const examples = DOC_FILES.flatMap(examplesOf);
   assert.ok(examples.length >= 40, `found ${examples.length} examples`);
   const program = buildProgram();
   const bad = examples.flatMap((ex) =>
@@ -123,6 +90,7 @@ test('the example checker catches a wrong option and a wrong config key', () => 
     file: 'x.md',
     line,
     argv: line.split(' ').slice(1),
+    stdin: null,
   });
   assert.deepEqual(check(program, ex('visurf eval base --tasks all')), []);
   assert.match(
