@@ -2,9 +2,8 @@
  * Every command example in README.md and docs/*.md (the ```sh blocks) names a real command, only
  * options that command has, and only config keys that exist (`--set` checked against the train
  * or compare schema, a pretrain's visionStage keys against the vision stage's), and the configs/
- * files they name exist. Running them all
- * would take hours (pre-training, comparisons); README's block is also run, shrunk, by
- * readme-examples.test.ts.
+ * files they name exist — as written, before doc-examples-run.test.ts runs them shrunk (where
+ * appended overrides would hide a wrong key).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
