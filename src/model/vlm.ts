@@ -416,3 +416,33 @@ type Init = { kind: 'ones' } | { kind: 'zeros' } | { kind: 'normal'; std: number
 
 /** Receives one layer's roped fused qkv [batch, seq, 3*width] during a prefill. */
 export type KvSink = (qkv: Tensor) => void;
+
+/**
+ * Floats one block (block() above: blockQkv, attention, blockRest) keeps for its backward, per
+ * sequence of T tokens — the memory estimate's unit (train/resources.ts), read off the ops:
+ * rmsnorm (W), linear qkv (3W), rope (3W), attention probabilities (heads·T per token) and output
+ * (W), linear out (W), add (W), rmsnorm (W), linear w13 (2·hidden), swiglu (hidden), linear w2
+ * (W), add (W) — 13W + 3·hidden + heads·T per token.
+ */
+export function blockActivationFloats(
+  T: number,
+  width: number,
+  hidden: number,
+  heads: number,
+): number {
+  const perToken = {
+    norm1: width,
+    qkv: 3 * width,
+    rope: 3 * width,
+    attentionOut: width,
+    out: width,
+    residual1: width,
+    norm2: width,
+    w13: 2 * hidden,
+    swiglu: hidden,
+    w2: width,
+    residual2: width,
+  };
+  const probs = heads * T * T;
+  return T * Object.values(perToken).reduce((a, b) => a + b, 0) + probs;
+}

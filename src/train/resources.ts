@@ -24,7 +24,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { imageTokens, type ModelConfig } from '../model/config.js';
 import { convOutputSize, type BufferArena } from '../engine/index.js';
-import { parameterSpecs } from '../model/vlm.js';
+import { blockActivationFloats, parameterSpecs } from '../model/vlm.js';
 import { responseBudget, type TrainConfig } from './config.js';
 import { scheduleOf } from './paradigms/index.js';
 
@@ -84,10 +84,8 @@ function stemActivations(c: ModelConfig): number {
   return floats;
 }
 
-/** Floats one transformer layer keeps for backward, per sequence of T tokens. */
-function layerActivations(T: number, width: number, hidden: number, heads: number): number {
-  return T * (13 * width + 3 * hidden) + heads * T * T;
-}
+/** Floats one transformer layer keeps for backward, per sequence of T tokens (model/vlm.ts). */
+const layerActivations = blockActivationFloats;
 
 /** The paradigms a config's method may run (the estimate takes the largest of each part). */
 function paradigmsOf(cfg: TrainConfig) {
@@ -136,8 +134,8 @@ export function estimateMemory(
   const T0 = nImg + c.maxPromptTokens;
   const genOf = (B: number) => {
     const kv = c.decoder.layers * 2 * B * cap * W * F32;
-    const prefill =
-      2 * B * (T0 * (13 * W + 3 * c.decoder.hidden) + c.decoder.heads * T0 * T0) * F32;
+    // one layer's prefill activations live at a time (no graph is kept while sampling)
+    const prefill = 2 * B * layerActivations(T0, W, c.decoder.hidden, c.decoder.heads) * F32;
     const vision =
       2 *
       Math.min(B, prompts) *
