@@ -15,6 +15,7 @@ interface DemoOptions {
   out: string;
   base?: string;
   set: string[];
+  json?: boolean;
 }
 
 async function findBase(explicit: string | undefined): Promise<string | null> {
@@ -43,6 +44,7 @@ export function registerDemo(program: Command): void {
       (v: string, acc: string[]) => [...acc, v],
       [],
     )
+    .option('--json', 'print results.json (and the report path) instead of the tables')
     .action(async (opts: DemoOptions) => {
       const base = await findBase(opts.base);
       if (!base) {
@@ -62,7 +64,12 @@ export function registerDemo(program: Command): void {
         file,
         `visurf demo ${process.argv.slice(3).join(' ')}`.trim(),
       );
+      const report = writeReport(out);
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ ...results, report }, null, 2)}\n`);
+        return;
+      }
       printResults(out);
-      process.stdout.write(`report: ${writeReport(out)}\n`);
+      process.stdout.write(`report: ${report}\n`);
     });
 }
