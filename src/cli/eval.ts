@@ -46,8 +46,15 @@ function evaluateTaskByTask(
   const o = evalOptionsOf(cfg, model.config, custom);
   for (const task of cfg.data.tasks) {
     const one = { ...cfg, data: { ...cfg.data, tasks: [task] } };
-    for (const [t, samples] of generatedEvalSets(one, model.config.image.size))
-      tasks.push(evaluateTask(model, t, samples, o));
+    let sets;
+    try {
+      sets = generatedEvalSets(one, model.config.image.size);
+    } catch (e) {
+      // e.g. reason and gui need more room than a 16 px model's images: say so, go on
+      process.stderr.write(`visurf: ${task} skipped: ${(e as Error).message}\n`);
+      continue;
+    }
+    for (const [t, samples] of sets) tasks.push(evaluateTask(model, t, samples, o));
   }
   return { tasks };
 }

@@ -38,6 +38,11 @@ test('visurf eval: the held-out evaluation of a checkpoint, as JSON or a table; 
       bad.stderr,
       /--tasks: unknown task "colourqa" \(did you mean "colorqa"\?\); expected .* or all/,
     );
+    // --tasks all on the 16 px model: the tasks it cannot draw are skipped, named, not fatal
+    const all = run(['eval', dir, '--tasks', 'all', '--n', '1', '--json']);
+    assert.equal(all.status, 0, all.stderr);
+    assert.match(all.stderr, /gui skipped: gui at 16x16: task generator could not place/);
+    assert.ok((JSON.parse(all.stdout) as unknown[]).length >= 9);
     const badN = run(['eval', dir, '--n', 'many']);
     assert.equal(badN.status, 1);
     assert.match(badN.stderr, /--n: expected an integer from 1 to 10000, got "many"/);

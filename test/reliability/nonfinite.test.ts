@@ -13,6 +13,7 @@ import { checkpointDirForStep, latestCheckpoint, loadModel } from '../../src/mod
 import { INJECT_NAN_ENV, parseStepSpec } from '../../src/train/fault-injection.js';
 import { NonFiniteTrainingError, train } from '../../src/train/trainer.js';
 import { deterministicLines, tinyConfig, tinySets, trainCli, withTemp } from './helpers.js';
+import { fromTrackerRecord } from '../../src/train/step-log.js';
 
 const KEEP = ['checkpoint.keep=20'];
 
@@ -37,9 +38,7 @@ async function assertFinite(dir: string, step: number) {
 }
 
 const logs = (dir: string) =>
-  deterministicLines(dir).map(
-    (l) => JSON.parse(l) as { step: number; skipped: boolean; gradNorm: number | null },
-  );
+  deterministicLines(dir).map((l) => fromTrackerRecord(JSON.parse(l) as Record<string, unknown>));
 
 test('step specs', () => {
   assert.deepEqual([...parseStepSpec('3')], [3]);
