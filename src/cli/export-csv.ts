@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { RUN_FILES } from '../train/run-files.js';
 
 /** A JSON value's leaves under slash-joined keys. */
 export function flatten(
@@ -50,7 +51,7 @@ export function registerExportCsv(program: Command): void {
       "write a run's metrics.jsonl (or eval.jsonl) as CSV, nested keys flattened with slashes",
     )
     .argument('<run>', 'a run directory')
-    .option('--file <name>', 'the log to export', 'metrics.jsonl')
+    .option('--file <name>', 'the log to export', RUN_FILES.metrics)
     .option('--out <file>', 'where to write (default: stdout)')
     .action((run: string, o: { file: string; out?: string }) => {
       const path = join(run, o.file);

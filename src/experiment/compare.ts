@@ -4,7 +4,7 @@
  * tables (Table 1: methods x tasks; Table 6: training cost) as results.json and results.md.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
@@ -26,11 +26,12 @@ import {
 } from '../train/config.js';
 import { configChanges, describeChanges } from '../train/resume.js';
 import { readStepLogs } from '../train/step-log.js';
+import { RUN_FILES, readFinal, runFile } from '../train/run-files.js';
 import { loadCompare } from '../report/load.js';
 import { comparisonMarkdown } from '../report/tables.js';
 import { evalSamples, taskOptionsFor } from '../train/data.js';
 import { train, type EvalLog, type TrainHooks, type TrainerState } from '../train/trainer.js';
-import { mainMetric, type TaskEval } from '../eval/evaluate.js';
+import { mainMetric } from '../eval/evaluate.js';
 import {
   buildEvalSuite,
   evalOptionsOf,
@@ -208,8 +209,7 @@ function passAtKAll(
 
 function peakRss(runDir: string): number {
   let peak = 0;
-  for (const s of readStepLogs(join(runDir, 'metrics.jsonl')))
-    peak = Math.max(peak, s.peakRssMb ?? 0);
+  for (const s of readStepLogs(runFile(runDir, 'metrics'))) peak = Math.max(peak, s.peakRssMb ?? 0);
   return peak;
 }
 
@@ -250,9 +250,8 @@ async function trainInChild(tc: TrainConfig): Promise<TrainerState> {
     throw new Error(
       `training ${tc.runDir} failed (exit ${code}); run the same compare again to resume it`,
     );
-  const final = JSON.parse(readFileSync(join(tc.runDir, 'final.json'), 'utf8')) as {
-    state: TrainerState;
-  };
+  const final = readFinal(tc.runDir);
+  if (!final) throw new Error(`training ${tc.runDir} ended without ${RUN_FILES.final}`);
   return final.state;
 }
 

@@ -8,6 +8,7 @@ import { basename, join, resolve } from 'node:path';
 import type { TaskEval } from '../eval/evaluate.js';
 import type { EvalLog } from '../train/trainer.js';
 import { fromTrackerRecord, type StepLog } from '../train/step-log.js';
+import { runFile } from '../train/run-files.js';
 
 export class ReportInputError extends Error {
   override name = 'ReportInputError';
@@ -161,7 +162,7 @@ function byStep<T extends { step: number }>(xs: readonly T[]): T[] {
 }
 
 export function isRunDir(dir: string): boolean {
-  return existsSync(join(dir, 'metrics.jsonl'));
+  return existsSync(runFile(dir, 'metrics'));
 }
 
 export function isCompareDir(dir: string): boolean {
@@ -176,23 +177,23 @@ function requireDir(dir: string): void {
 /** Read a run directory. `name` defaults to the config's method (else the folder name). */
 export function loadRun(dir: string, name?: string): RunData {
   requireDir(dir);
-  const metricsPath = join(dir, 'metrics.jsonl');
+  const metricsPath = runFile(dir, 'metrics');
   if (!existsSync(metricsPath)) {
     throw new ReportInputError(
       `${metricsPath}: not found (is ${dir} a run directory made by "visurf train", or a comparison directory with results.json?)`,
     );
   }
   const steps = byStep(parseStepLogs(readText(metricsPath), metricsPath));
-  const evalPath = join(dir, 'eval.jsonl');
+  const evalPath = runFile(dir, 'evals');
   const evals = existsSync(evalPath) ? byStep(parseEvalLogs(readText(evalPath), evalPath)) : [];
-  const configPath = join(dir, 'config.json');
+  const configPath = runFile(dir, 'config');
   let config: Record<string, unknown> | null = null;
   if (existsSync(configPath)) {
     const c = readJson(configPath);
     if (!isObject(c)) throw new ReportInputError(`${configPath}: expected a JSON object`);
     config = c;
   }
-  const finalPath = join(dir, 'final.json');
+  const finalPath = runFile(dir, 'final');
   let finalEval: EvalLog | null = evals.length ? evals[evals.length - 1]! : null;
   if (existsSync(finalPath)) {
     const f = readJson(finalPath);

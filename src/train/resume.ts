@@ -2,8 +2,8 @@
  * Resuming a run: the newest checkpoint that loads (damaged ones reported and passed over), and
  * how the config differs from the one the run started with.
  */
+import { runFile } from './run-files.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   CheckpointError,
   listCheckpoints,
@@ -29,7 +29,7 @@ function changedKeys(a: unknown, b: unknown, prefix = ''): string[] {
  * null when there is no record. An unreadable record counts as one change.
  */
 export function configChanges(cfg: object & { runDir: string }): string[] | null {
-  const path = join(cfg.runDir, 'config.json');
+  const path = runFile(cfg.runDir, 'config');
   if (!existsSync(path)) return null;
   let saved: unknown;
   try {
@@ -63,7 +63,7 @@ export function describeChanges(changes: readonly string[]): string {
 export function resumeConfigWarning(cfg: object & { runDir: string }): string | null {
   const changes = configChanges(cfg);
   if (!changes || changes.length === 0) return null;
-  const path = join(cfg.runDir, 'config.json');
+  const path = runFile(cfg.runDir, 'config');
   if (changes[0]!.endsWith('(unreadable)'))
     return `${path} is unreadable; cannot check that the resumed config matches the original`;
   return `resuming with a config that differs from ${path}: ${describeChanges(changes)}; the run will not match an uninterrupted one`;

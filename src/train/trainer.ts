@@ -4,7 +4,7 @@
  * policy, log diagnostics, evaluate and checkpoint. State (weights, AdamW moments, RNG, step,
  * counters) is checkpointed atomically, and a run resumes exactly from its latest checkpoint.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AdamW, BufferArena, Rng, setMatmulDtype, warmupCosineLr } from '../engine/index.js';
 import {
@@ -33,13 +33,13 @@ import {
   scheduleOf,
   type PromptItem,
   type RewardSettings,
-  type StepStats,
 } from './paradigms/index.js';
 import { sampleGroups } from './rollouts.js';
 import { completionLines } from './completions.js';
-import { updatePolicy, type UpdateDiagnostics } from './update.js';
+import { updatePolicy } from './update.js';
 import { checkResources, trimArena } from './resources.js';
 import { stepLogLine, type StepLog } from './step-log.js';
+import { evalLogLine, runFile, writeFinal } from './run-files.js';
 import { buildEvalSuite, evalOptionsOf, runEvalSuite, type EvalLog } from './eval-suite.js';
 import { armTestFault } from './fault-injection.js';
 import { loadLatestGood, resumeConfigWarning } from './resume.js';
@@ -231,9 +231,9 @@ async function trainLocked(
   say: (text: string) => void,
 ): Promise<TrainResult> {
   setMatmulDtype(cfg.model.precision);
-  const metricsPath = join(cfg.runDir, 'metrics.jsonl');
-  const evalPath = join(cfg.runDir, 'eval.jsonl');
-  const completionsPath = join(cfg.runDir, 'completions.jsonl');
+  const metricsPath = runFile(cfg.runDir, 'metrics');
+  const evalPath = runFile(cfg.runDir, 'evals');
+  const completionsPath = runFile(cfg.runDir, 'completions');
   const checkpointsDir = join(cfg.runDir, 'checkpoints');
   for (const left of await removeCheckpointLeftovers(checkpointsDir))
     say(`removed ${join(checkpointsDir, left)}, left by an interrupted save or prune`);
@@ -279,7 +279,7 @@ async function trainLocked(
   // Only now, with everything read back and checked, is the run directory written to: drop log
   // lines after the checkpoint we resume from (they will be written again).
   if (!start.resumed)
-    writeFileAtomicSync(join(cfg.runDir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
+    writeFileAtomicSync(runFile(cfg.runDir, 'config'), `${JSON.stringify(cfg, null, 2)}\n`);
   truncateLog(metricsPath, state.step);
   truncateLog(completionsPath, state.step);
   truncateLog(evalPath, state.step === 0 ? 0 : state.finished ? state.step : state.step + 1);
@@ -450,7 +450,7 @@ async function trainLocked(
     if (last) state.finished = true;
     if (!last && (evalEvery(cfg, step) || evalPointPassed(cfg, step, spentBefore, state))) {
       const ev = runEvalSuite(model, suite, evalOptions, step + 1);
-      appendFileChecked(evalPath, `${JSON.stringify(ev)}\n`);
+      appendFileChecked(evalPath, evalLogLine(ev));
       hooks.onEval?.(ev);
     }
     if (last || saveDue(step + 1)) await saveAt(step + 1);
@@ -459,12 +459,9 @@ async function trainLocked(
   let finalEval: EvalLog | null = null;
   if (state.finished) {
     finalEval = runEvalSuite(model, suite, evalOptions, state.step);
-    appendFileChecked(evalPath, `${JSON.stringify(finalEval)}\n`);
+    appendFileChecked(evalPath, evalLogLine(finalEval));
     hooks.onEval?.(finalEval);
-    writeFileSync(
-      join(cfg.runDir, 'final.json'),
-      `${JSON.stringify({ state, eval: finalEval }, null, 2)}\n`,
-    );
+    writeFinal(cfg.runDir, { state, eval: finalEval });
   }
   return { runDir: cfg.runDir, steps: state.step, finalEval, state };
 }
