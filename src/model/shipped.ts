@@ -3,7 +3,7 @@
  * `base` (the default base of train, compare and demo) and `base-small` (the earlier,
  * patch-stem base, kept for comparison). A reference that is an existing path stays a path.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { packagePath } from '../engine/package.js';
 import { latestCheckpoint } from './checkpoint.js';
@@ -43,10 +43,14 @@ export async function resolveCheckpointDir(ref: string): Promise<string> {
     if (latest) return latest.path;
     throw new CheckpointError(path, 'a run directory with no complete checkpoint yet');
   }
-  if (!existsSync(path))
-    throw new CheckpointError(
-      path,
-      `not found: give a checkpoint directory, a run directory, or a shipped model (${shippedModels().join(', ') || 'none'})`,
-    );
+  const available = `a checkpoint directory, a run directory, or a shipped model (${shippedModels().join(', ') || 'none'})`;
+  if (!existsSync(path)) throw new CheckpointError(path, `not found: give ${available}`);
+  if (!statSync(path).isDirectory()) {
+    // e.g. `eval my.parquet`: a dataset where the model goes
+    const data = /\.(parquet|jsonl)$/i.test(path)
+      ? `; to evaluate a model on this dataset: visurf eval MODEL --data ${path}`
+      : '';
+    throw new CheckpointError(path, `a file, not a model: give ${available}${data}`);
+  }
   return path; // a directory of another kind: loading it says what is wrong
 }
