@@ -244,7 +244,10 @@ async function trainLocked(
   // refuse configs that cannot fit in memory (a dataset's samples included), before any step
   const datasetRows = cfg.data.path ? await countDatasetRows(cfg.data.path) : 0;
   const suite = await buildEvalSuite(cfg, model.config); // data.valPath read and checked here
+  // training on a file of one's own but evaluating on generated tasks deserves a word
   if (cfg.data.valPath) say(suite.notice);
+  else if (cfg.data.path)
+    say(`${suite.notice} (data.valPath evaluates on a file of yours instead)`);
   const memory = checkResources(cfg, model.config, process.env, datasetRows, suite.heldBytes);
 
   // Parameters with learning rate 0 are frozen: no graph is recorded through them, so a frozen
