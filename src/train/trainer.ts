@@ -29,14 +29,10 @@ import { loadCustomReward } from '../tasks/index.js';
 import { countDatasetRows } from '../data/index.js';
 import { ConfigError, responseBudget, type TrainConfig } from './config.js';
 import { promptTokens, trainSource, type SampleSource } from './data.js';
-import {
-  scheduleOf,
-  type PromptItem,
-  type RewardSettings,
-} from './paradigms/index.js';
+import { scheduleOf, type PromptItem, type RewardSettings } from './paradigms/index.js';
 import { sampleGroups } from './rollouts.js';
 import { completionLines } from './completions.js';
-import { updatePolicy } from './update.js';
+import { updatePolicy, type UpdateOptions } from './update.js';
 import { checkResources, trimArena } from './resources.js';
 import { stepLogLine, type StepLog } from './step-log.js';
 import { evalLogLine, runFile, writeFinal } from './run-files.js';
@@ -225,6 +221,67 @@ async function startingPoint(cfg: TrainConfig, say: (text: string) => void) {
   return { model: loaded.model, state, optState: loaded.optimizer, resumed: true };
 }
 
+/**
+ * Saving a run's checkpoints: at a step, when one is due (every N steps or M minutes), keeping
+ * the newest `checkpoint.keep`; a save is never abandoned half-way by a second interrupt
+ * (hooks.saving tells the CLI).
+ */
+function checkpointer(
+  cfg: TrainConfig,
+  model: VisionLanguageModel,
+  opt: AdamW,
+  state: TrainerState,
+  hooks: TrainHooks,
+) {
+  const saving = async (what: () => Promise<void>) => {
+    hooks.saving?.(true);
+    try {
+      await what();
+    } finally {
+      hooks.saving?.(false);
+    }
+  };
+  let lastSave = performance.now();
+  const saveAt = (step: number) =>
+    saving(async () => {
+      await saveModel(checkpointDirForStep(cfg.runDir, step), model, {
+        dtype: cfg.checkpoint.dtype,
+        optimizer: opt,
+        trainerState: { ...state },
+      });
+      lastSave = performance.now();
+      const all = await listCheckpoints(cfg.runDir);
+      for (const old of all.slice(0, Math.max(0, all.length - cfg.checkpoint.keep)))
+        await removeCheckpoint(old.path);
+    });
+  const saveDue = (step: number) =>
+    (cfg.checkpoint.every > 0 && step % cfg.checkpoint.every === 0) ||
+    (cfg.checkpoint.minutes > 0 && performance.now() - lastSave >= cfg.checkpoint.minutes * 60_000);
+  return { saving, saveAt, saveDue };
+}
+
+/** The policy update's settings under a config, for a paradigm's loss kind at one step. */
+function updateSettings(
+  cfg: TrainConfig,
+  loss: UpdateOptions['loss'],
+  at: Pick<UpdateOptions, 'lr' | 'normLength' | 'arena'>,
+): UpdateOptions {
+  return {
+    loss,
+    epochs: loss === 'nll' ? 1 : cfg.ppoEpochs,
+    microBatch: cfg.microBatch,
+    clipLow: cfg.loss.clipLow,
+    clipHigh: cfg.loss.clipHigh,
+    aggregation: cfg.loss.aggregation,
+    sftAggregation: cfg.loss.sftAggregation,
+    shapingGamma: cfg.luffy.gamma,
+    klCoef: cfg.loss.klCoef,
+    klKind: cfg.loss.klKind,
+    entropyCoef: cfg.loss.entropyCoef,
+    ...at,
+  };
+}
+
 async function trainLocked(
   cfg: TrainConfig,
   hooks: TrainHooks,
@@ -287,31 +344,7 @@ async function trainLocked(
   truncateLog(completionsPath, state.step);
   truncateLog(evalPath, state.step === 0 ? 0 : state.finished ? state.step : state.step + 1);
 
-  // A save is never abandoned half-way by a second interrupt (hooks.saving tells the CLI).
-  const saving = async (what: () => Promise<void>) => {
-    hooks.saving?.(true);
-    try {
-      await what();
-    } finally {
-      hooks.saving?.(false);
-    }
-  };
-  let lastSave = performance.now();
-  const saveAt = (step: number) =>
-    saving(async () => {
-      await saveModel(checkpointDirForStep(cfg.runDir, step), model, {
-        dtype: cfg.checkpoint.dtype,
-        optimizer: opt,
-        trainerState: { ...state },
-      });
-      lastSave = performance.now();
-      const all = await listCheckpoints(cfg.runDir);
-      for (const old of all.slice(0, Math.max(0, all.length - cfg.checkpoint.keep)))
-        await removeCheckpoint(old.path);
-    });
-  const saveDue = (step: number) =>
-    (cfg.checkpoint.every > 0 && step % cfg.checkpoint.every === 0) ||
-    (cfg.checkpoint.minutes > 0 && performance.now() - lastSave >= cfg.checkpoint.minutes * 60_000);
+  const { saving, saveAt, saveDue } = checkpointer(cfg, model, opt, state, hooks);
 
   for (let step = state.step; step < cfg.steps && !state.finished; step++) {
     // Let signal handlers run: the loop is synchronous between saves, so without this an
@@ -389,29 +422,8 @@ async function trainLocked(
       minLrRatio: cfg.optim.minLrRatio,
     });
     armTestFault(step, opt); // no-op unless VISURF_TEST_INJECT_NAN names this step (tests)
-    const diag = updatePolicy(
-      model,
-      opt,
-      images,
-      members,
-      {
-        loss: paradigm.loss,
-        epochs: paradigm.loss === 'nll' ? 1 : cfg.ppoEpochs,
-        microBatch: cfg.microBatch,
-        clipLow: cfg.loss.clipLow,
-        clipHigh: cfg.loss.clipHigh,
-        aggregation: cfg.loss.aggregation,
-        sftAggregation: cfg.loss.sftAggregation,
-        shapingGamma: cfg.luffy.gamma,
-        normLength: newTokens,
-        klCoef: cfg.loss.klCoef,
-        klKind: cfg.loss.klKind,
-        entropyCoef: cfg.loss.entropyCoef,
-        lr,
-        arena,
-      },
-      refModel,
-    );
+    const settings = updateSettings(cfg, paradigm.loss, { lr, normLength: newTokens, arena });
+    const diag = updatePolicy(model, opt, images, members, settings, refModel);
     const updateSeconds = (performance.now() - tUpdate) / 1000;
     trimArena(arena, memory.arenaRetained); // the arena must not grow with every new sequence length
     if (diag.skipped) {
