@@ -12,10 +12,11 @@ import type { MatmulDtype } from '../engine/index.js';
 import { benchMatmul } from '../bench/matmul.js';
 import { benchConvStem } from '../bench/conv.js';
 import { benchRollout, benchTrainStep } from '../bench/model-bench.js';
+import { benchPretrainStep } from '../bench/pretrain-bench.js';
 import type { ProfileSummary } from '../engine/index.js';
 import { SCALING_POINTS, scalingPoint, type ScalingAxis } from '../bench/scaling.js';
 
-const ALL = ['matmul', 'conv_stem', 'train_step', 'rollout'] as const;
+const ALL = ['matmul', 'conv_stem', 'train_step', 'rollout', 'pretrain_step'] as const;
 type BenchName = (typeof ALL)[number];
 const DTYPES: MatmulDtype[] = ['f32', 'bf16'];
 
@@ -34,7 +35,7 @@ export function registerBench(program: Command): void {
   program
     .command('bench')
     .description(
-      'measure speed on the BENCH.md configuration: matmul GFLOP/s, conv stem GFLOP/s (forward + backward), train-step tokens/s, rollout new tokens/s, peak memory',
+      'measure speed on the BENCH.md configuration: matmul GFLOP/s, conv stem GFLOP/s (forward + backward), train-step tokens/s, rollout new tokens/s, and the pre-training step of configs/pretrain-base.yaml (samples/s); peak memory',
     )
     .option('--json', 'print one JSON object per line instead of a table')
     .option('--only <names>', `comma-separated subset of: ${ALL.join(', ')}`)
@@ -66,11 +67,12 @@ function parseList<T extends string>(raw: string, allowed: readonly T[], what: s
   return items as T[];
 }
 
-function runOne(
+async function runOne(
   name: BenchName,
   dtype: MatmulDtype,
   profile: boolean,
-): Array<Record<string, unknown>> {
+): Promise<Array<Record<string, unknown>>> {
+  if (name === 'pretrain_step') return [{ ...(await benchPretrainStep(dtype)) }];
   if (name === 'matmul') return [256, 512, 1024].map((n) => ({ ...benchMatmul(n, dtype) }));
   if (name === 'conv_stem') return [{ ...benchConvStem(dtype) }];
   if (name === 'train_step') return [{ ...benchTrainStep(dtype, 3, undefined, profile) }];
@@ -148,7 +150,7 @@ function printProfile(row: Record<string, unknown>): void {
   );
 }
 
-function runBench(opts: BenchOptions): void {
+async function runBench(opts: BenchOptions): Promise<void> {
   const names = parseList(opts.only ?? ALL.join(','), ALL, 'benchmark');
   const dtypes = parseList(opts.dtype ?? 'f32,bf16', DTYPES, 'dtype');
   const threads = Number(opts.threads);
@@ -175,7 +177,7 @@ function runBench(opts: BenchOptions): void {
   if (opts.child) {
     for (const name of names)
       for (const dtype of dtypes) {
-        for (const row of runOne(name, dtype, opts.profile ?? false))
+        for (const row of await runOne(name, dtype, opts.profile ?? false))
           process.stdout.write(`${JSON.stringify({ ...row, threads, kernels: k.name })}\n`);
       }
     return;
@@ -220,12 +222,14 @@ function runBench(opts: BenchOptions): void {
           String(r.name),
           String(r.dtype),
           String(r.size ?? '-'),
-          String(r.gflops ?? r.tokens_per_s ?? r.new_tokens_per_s),
+          String(r.gflops ?? r.samples_per_s ?? r.tokens_per_s ?? r.new_tokens_per_s),
           r.gflops !== undefined
             ? 'GFLOP/s'
-            : r.tokens_per_s !== undefined
-              ? 'tokens/s'
-              : 'new tokens/s',
+            : r.samples_per_s !== undefined
+              ? 'samples/s'
+              : r.tokens_per_s !== undefined
+                ? 'tokens/s'
+                : 'new tokens/s',
           String(r.peak_rss_mb),
         ]),
       )}\n`,
