@@ -23,9 +23,12 @@ export interface PretrainBenchResult {
   peak_rss_mb: number;
 }
 
+/** Steps run before timing starts: the buffer arena and the JIT settle over the first few. */
+const WARMUP_STEPS = 3;
+
 export async function benchPretrainStep(
   dtype: MatmulDtype,
-  steps = 5,
+  steps = 10,
   /** more --set overrides (tests shrink the work with them) */
   extra: readonly string[] = [],
 ): Promise<PretrainBenchResult> {
@@ -38,7 +41,7 @@ export async function benchPretrainStep(
         `runDir=${dir}`,
         'model.init=small-conv',
         `model.precision=${dtype}`,
-        `steps=${steps + 1}`, // the first is the warm-up
+        `steps=${steps + WARMUP_STEPS}`,
         'eval.every=0',
         'eval.size=1',
         'checkpoint.every=0',
@@ -52,7 +55,7 @@ export async function benchPretrainStep(
     const tokens: number[] = [];
     await train(cfg, {
       onStep: (l) => {
-        if (l.step === 0) return;
+        if (l.step < WARMUP_STEPS) return;
         seconds.push(l.seconds);
         tokens.push(l.forwardTokens);
       },
