@@ -20,10 +20,16 @@ export interface CompareCliOptions {
   json?: boolean;
 }
 
-export function printResults(out: string): void {
+/** Write a comparison's report, then print its tables (or, with json, results.json + report). */
+export function finishCompare(results: CompareResults, out: string, json: boolean): void {
+  const report = writeReport(out);
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ ...results, report }, null, 2)}\n`);
+    return;
+  }
   for (const t of comparisonTables(loadCompare(out)))
     process.stdout.write(`\n${t.title}\n${table(t.headers, t.rows)}\n`);
-  process.stdout.write(`\nresults: ${out}/results.json, ${out}/results.md\n`);
+  process.stdout.write(`\nresults: ${out}/results.json, ${out}/results.md\nreport: ${report}\n`);
 }
 
 export async function runCompare(
@@ -86,12 +92,6 @@ export function registerCompare(program: Command): void {
         opts.config ?? 'compare',
         `visurf ${process.argv.slice(2).join(' ')}`,
       );
-      const report = writeReport(out);
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ ...results, report }, null, 2)}\n`);
-        return;
-      }
-      printResults(out);
-      process.stdout.write(`report: ${report}\n`);
+      finishCompare(results, out, opts.json ?? false);
     });
 }

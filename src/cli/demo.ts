@@ -8,8 +8,7 @@ import type { Command } from 'commander';
 import { applyOverrides, readConfigFile } from '../train/config.js';
 import { DEFAULT_BASE, isCompleteCheckpoint, resolveModelRef } from '../model/index.js';
 import { packagePath } from './paths.js';
-import { printResults, runCompare } from './compare.js';
-import { writeReport } from '../report/index.js';
+import { finishCompare, runCompare } from './compare.js';
 
 interface DemoOptions {
   out: string;
@@ -64,12 +63,6 @@ export function registerDemo(program: Command): void {
         file,
         `visurf demo ${process.argv.slice(3).join(' ')}`.trim(),
       );
-      const report = writeReport(out);
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ ...results, report }, null, 2)}\n`);
-        return;
-      }
-      printResults(out);
-      process.stdout.write(`report: ${report}\n`);
+      finishCompare(results, out, opts.json ?? false);
     });
 }

@@ -3,6 +3,7 @@
  * method logs no value), pass@k curves, and the results and cost tables.
  */
 import { mainMetric, type TaskEval } from '../eval/evaluate.js';
+import { mean, sampleStd } from '../metrics/index.js';
 import type { EvalLog, StepLog } from '../train/trainer.js';
 import type { MethodResult, PassAtK, ReportData, RunCost } from './load.js';
 
@@ -126,13 +127,12 @@ export function secondaryMetrics(t: TaskEval): Array<{ name: string; value: numb
 
 function meanOf(xs: readonly (number | null)[]): number | null {
   const v = xs.filter((x): x is number => x !== null);
-  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+  return v.length ? mean(v) : null;
 }
 
+/** The spread over seeds: null for fewer than two. */
 function stdOf(xs: readonly number[]): number | null {
-  if (xs.length < 2) return null;
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
+  return xs.length < 2 ? null : sampleStd(xs);
 }
 
 /**

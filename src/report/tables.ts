@@ -4,6 +4,7 @@
  * the renderers for the terminal and for Markdown, both with numeric columns right-aligned.
  */
 import type { ReportData } from './load.js';
+import { mean, sampleStd } from '../metrics/index.js';
 import { costTable, resultsTable, type Cell } from './series.js';
 
 export interface TextTable {
@@ -154,12 +155,7 @@ export function passAtKText(data: ReportData): TextTable | null {
             .map((m) => m.passAtK?.[task]?.[k])
             .filter((x): x is number => typeof x === 'number');
           if (!v.length) return '–';
-          const mean = v.reduce((a, b) => a + b, 0) / v.length;
-          const sd =
-            v.length > 1
-              ? Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1))
-              : null;
-          return meanSpread(mean, sd);
+          return meanSpread(mean(v), v.length > 1 ? sampleStd(v) : null);
         }),
       ]);
   }

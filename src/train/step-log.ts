@@ -102,8 +102,7 @@ export function toTrackerRecord(log: StepLog): Record<string, unknown> {
  * runs wrote before it; keys it does not know are kept as they are.
  */
 export function fromTrackerRecord(o: Record<string, unknown>): StepLog {
-  if (!('time/step_s' in o) && !Object.keys(o).some((k) => k.includes('/')))
-    return o as unknown as StepLog; // an older run's line: already the in-memory form
+  if (!Object.keys(o).some((k) => k.includes('/'))) return o as unknown as StepLog; // an older run's line: already the in-memory form
   const out: Record<string, unknown> = {};
   let components: Record<string, number> | undefined;
   for (const [k, v] of Object.entries(o)) {

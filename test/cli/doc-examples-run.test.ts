@@ -74,10 +74,15 @@ function shrink(argv: readonly string[]): string[] | null {
 /** Inputs the docs assume the reader has: a small refer dataset under each name. */
 async function makeInputs(dir: string, argv: readonly string[]): Promise<void> {
   const samples = [1, 2, 3, 4].map((k) => generateSample('refer', k, { width: 48, height: 40 }));
-  for (const a of argv) {
-    const file = /(?:^|=)([\w./-]+\.(?:parquet|jsonl))$/.exec(a)?.[1];
-    if (!file || file.startsWith('configs/') || existsSync(join(dir, file))) continue;
-    if (/preds|predictions|out/.test(file)) continue; // an output, not an input
+  // the files an example reads: `data check FILE`, `--data FILE`, `data.path=` / `data.valPath=`
+  const inputs = argv.flatMap((a, i) => {
+    const prev = argv[i - 1];
+    if ((prev === 'check' && argv[0] === 'data') || prev === '--data') return [a];
+    const m = /^data\.(?:path|valPath)=(.+)$/.exec(a);
+    return m ? [m[1]!] : [];
+  });
+  for (const file of inputs) {
+    if (existsSync(join(dir, file))) continue;
     const path = join(dir, file);
     await writeDataset(path, samples);
     if (file === 'my.jsonl') {
