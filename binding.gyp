@@ -6,7 +6,8 @@
         "src/native/addon.cc",
         "src/native/linalg.cc",
         "src/native/pointwise.cc",
-        "src/native/conv.cc"
+        "src/native/conv.cc",
+        "src/native/decode.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

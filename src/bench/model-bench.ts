@@ -5,6 +5,7 @@
  *   tokens' log-probs; tokens/s = 144*160 / step seconds, median of >= 3 steps after a warm-up.
  * - rollout: 128 sequences, prefill image + prompt, then 64 new tokens each at temperature 1
  *   with the KV cache; new tokens/s.
+ * - rollout_demo: the same on the demo's work (the shipped base's config, 8 prompts x G = 8).
  * Every sequence's image is encoded (no sharing of the 16 distinct images), as a plain
  * implementation would do, so the work matches the PyTorch reference. Run each in its own
  * process (`visurf bench` does) so peak_rss_mb is that benchmark's own high-water mark.
@@ -31,6 +32,8 @@ import { policyLoss } from '../algorithms/index.js';
 import {
   BENCH_CONFIG,
   BOS,
+  SMALL_CONV_CONFIG,
+  promptTokens,
   VisionLanguageModel,
   buildScoringBatch,
   imageTokens,
@@ -41,6 +44,7 @@ import {
   unpackResponses,
   type RgbImage,
 } from '../model/index.js';
+import { generateMixed } from '../tasks/index.js';
 import { median, peakRssMb } from './measure.js';
 
 function randomImage(size: number, r: Rng): RgbImage {
@@ -52,7 +56,7 @@ function randomImage(size: number, r: Rng): RgbImage {
 }
 
 export interface ModelBenchResult {
-  name: 'train_step' | 'rollout';
+  name: 'train_step' | 'rollout' | 'rollout_demo';
   dtype: MatmulDtype;
   tokens_per_s?: number;
   new_tokens_per_s?: number;
@@ -178,10 +182,68 @@ export function trainStep(
   });
 }
 
-export function benchRollout(dtype: MatmulDtype, profile = false): ModelBenchResult {
+/** One rollout benchmark's work: a model config, its images and one prompt per sequence. */
+interface RolloutWork {
+  name: 'rollout' | 'rollout_demo';
+  config: ModelConfig;
+  images: RgbImage[];
+  imageOf: Int32Array;
+  prompts: number[][];
+  newTokens: number;
+}
+
+/** BENCH.md's rollout: 128 sequences, each its own random image and 31-token prompt. */
+function benchRolloutWork(): RolloutWork {
+  const c = BENCH_CONFIG;
+  const r = new Rng(2);
+  const B = 128;
+  return {
+    name: 'rollout',
+    config: c,
+    images: Array.from({ length: B }, () => randomImage(c.image.size, r)),
+    imageOf: Int32Array.from({ length: B }, (_, i) => i),
+    prompts: Array.from({ length: B }, () => [
+      BOS,
+      ...Array.from({ length: c.maxPromptTokens - 1 }, () => 32 + r.below(90)),
+    ]),
+    newTokens: 64,
+  };
+}
+
+/**
+ * The demo's rollouts (configs/demo.yaml): the shipped base's model config, 8 prompts of its
+ * tasks (nonobj, count) with G = 8 rollouts each — few sequences and small products, where
+ * per-call overhead weighs most — 64 new tokens each.
+ */
+function demoRolloutWork(): RolloutWork {
+  const c = SMALL_CONV_CONFIG;
+  const prompts = 8;
+  const G = 8;
+  const samples = generateMixed(['nonobj', 'count'], prompts, 0, {
+    width: c.image.size,
+    height: c.image.size,
+  });
+  return {
+    name: 'rollout_demo',
+    config: c,
+    images: samples.map((s) => s.image),
+    imageOf: Int32Array.from({ length: prompts * G }, (_, i) => Math.floor(i / G)),
+    prompts: Array.from({ length: prompts * G }, (_, i) =>
+      promptTokens(samples[Math.floor(i / G)]!, 'compact', c),
+    ),
+    newTokens: 64,
+  };
+}
+
+export function benchRollout(
+  dtype: MatmulDtype,
+  profile = false,
+  which: RolloutWork['name'] = 'rollout',
+): ModelBenchResult {
+  const work = which === 'rollout' ? benchRolloutWork() : demoRolloutWork();
   if (profile) {
     return profiled(dtype, (startTimed) => {
-      const result = rollout(dtype, startTimed);
+      const result = rollout(work, dtype, startTimed);
       return {
         result,
         wall: result.run_seconds!.reduce((a, b) => a + b, 0),
@@ -189,27 +251,24 @@ export function benchRollout(dtype: MatmulDtype, profile = false): ModelBenchRes
       };
     });
   }
-  return rollout(dtype);
+  return rollout(work, dtype);
 }
 
-function rollout(dtype: MatmulDtype, afterWarmup?: () => void): ModelBenchResult {
+function rollout(
+  work: RolloutWork,
+  dtype: MatmulDtype,
+  afterWarmup?: () => void,
+): ModelBenchResult {
   return withMatmulDtype(dtype, () => {
-    const c = BENCH_CONFIG;
-    const r = new Rng(2);
-    const model = VisionLanguageModel.create(c, 0);
-    const B = 128;
-    const newTokens = 64;
-    const images = model.patchify(Array.from({ length: B }, () => randomImage(c.image.size, r)));
-    const prompts = Array.from({ length: B }, () => [
-      BOS,
-      ...Array.from({ length: c.maxPromptTokens - 1 }, () => 32 + r.below(90)),
-    ]);
+    const model = VisionLanguageModel.create(work.config, 0);
+    const images = model.patchify(work.images);
+    const B = work.prompts.length;
     const run = () =>
       generate(
         model,
-        { images, imageOf: Int32Array.from({ length: B }, (_, i) => i), prompts },
+        { images, imageOf: work.imageOf, prompts: work.prompts },
         {
-          maxNewTokens: newTokens,
+          maxNewTokens: work.newTokens,
           temperature: 1,
           rng: new Rng(3),
           stopTokens: [],
@@ -225,9 +284,9 @@ function rollout(dtype: MatmulDtype, afterWarmup?: () => void): ModelBenchResult
     }
     const s = median(times);
     return {
-      name: 'rollout',
+      name: work.name,
       dtype,
-      new_tokens_per_s: Math.round((B * newTokens) / s),
+      new_tokens_per_s: Math.round((B * work.newTokens) / s),
       seconds: Math.round(s * 1000) / 1000,
       run_seconds: times.map((t) => Math.round(t * 1000) / 1000),
       peak_rss_mb: peakRssMb(),

@@ -16,7 +16,14 @@ import { benchPretrainStep } from '../bench/pretrain-bench.js';
 import type { ProfileSummary } from '../engine/index.js';
 import { SCALING_POINTS, scalingPoint, type ScalingAxis } from '../bench/scaling.js';
 
-const ALL = ['matmul', 'conv_stem', 'train_step', 'rollout', 'pretrain_step'] as const;
+const ALL = [
+  'matmul',
+  'conv_stem',
+  'train_step',
+  'rollout',
+  'rollout_demo',
+  'pretrain_step',
+] as const;
 type BenchName = (typeof ALL)[number];
 const DTYPES: MatmulDtype[] = ['f32', 'bf16'];
 
@@ -35,7 +42,7 @@ export function registerBench(program: Command): void {
   program
     .command('bench')
     .description(
-      'measure speed on the BENCH.md configuration: matmul GFLOP/s, conv stem GFLOP/s (forward + backward), train-step tokens/s, rollout new tokens/s, and the pre-training step of configs/pretrain-base.yaml (samples/s); peak memory',
+      'measure speed on the BENCH.md configuration: matmul GFLOP/s, conv stem GFLOP/s (forward + backward), train-step tokens/s, rollout new tokens/s (the BENCH.md batch, and the demo batch: the base config, 8 prompts x 8 rollouts), and the pre-training step of configs/pretrain-base.yaml (samples/s); peak memory',
     )
     .option('--json', 'print one JSON object per line instead of a table')
     .option('--only <names>', `comma-separated subset of: ${ALL.join(', ')}`)
@@ -43,7 +50,7 @@ export function registerBench(program: Command): void {
     .option('--threads <n>', 'compute threads', '2')
     .option(
       '--profile',
-      'time per op kind (matmul, attention, norm, elementwise, optimizer, sampling, framework) and model FLOPs utilisation for train_step and rollout',
+      'time per op kind (matmul, attention, norm, elementwise, optimizer, sampling, framework) and model FLOPs utilisation for train_step and the rollouts',
     )
     .option(
       '--scaling',
@@ -76,7 +83,7 @@ async function runOne(
   if (name === 'matmul') return [256, 512, 1024].map((n) => ({ ...benchMatmul(n, dtype) }));
   if (name === 'conv_stem') return [{ ...benchConvStem(dtype) }];
   if (name === 'train_step') return [{ ...benchTrainStep(dtype, 3, undefined, profile) }];
-  return [{ ...benchRollout(dtype, profile) }];
+  return [{ ...benchRollout(dtype, profile, name) }];
 }
 
 function runScaling(dtypes: MatmulDtype[], threads: number, json: boolean): void {

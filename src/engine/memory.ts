@@ -11,7 +11,11 @@
  * you keep — e.g. log-prob values). Parameters and their gradients are never arena buffers.
  */
 
-/** Buffers smaller than this are ordinary allocations (pooling them buys nothing). */
+/**
+ * Buffers smaller than this are ordinary allocations by default: a training step's small
+ * buffers are few next to its large ones. A decoding step's are all small (one token per
+ * sequence), and there pooling them measured 1.2-1.5x faster rollouts (generate.ts).
+ */
 const MIN_POOLED = 1 << 16;
 
 /**
@@ -26,6 +30,8 @@ export function sizeClass(n: number): number {
 }
 
 export class BufferArena {
+  /** @param minPooled buffers of fewer elements are ordinary allocations */
+  constructor(readonly minPooled = MIN_POOLED) {}
   private readonly free = new Map<number, Float32Array[]>();
   /** views handed out (what tensors hold) -> the size-class buffer behind each */
   private used = new Map<Float32Array, Float32Array>();
@@ -101,6 +107,6 @@ export function recycleF32(buf: Float32Array): void {
  * return stale contents: use it only when the caller overwrites every element.
  */
 export function allocF32(n: number, zero = true): Float32Array {
-  if (current && n >= MIN_POOLED) return current.take(n, zero);
+  if (current && n >= current.minPooled) return current.take(n, zero);
   return new Float32Array(n);
 }

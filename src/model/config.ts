@@ -80,10 +80,12 @@ export const ModelConfigSchema = z
     vocab: z.number().int().min(USED_VOCAB),
     /**
      * One token per integer pixel position (0..image.size-1) for numbers in text, instead of
-     * their byte digits (see tokenizer.ts); vocab must then hold them. Off when absent (every
-     * checkpoint written before it existed).
+     * their byte digits (see tokenizer.ts); vocab must then hold them. `true`: every standalone
+     * integer; `'positions'`: only integers inside ( ) or [ ], so the quantities of count and
+     * chart traces keep their byte digits and do not share tokens with positions. Off when
+     * absent (every checkpoint written before it existed).
      */
-    coordTokens: z.boolean().default(false),
+    coordTokens: z.union([z.boolean(), z.literal('positions')]).default(false),
     // bounded so that a damaged or hand-edited config cannot size buffers past memory
     maxPromptTokens: z.number().int().positive().max(MAX_TEXT_TOKENS),
     maxResponseTokens: z.number().int().positive().max(MAX_TEXT_TOKENS),
@@ -240,7 +242,8 @@ export function parseModelConfig(raw: unknown, source: string): ModelConfig {
 
 /** The tokenizer a model config implies (coordinate tokens for its image size, if enabled). */
 export function tokenizerOf(c: Pick<ModelConfig, 'coordTokens' | 'image'>): Tokenizer {
-  return c.coordTokens ? new Tokenizer(c.image.size) : BYTE_TOKENIZER;
+  if (c.coordTokens === false) return BYTE_TOKENIZER;
+  return new Tokenizer(c.image.size, c.coordTokens === 'positions' ? 'positions' : 'integers');
 }
 
 export function imageTokens(c: ModelConfig): number {

@@ -4,14 +4,19 @@
  * different lengths; no padding enters the cache that a sequence can see).
  */
 import {
+  BufferArena,
+  type KvCacheArray,
+  type MatmulDtype,
   Rng,
   ShapeError,
   Tensor,
   embedding,
+  getMatmulDtype,
   kernels,
   noGrad,
   profiling,
   recordPhase,
+  withArena,
 } from '../engine/index.js';
 import { imageTokens } from './config.js';
 import { ANSWER_CLOSE, EOS, PAD } from './tokenizer.js';
@@ -123,18 +128,31 @@ export function sampleToken(
   return [last, scratch[last]!];
 }
 
-/** Per-layer KV cache laid out [batch, cap, heads, headDim]. */
+/**
+ * Per-layer KV cache laid out [batch, cap, heads, headDim]: f32, or bf16 when the model's
+ * products run in bf16 (each step streams the whole visible cache; bf16 halves those bytes, and
+ * the bf16 products already round k and v to bf16).
+ */
 class KvCache {
-  readonly k: Float32Array[];
-  readonly v: Float32Array[];
+  readonly k: KvCacheArray[];
+  readonly v: KvCacheArray[];
+  private readonly identity: Int32Array;
+  private readonly zeros: Int32Array;
   constructor(
     layers: number,
     readonly batch: number,
     readonly cap: number,
     readonly width: number,
+    dtype: MatmulDtype,
   ) {
-    this.k = Array.from({ length: layers }, () => new Float32Array(batch * cap * width));
-    this.v = Array.from({ length: layers }, () => new Float32Array(batch * cap * width));
+    const make = () =>
+      dtype === 'bf16'
+        ? new Uint16Array(batch * cap * width)
+        : new Float32Array(batch * cap * width);
+    this.k = Array.from({ length: layers }, make);
+    this.v = Array.from({ length: layers }, make);
+    this.identity = Int32Array.from({ length: batch }, (_, b) => b);
+    this.zeros = new Int32Array(batch);
   }
 
   /**
@@ -143,25 +161,32 @@ class KvCache {
    */
   storePrefill(layer: number, qkv: Tensor, source: Int32Array): void {
     const T = qkv.shape[1]!;
-    const W = this.width;
-    for (let b = 0; b < this.batch; b++)
-      for (let t = 0; t < T; t++) {
-        const src = (source[b]! * T + t) * 3 * W;
-        const dst = (b * this.cap + t) * W;
-        this.k[layer]!.set(qkv.data.subarray(src + W, src + 2 * W), dst);
-        this.v[layer]!.set(qkv.data.subarray(src + 2 * W, src + 3 * W), dst);
-      }
+    kernels().kvStore(
+      qkv.data,
+      this.k[layer]!,
+      this.v[layer]!,
+      this.batch,
+      T,
+      this.width,
+      this.cap,
+      source,
+      this.zeros,
+    );
   }
 
   /** Store one new token per sequence at positions pos[b]; qkv: [batch, 3*width]. */
   storeStep(layer: number, qkv: Float32Array, pos: Int32Array): void {
-    const W = this.width;
-    for (let b = 0; b < this.batch; b++) {
-      const src = b * 3 * W;
-      const dst = (b * this.cap + pos[b]!) * W;
-      this.k[layer]!.set(qkv.subarray(src + W, src + 2 * W), dst);
-      this.v[layer]!.set(qkv.subarray(src + 2 * W, src + 3 * W), dst);
-    }
+    kernels().kvStore(
+      qkv,
+      this.k[layer]!,
+      this.v[layer]!,
+      this.batch,
+      1,
+      this.width,
+      this.cap,
+      this.identity,
+      pos,
+    );
   }
 }
 
@@ -199,7 +224,7 @@ function generateNoGrad(
   const cap = nImg + maxPrompt + maxNew;
   const W = c.decoder.width;
   const H = c.decoder.heads;
-  const cache = new KvCache(c.decoder.layers, B, cap, W);
+  const cache = new KvCache(c.decoder.layers, B, cap, W, getMatmulDtype());
   const K = kernels();
   const stop = new Set(opts.stopTokens ?? [EOS, ANSWER_CLOSE]);
 
@@ -235,7 +260,10 @@ function generateNoGrad(
     const row = source[b]! * T0 + nImg + promptLens[b]! - 1;
     last.set(hidden.data.subarray(row * W, (row + 1) * W), b * W);
   }
-  let logits = model.head(new Tensor(last, [B, W])).data;
+  const V = c.vocab;
+  // this step's logits [B, V], kept outside the step arena (sampling reads them after it)
+  const logits = new Float32Array(B * V);
+  logits.set(model.head(new Tensor(last, [B, W])).data);
 
   const out: Generation = {
     tokens: Array.from({ length: B }, () => []),
@@ -246,10 +274,11 @@ function generateNoGrad(
   const pos = Int32Array.from(promptLens, (l) => nImg + l); // where the next token goes
   const lens = new Int32Array(B);
   const next = new Int32Array(B);
-  const V = c.vocab;
   const scratch = new Float64Array(V);
   const embed = model.params.get('embed')!;
   const attnOut = new Float32Array(B * W);
+  // every buffer of a step is pooled: they are all small (one token per sequence)
+  const stepArena = new BufferArena(1 << 10);
 
   for (let step = 0; step < maxNew; step++) {
     opts.onStepLogits?.(step, logits);
@@ -272,16 +301,20 @@ function generateNoGrad(
     if (tSample) recordPhase('sampling', (performance.now() - tSample) / 1000);
     if (active === 0 || step === maxNew - 1) break;
     // One decoder step for every sequence (finished ones compute on <pad>; their output is unused).
-    let x = embedding(embed, next, [B, 1]);
-    for (let l = 0; l < model.decoderBlocks.length; l++) {
-      const blk = model.decoderBlocks[l]!;
-      const qkv = model.blockQkv(x, blk, H, pos);
-      cache.storeStep(l, qkv.data, pos);
-      for (let b = 0; b < B; b++) lens[b] = pos[b]! + 1;
-      K.attentionDecode(qkv.data, cache.k[l]!, cache.v[l]!, attnOut, B, H, W / H, cap, lens);
-      x = model.blockRest(x, new Tensor(attnOut, [B, 1, W]), blk);
-    }
-    logits = model.head(x).data;
+    // Its buffers come from one arena reused every step: fresh ones cost zero-filling, page faults
+    // and garbage collection, which measured as most of the decode loop's time outside kernels.
+    for (let b = 0; b < B; b++) lens[b] = pos[b]! + 1;
+    withArena(stepArena, () => {
+      let x = embedding(embed, next, [B, 1]);
+      for (let l = 0; l < model.decoderBlocks.length; l++) {
+        const blk = model.decoderBlocks[l]!;
+        const qkv = model.blockQkv(x, blk, H, pos);
+        cache.storeStep(l, qkv.data, pos);
+        K.attentionDecode(qkv.data, cache.k[l]!, cache.v[l]!, attnOut, B, H, W / H, cap, lens);
+        x = model.blockRest(x, new Tensor(attnOut, [B, 1, W]), blk);
+      }
+      logits.set(model.head(x).data);
+    });
     for (let b = 0; b < B; b++) pos[b]!++;
   }
   out.logprobs = out.logprobs.map((lp, b) => lp.slice(0, out.tokens[b]!.length));

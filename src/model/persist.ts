@@ -39,7 +39,7 @@ export async function saveModel(
     {
       weights: model.weights(),
       config: model.config,
-      tokenizer: tokenizerDescription(model.config.vocab, tokenizerOf(model.config).coordinates),
+      tokenizer: tokenizerDescription(model.config.vocab, tokenizerOf(model.config)),
       ...(optimizer ? { optimizer } : {}),
       ...(opts.trainerState !== undefined ? { trainerState: opts.trainerState } : {}),
     },

@@ -8,7 +8,9 @@
  * get one token each, ids COORD_BASE + value (N = the model's image size: one token per pixel
  * position of its input grid, as Pix2Seq and Kosmos-2 spend tokens on locations). Text is
  * unchanged: a coordinate token decodes to its digits, so decode(encode(t)) === t and the
- * rewards, parsers and reference reward never see a difference.
+ * rewards, parsers and reference reward never see a difference. In the `positions` scope only
+ * integers inside ( ) or [ ] become coordinate tokens ("(35,23)", "[30, 18, 40, 28]"), so a
+ * count or a chart value ("I see 4 circles", "A=6") keeps its byte digits.
  */
 
 export const SPECIAL_TOKENS = [
@@ -49,17 +51,34 @@ const isDigit = (c: number) => c >= 48 && c <= 57;
 /** Characters that make a digit run part of a word or a decimal ("bbox_2d", "x1", "3.5"). */
 const WORDLIKE = /[0-9A-Za-z_.]/;
 
+/** Which integers become coordinate tokens: every standalone one, or those inside ( ) / [ ]. */
+export type CoordScope = 'integers' | 'positions';
+
+/** Bracket depth before each character of `text`: ( and [ open, ) and ] close (never below 0). */
+function bracketDepths(text: string): Int32Array {
+  const depth = new Int32Array(text.length);
+  let d = 0;
+  for (let i = 0; i < text.length; i++) {
+    depth[i] = d;
+    const c = text[i];
+    if (c === '(' || c === '[') d++;
+    else if ((c === ')' || c === ']') && d > 0) d--;
+  }
+  return depth;
+}
+
 /**
  * Plain text (no special tokens) to ids: UTF-8 bytes, except that a standalone decimal integer
- * below `coords` becomes its coordinate token. Standalone: no letter, digit, '_' or '.' on
- * either side (so "bbox_2d", "x1" and "3.5" stay bytes) and no leading zero (so "07" stays bytes
- * and decodes back as it was).
+ * below `coords` (inside brackets, in the `positions` scope) becomes its coordinate token.
+ * Standalone: no letter, digit, '_' or '.' on either side (so "bbox_2d", "x1" and "3.5" stay
+ * bytes) and no leading zero (so "07" stays bytes and decodes back as it was).
  */
-function pushPlain(text: string, coords: number, ids: number[]): void {
+function pushPlain(text: string, coords: number, scope: CoordScope, ids: number[]): void {
   if (coords === 0) {
     for (const b of encoder.encode(text)) ids.push(b);
     return;
   }
+  const depth = scope === 'positions' ? bracketDepths(text) : null;
   let i = 0;
   let start = 0;
   const flushBytes = (end: number) => {
@@ -76,7 +95,14 @@ function pushPlain(text: string, coords: number, ids: number[]): void {
     const after = j < text.length ? text[j]! : '';
     const value = Number(text.slice(i, j));
     const leadingZero = j - i > 1 && text[i] === '0';
-    if (!WORDLIKE.test(before) && !WORDLIKE.test(after) && !leadingZero && value < coords) {
+    const inScope = depth === null || depth[i]! > 0;
+    if (
+      inScope &&
+      !WORDLIKE.test(before) &&
+      !WORDLIKE.test(after) &&
+      !leadingZero &&
+      value < coords
+    ) {
       flushBytes(i);
       ids.push(COORD_BASE + value);
       start = j;
@@ -91,11 +117,16 @@ function pushPlain(text: string, coords: number, ids: number[]): void {
  * is UTF-8 bytes. `<pad>`, `<bos>`, `<eos>` and `<image>` in text stay plain bytes unless
  * allowControl is set, so user text cannot inject control tokens.
  */
-function encodeWith(text: string, allowControl: boolean, coords: number): number[] {
+function encodeWith(
+  text: string,
+  allowControl: boolean,
+  coords: number,
+  scope: CoordScope,
+): number[] {
   const ids: number[] = [];
   let plainStart = 0;
   const flush = (end: number) => {
-    if (end > plainStart) pushPlain(text.slice(plainStart, end), coords, ids);
+    if (end > plainStart) pushPlain(text.slice(plainStart, end), coords, scope, ids);
   };
   for (let i = text.indexOf('<'); i !== -1 && i < text.length; i = text.indexOf('<', i + 1)) {
     for (let s = 0; s < SPECIAL_TOKENS.length; s++) {
@@ -150,10 +181,13 @@ function decodeWith(ids: ArrayLike<number>, coords: number): string {
  * Every model config names its own (see tokenizerOf in ./config.ts).
  */
 export class Tokenizer {
-  constructor(readonly coordinates: number) {}
+  constructor(
+    readonly coordinates: number,
+    readonly scope: CoordScope = 'integers',
+  ) {}
   /** Special-token strings become their ids; `<pad>` `<bos>` `<eos>` `<image>` only with allowControl. */
   encode(text: string, allowControl = false): number[] {
-    return encodeWith(text, allowControl, this.coordinates);
+    return encodeWith(text, allowControl, this.coordinates, this.scope);
   }
   decode(ids: ArrayLike<number>): string {
     return decodeWith(ids, this.coordinates);
@@ -178,13 +212,23 @@ export function decode(ids: ArrayLike<number>): string {
 }
 
 /** A short description for checkpoints (tokenizer.json). */
-export function tokenizerDescription(vocab: number, coordinates = 0): Record<string, unknown> {
+export function tokenizerDescription(vocab: number, tokenizer: Tokenizer): Record<string, unknown> {
+  const { coordinates, scope } = tokenizer;
   return {
     type: 'byte-level',
     vocab,
     bytes: 256,
     special: Object.fromEntries(SPECIAL_TOKENS.map((t, i) => [t, SPECIAL_BASE + i])),
     // only written when present, so checkpoints without coordinate tokens are unchanged
-    ...(coordinates > 0 ? { coordinates: { first: COORD_BASE, count: coordinates } } : {}),
+    ...(coordinates > 0
+      ? {
+          coordinates: {
+            first: COORD_BASE,
+            count: coordinates,
+            // written only when not the first scope, so those checkpoints are unchanged too
+            ...(scope === 'positions' ? { scope } : {}),
+          },
+        }
+      : {}),
   };
 }

@@ -1,6 +1,7 @@
 // Entry point of the visurf native addon (built by node-gyp, loaded by src/engine/kernels/native.ts).
 #include "addon.h"
 #include "args.h"
+#include "threads.h"
 #include <omp.h>
 
 namespace visurf {
@@ -20,12 +21,24 @@ static Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setCoresShared(mode): -1 probe (default), 0 treat the cores as idle, 1 as shared (threads.h).
+static Napi::Value SetCoresShared(const Napi::CallbackInfo& info) {
+  Args args(info, "setCoresShared", 1);
+  const double mode = args.Number(0, "mode");
+  if (args.ok() && mode != -1 && mode != 0 && mode != 1) args.Fail("mode must be -1, 0 or 1");
+  if (!args.ok()) return info.Env().Undefined();
+  CoresSharedOverride() = static_cast<int>(mode);
+  return info.Env().Undefined();
+}
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("setCoresShared", Napi::Function::New(env, SetCoresShared));
   RegisterLinalg(env, exports);
   RegisterPointwise(env, exports);
   RegisterConv(env, exports);
+  RegisterDecode(env, exports);
   return exports;
 }
 

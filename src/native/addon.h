@@ -11,6 +11,7 @@ namespace visurf {
 void RegisterLinalg(Napi::Env env, Napi::Object exports);
 void RegisterPointwise(Napi::Env env, Napi::Object exports);
 void RegisterConv(Napi::Env env, Napi::Object exports);
+void RegisterDecode(Napi::Env env, Napi::Object exports);
 
 // Throw a JS TypeError and return true if the argument is not what we expect.
 inline bool ArgError(const Napi::CallbackInfo& info, const std::string& msg) {

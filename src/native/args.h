@@ -73,6 +73,11 @@ class Args {
   uint16_t* U16(size_t i, const char* name, uint64_t need) {
     return Array<uint16_t>(info_[i], name, napi_uint16_array, "Uint16Array", need, false);
   }
+  // Whether argument i is a Uint16Array (for kernels that take f32 or bf16-bits arrays).
+  bool IsU16(size_t i) const {
+    return info_[i].IsTypedArray() &&
+           info_[i].As<Napi::TypedArray>().TypedArrayType() == napi_uint16_array;
+  }
   // Element count of a typed-array argument already fetched successfully.
   uint64_t Length(size_t i) const {
     return info_[i].As<Napi::TypedArray>().ElementLength();

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <cstddef>
 
+#include "threads.h"
+
 namespace visurf {
 
 inline uint16_t F32ToBf16(float f) {
@@ -24,9 +26,9 @@ inline float Bf16ToF32(uint16_t h) {
   return f;
 }
 
-// Parallel conversion of n floats (OpenMP over both cores for large n).
+// Parallel conversion of n floats (OpenMP over both cores for large n; threads.h).
 inline void ConvertToBf16(const float* x, uint16_t* out, int64_t n) {
-#pragma omp parallel for if (n > 65536) schedule(static)
+#pragma omp parallel for if (ExactParallelElements(n)) schedule(static)
   for (int64_t i = 0; i < n; i++) out[i] = F32ToBf16(x[i]);
 }
 

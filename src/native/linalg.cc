@@ -36,9 +36,11 @@ struct Operand {
 struct CachedMatmul {
   dnnl::matmul prim;
   std::string impl;
+  memory::desc scratchpad;  // of a primitive with its own (user) scratchpad, else empty
 };
 
-static std::string Key(const Operand& a, const Operand& b, const Operand& c, Dt dt, bool acc) {
+static std::string Key(const Operand& a, const Operand& b, const Operand& c, Dt dt, bool acc,
+                       bool ownScratchpad) {
   std::ostringstream k;
   k << omp_get_max_threads() << '#';  // a primitive's blocking depends on the thread count
   for (auto* o : {&a, &b, &c}) {
@@ -47,14 +49,16 @@ static std::string Key(const Operand& a, const Operand& b, const Operand& c, Dt 
     for (auto s : o->strides) k << s << ',';
     k << '|';
   }
-  k << static_cast<int>(dt) << (acc ? 'a' : 'w');
+  k << static_cast<int>(dt) << (acc ? 'a' : 'w') << (ownScratchpad ? 'u' : 'l');
   return k.str();
 }
 
+// ownScratchpad: the primitive takes its scratchpad from the caller (user mode), so that two
+// primitives can run at once; the library's scratchpad is shared by all of them.
 static CachedMatmul& GetMatmul(const Operand& a, const Operand& b, const Operand& c, Dt dt,
-                               bool accumulate) {
+                               bool accumulate, bool ownScratchpad = false) {
   static std::unordered_map<std::string, CachedMatmul> cache;
-  std::string key = Key(a, b, c, dt, accumulate);
+  std::string key = Key(a, b, c, dt, accumulate, ownScratchpad);
   auto it = cache.find(key);
   if (it != cache.end()) return it->second;
   memory::desc amd(a.dims, dt, a.strides), bmd(b.dims, dt, b.strides),
@@ -65,8 +69,10 @@ static CachedMatmul& GetMatmul(const Operand& a, const Operand& b, const Operand
     po.append_sum(1.0f);
     attr.set_post_ops(po);
   }
+  if (ownScratchpad) attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(amd, bmd, cmd), attr, Engine());
-  CachedMatmul entry{dnnl::matmul(pd), pd.impl_info_str()};
+  CachedMatmul entry{dnnl::matmul(pd), pd.impl_info_str(),
+                     ownScratchpad ? pd.scratchpad_desc() : memory::desc()};
   return cache.emplace(key, std::move(entry)).first->second;
 }
 
@@ -106,6 +112,59 @@ static void RunMatmul(const Operand& a, const void* ap, const Operand& b, const 
                       const Operand& c, float* cp, Dt dt, bool accumulate) {
   MaybeSerial(Flops(a, c) < SerialFlops(),
               [&] { RunMatmulNow(a, ap, b, bp, c, cp, dt, accumulate); });
+}
+
+// Products between the two bars of threads.h (a decoding step's: 17-92 MFLOP) as two fixed row
+// halves, each a one-thread product with its own scratchpad: on idle cores the halves run at
+// once on two threads, on shared cores one after the other. The halves are the same two
+// products either way, so the result does not depend on the load; letting oneDNN itself use two
+// threads would (it may split a product's reduction: measured, 56 of 860 shapes between 2^20 and
+// 2^28 FLOPs gave different bits on 1 and 2 threads, all with k >= 1000).
+// a: [m, k] rows contiguous (row stride k), c: [m, n]; elem: bytes per element of a.
+static bool RowHalvesApply(int64_t batch, int64_t m, bool transA, double flops) {
+  return batch == 1 && !transA && m >= 32 && flops >= kIdleSerialFlops && flops < SerialFlops() &&
+         SerialFlopsSetting() < 0 && omp_get_max_threads() >= 2;
+}
+
+static void RunRowHalves(int64_t m, int64_t k, int64_t n, const void* ap, size_t elem,
+                         const Operand& b, const void* bp, float* cp, Dt dt, bool accumulate) {
+  const int64_t rows[2] = {m / 2, m - m / 2};
+  CachedMatmul* half[2];
+  MaybeSerial(true, [&] {  // created for one thread: that is how each half runs
+    for (int h = 0; h < 2; h++) {
+      const Operand ah{{1, rows[h], k}, {rows[h] * k, k, 1}};
+      const Operand ch{{1, rows[h], n}, {rows[h] * n, n, 1}};
+      half[h] = &GetMatmul(ah, b, ch, dt, accumulate, true);
+    }
+  });
+  static std::vector<uint8_t> scratch[2];
+  static dnnl::stream streams[2] = {dnnl::stream(Engine()), dnnl::stream(Engine())};
+  auto run = [&](int h) {
+    const int64_t r0 = h == 0 ? 0 : rows[0];
+    const Operand ah{{1, rows[h], k}, {rows[h] * k, k, 1}};
+    const Operand ch{{1, rows[h], n}, {rows[h] * n, n, 1}};
+    memory am(memory::desc(ah.dims, dt, ah.strides), Engine(),
+              const_cast<uint8_t*>(static_cast<const uint8_t*>(ap)) + r0 * k * elem);
+    memory bm(memory::desc(b.dims, dt, b.strides), Engine(), const_cast<void*>(bp));
+    memory cm(memory::desc(ch.dims, Dt::f32, ch.strides), Engine(), cp + r0 * n);
+    const size_t bytes = half[h]->scratchpad.get_size();
+    if (scratch[h].size() < bytes) scratch[h].resize(bytes);
+    memory sm(half[h]->scratchpad, Engine(), scratch[h].data());
+    half[h]->prim.execute(streams[h], {{DNNL_ARG_SRC, am},
+                                       {DNNL_ARG_WEIGHTS, bm},
+                                       {DNNL_ARG_DST, cm},
+                                       {DNNL_ARG_SCRATCHPAD, sm}});
+    streams[h].wait();
+  };
+  if (!CoresShared()) {
+#pragma omp parallel num_threads(2)
+    run(omp_get_thread_num());
+  } else {
+    MaybeSerial(true, [&] {
+      run(0);
+      run(1);
+    });
+  }
 }
 
 // A product's shape from its spec object (checked by Args: positive sizes, booleans, dtype).
@@ -160,7 +219,12 @@ static Napi::Value Matmul(const Napi::CallbackInfo& info) {
       ConvertToBf16(B, b16.data(), sh.needB());
       bp = b16.data();
     }
-    RunMatmul(a, a16.data(), b, bp, c, C, sh.dt, sh.acc);
+    if (RowHalvesApply(sh.batch, sh.m, sh.transA, Flops(a, c)))
+      RunRowHalves(sh.m, sh.k, sh.n, a16.data(), 2, b, bp, C, sh.dt, sh.acc);
+    else
+      RunMatmul(a, a16.data(), b, bp, c, C, sh.dt, sh.acc);
+  } else if (RowHalvesApply(sh.batch, sh.m, sh.transA, Flops(a, c))) {
+    RunRowHalves(sh.m, sh.k, sh.n, A, 4, b, B, C, sh.dt, sh.acc);
   } else {
     RunMatmul(a, A, b, B, c, C, sh.dt, sh.acc);
   }
@@ -575,86 +639,6 @@ static Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// attentionDecode(qkv, kCache, vCache, out, batch, heads, headDim, cap, lens)
-// One new query per sequence against its cached keys [0, lens[b]); f32, OpenMP over
-// (sequence, head) pairs.
-static Napi::Value AttentionDecode(const Napi::CallbackInfo& info) {
-  Args args(info, "attentionDecode", 9);
-  const int64_t B = args.Size(4, "batch"), H = args.Size(5, "heads"), D = args.Size(6, "headDim"),
-                cap = args.Size(7, "cap");
-  if (args.ok() && (B == 0 || H == 0 || D == 0))
-    args.Fail("batch, heads and headDim must be positive");
-  const float* q = args.F32(0, "qkv", Elems(B, 3 * H, D));
-  const float* kc = args.F32(1, "kCache", Elems(B * cap, H, D));
-  const float* vc = args.F32(2, "vCache", Elems(B * cap, H, D));
-  float* out = args.F32(3, "out", Elems(B, H, D));
-  const int32_t* lens = args.I32(8, "lens", Elems(B));
-  if (!args.ok()) return info.Env().Undefined();
-  for (int64_t b = 0; b < B; b++) {
-    if (lens[b] < 0 || lens[b] > cap) {
-      args.Fail("lens[" + std::to_string(b) + "] = " + std::to_string(lens[b]) +
-                " is outside [0, cap = " + std::to_string(cap) + "]");
-      return info.Env().Undefined();
-    }
-  }
-  const int64_t HD = H * D;
-  const float scale = 1.f / std::sqrt(static_cast<float>(D));
-  double work = 0;  // flops: q·k and p·v over every visible key
-  for (int64_t b = 0; b < B; b++) work += 4.0 * HD * lens[b];
-  // One task per sequence, all heads together: each cached key/value row ([heads, headDim],
-  // contiguous) is streamed once, in order. The cache is read whole every step (the rollout's
-  // dominant memory traffic); per-(sequence, head) tasks read it as 128-byte pieces 1 KiB apart,
-  // measured ~2x slower.
-#pragma omp parallel if (work >= SerialFlops())
-  {
-    std::vector<float> w(H * cap), o(HD), inv(H);
-#pragma omp for schedule(static)
-    for (int64_t b = 0; b < B; b++) {
-      const int64_t len = lens[b];
-      float* ob = out + b * HD;
-      if (len <= 0) {
-        std::fill(ob, ob + HD, 0.f);
-        continue;
-      }
-      const float* qb = q + b * 3 * HD;
-      for (int64_t j = 0; j < len; j++) {
-        const float* kr = kc + (b * cap + j) * HD;
-        for (int64_t h = 0; h < H; h++) {
-          float dot = 0.f;
-          // simd reduction: without it (no -ffast-math) the float sum stays a scalar chain.
-#pragma omp simd reduction(+ : dot)
-          for (int64_t d = 0; d < D; d++) dot += qb[h * D + d] * kr[h * D + d];
-          w[h * cap + j] = dot * scale;
-        }
-      }
-      for (int64_t h = 0; h < H; h++) {
-        float* wh = w.data() + h * cap;
-        float mx = -std::numeric_limits<float>::infinity();
-#pragma omp simd reduction(max : mx)
-        for (int64_t j = 0; j < len; j++) mx = std::max(mx, wh[j]);
-        float sum = 0.f;
-#pragma omp simd reduction(+ : sum)
-        for (int64_t j = 0; j < len; j++) {
-          wh[j] = ExpF(wh[j] - mx);
-          sum += wh[j];
-        }
-        inv[h] = 1.f / sum;
-      }
-      std::fill(o.begin(), o.end(), 0.f);
-      for (int64_t j = 0; j < len; j++) {
-        const float* vr = vc + (b * cap + j) * HD;
-        for (int64_t h = 0; h < H; h++) {
-          const float p = w[h * cap + j] * inv[h];
-#pragma omp simd
-          for (int64_t d = 0; d < D; d++) o[h * D + d] += p * vr[h * D + d];
-        }
-      }
-      std::copy(o.begin(), o.end(), ob);
-    }
-  }
-  return info.Env().Undefined();
-}
-
 // matmulImpl(spec): the oneDNN implementation chosen for a product (for the profiler/bench).
 static Napi::Value MatmulImpl(const Napi::CallbackInfo& info) {
   Args args(info, "matmulImpl", 1);
@@ -687,7 +671,6 @@ void RegisterLinalg(Napi::Env env, Napi::Object exports) {
   exports.Set("matmul", Napi::Function::New(env, Guarded<Matmul>));
   exports.Set("attentionForward", Napi::Function::New(env, Guarded<AttentionForward>));
   exports.Set("attentionBackward", Napi::Function::New(env, Guarded<AttentionBackward>));
-  exports.Set("attentionDecode", Napi::Function::New(env, Guarded<AttentionDecode>));
   // The dense oneDNN versions, kept for comparison (tests, benchmarks); not in Kernels.
   exports.Set("attentionForwardOnednn", Napi::Function::New(env, Guarded<AttentionForwardOnednn>));
   exports.Set("attentionBackwardOnednn", Napi::Function::New(env, Guarded<AttentionBackwardOnednn>));

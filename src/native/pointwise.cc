@@ -19,6 +19,7 @@
 #include "addon.h"
 #include "args.h"
 #include "expf.h"
+#include "threads.h"
 
 #include <omp.h>
 #ifdef __AVX512F__
@@ -34,14 +35,17 @@
 namespace visurf {
 namespace {
 
-// Below this many elements of work a kernel runs on one thread (see above). The bar is set so a
-// rollout's decode step (128 rows of width 256..1408: 32k-180k elements) stays on one thread,
-// while training and prefill calls (millions of elements) use both: on a shared machine a
-// fork-join can wait a scheduler time slice for the second thread, far longer than the kernel
-// (measured: rmsnorm of 128x256 averaged 3.6 ms per call with 2 threads under load).
-constexpr int64_t kParallelWork = 1 << 18;
+// Below this many elements of work a kernel runs on one thread (threads.h): a rollout's decode
+// step (128 rows of width 256..1408: 32k-180k elements) stays on one thread while the cores are
+// shared, where a fork-join can wait a scheduler time slice for the second thread, far longer
+// than the kernel (measured: rmsnorm of 128x256 averaged 3.6 ms per call with 2 threads under
+// load). Kernels that compute each output whole use ExactParallelElements: both threads from
+// 2^14 elements on idle cores (rope, swiglu, add, mul; rmsnorm measured slower on two threads at
+// a decode step's 32k elements, so it keeps the fixed bar). Reductions over elements (sums) keep the fixed bar, so that their
+// result never depends on the machine's load.
+constexpr int64_t kParallelWork = kSerialElements;
 // Pure streaming kernels (add, axpy, casts...) do ~1 flop per element: the same bar.
-constexpr int64_t kParallelStream = 1 << 18;
+constexpr int64_t kParallelStream = kSerialElements;
 
 // Static contiguous split of [0, n) among the threads of the current team.
 inline void ThreadRange(int64_t n, int64_t* lo, int64_t* hi) {
@@ -178,7 +182,7 @@ Napi::Value Rope(const Napi::CallbackInfo& info) {
   }
 
   const int64_t rowLen = vecs * headDim;
-#pragma omp parallel if (rows * rowLen > kParallelWork)
+#pragma omp parallel if (ExactParallelElements(rows * rowLen))
   {
     std::vector<float> own(useTable ? 0 : headDim);
     int64_t r0, r1;
@@ -230,7 +234,7 @@ Napi::Value SwigluForward(const Napi::CallbackInfo& info) {
   float* out = a.F32(1, "out", Elems(rows, hidden));
   if (!a.ok()) return info.Env().Undefined();
 
-#pragma omp parallel for schedule(static) if (rows * hidden > kParallelWork)
+#pragma omp parallel for schedule(static) if (ExactParallelElements(rows * hidden))
   for (int64_t r = 0; r < rows; r++) {
     const float* gate = h + r * 2 * hidden;
     const float* up = gate + hidden;
@@ -520,7 +524,7 @@ Napi::Value Add(const Napi::CallbackInfo& info) {
   const float* y = a.F32(1, "b", Elems(n));
   float* out = a.F32(2, "out", Elems(n));
   if (!a.ok()) return info.Env().Undefined();
-#pragma omp parallel for simd schedule(static) if (n > kParallelStream)
+#pragma omp parallel for simd schedule(static) if (ExactParallelElements(n))
   for (int64_t i = 0; i < n; i++) out[i] = x[i] + y[i];
   return info.Env().Undefined();
 }
@@ -532,7 +536,7 @@ Napi::Value Mul(const Napi::CallbackInfo& info) {
   const float* y = a.F32(1, "b", Elems(n));
   float* out = a.F32(2, "out", Elems(n));
   if (!a.ok()) return info.Env().Undefined();
-#pragma omp parallel for simd schedule(static) if (n > kParallelStream)
+#pragma omp parallel for simd schedule(static) if (ExactParallelElements(n))
   for (int64_t i = 0; i < n; i++) out[i] = x[i] * y[i];
   return info.Env().Undefined();
 }

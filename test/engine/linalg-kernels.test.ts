@@ -231,71 +231,6 @@ test('attention: a fully masked query row outputs zeros', () => {
   assert.deepEqual([...p.subarray(0, 8)], new Array(8).fill(0));
 });
 
-test('attentionDecode equals the last row of full causal attention, per-sequence lengths', () => {
-  if (!addon) return;
-  const B = 3,
-    H = 2,
-    D = 8,
-    cap = 12;
-  const lens = new Int32Array([5, 12, 1]);
-  const HD = H * D;
-  // Build full sequences, fill the caches with their keys/values, and compare the new query's
-  // output with full attention at the same position.
-  for (const impl of [referenceKernels, addon]) {
-    const kCache = new Float32Array(B * cap * HD);
-    const vCache = new Float32Array(B * cap * HD);
-    const q = new Float32Array(B * 3 * HD);
-    const out = new Float32Array(B * HD);
-    const expected = new Float32Array(B * HD);
-    for (let b = 0; b < B; b++) {
-      const T = lens[b]!;
-      const qkv = randArray(T * 3 * HD, 300 + b);
-      const full = new Float32Array(T * HD);
-      referenceKernels.attentionForward(qkv, full, new Float32Array(H * T * T), {
-        batch: 1,
-        seq: T,
-        heads: H,
-        headDim: D,
-        causal: true,
-        keyStart: null,
-        dtype: 'f32',
-      });
-      expected.set(full.subarray((T - 1) * HD, T * HD), b * HD);
-      for (let t = 0; t < T; t++) {
-        kCache.set(qkv.subarray(t * 3 * HD + HD, t * 3 * HD + 2 * HD), (b * cap + t) * HD);
-        vCache.set(qkv.subarray(t * 3 * HD + 2 * HD, t * 3 * HD + 3 * HD), (b * cap + t) * HD);
-      }
-      q.set(qkv.subarray((T - 1) * 3 * HD, T * 3 * HD), b * 3 * HD);
-    }
-    impl.attentionDecode(q, kCache, vCache, out, B, H, D, cap, lens);
-    assertClose(out, expected, 1e-5, 1e-6, 'decode vs full attention');
-  }
-  const decode =
-    (lens: unknown, batch: unknown = B) =>
-    () =>
-      addon.attentionDecode(
-        new Float32Array(B * 3 * HD),
-        new Float32Array(B * cap * HD),
-        new Float32Array(B * cap * HD),
-        new Float32Array(B * HD),
-        batch as number,
-        H,
-        D,
-        cap,
-        lens as Int32Array,
-      );
-  assert.throws(
-    decode(new Int32Array([1, 13, 1])),
-    /attentionDecode: lens\[1\] = 13 is outside \[0, cap = \d+\]/,
-  );
-  assert.throws(decode(new Float32Array(B)), /attentionDecode: lens must be an Int32Array/);
-  assert.throws(decode(new Int32Array(B - 1)), /attentionDecode: lens has \d+ elements/);
-  assert.throws(
-    decode(new Int32Array(B), -1),
-    /attentionDecode: batch must be a non-negative integer/,
-  );
-});
-
 test('attention: a spec with a wrong field is a clear error naming it', () => {
   if (!addon) return;
   const spec: AttentionSpec = {
@@ -380,4 +315,46 @@ test('matmul: a product above the one-thread bar (2^27 flops) runs on both threa
   referenceKernels.matmul(a, b, cRef, spec);
   addon.matmul(a, b, cNat, spec);
   assertClose(cNat, cRef, 1e-4, 1e-4, 'matmul 520x384x352');
+});
+
+test('matmul between the one-thread bars: the same bits on idle and on shared cores', () => {
+  if (!addon) return;
+  // 128 x 704 x 256 = 46 MFLOP: a decoding step's product, run as two row halves that go on two
+  // threads on idle cores and one after the other on shared ones (src/native/threads.h)
+  const m = 128,
+    n = 256,
+    k = 704;
+  const a = randArray(m * k, 71);
+  const w = randArray(n * k, 72);
+  const start = randArray(m * n, 73);
+  for (const dtype of ['f32', 'bf16'] as const)
+    for (const accumulate of [false, true]) {
+      const spec: MatmulSpec = {
+        batch: 1,
+        m,
+        n,
+        k,
+        transA: false,
+        transB: true,
+        broadcastB: false,
+        accumulate,
+        dtype,
+      };
+      const run = (mode: 0 | 1) => {
+        addon.setCoresShared(mode);
+        const c = start.slice();
+        addon.matmul(a, w, c, spec);
+        return c;
+      };
+      try {
+        const idle = run(0);
+        assert.deepEqual([...idle], [...run(1)], `${dtype} accumulate=${accumulate}`);
+        const expected = start.slice();
+        referenceKernels.matmul(a, w, expected, spec);
+        assertClose(idle, expected, ...tol(dtype), `${dtype} vs reference`);
+      } finally {
+        addon.setCoresShared(-1);
+      }
+    }
+  assert.throws(() => addon.setCoresShared(2 as 0), /setCoresShared: mode must be -1, 0 or 1/);
 });

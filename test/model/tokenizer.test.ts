@@ -46,15 +46,17 @@ test('coordinate tokens: decimals, leading zeros and long numbers stay bytes', (
   assert.deepEqual(coords.encode('(35,23)').length, 5);
 });
 
-test('round trip is exact for any text, with or without coordinate tokens', () => {
+test('round trip is exact for any text, with or without coordinate tokens, in either scope', () => {
+  const positions = new Tokenizer(64, 'positions');
   const r = rng(7);
   const ri = (n: number) => Math.floor(r() * n);
   const seed =
-    '<think>The red circle is at (35,23).</think><answer>[{"bbox_2d": [30, 18, 40, 28], "point_2d": [35, 23]}]</answer> 0.5 07 63 64 100';
+    '<think>The red circle is at (35,23). I see 4 [1, 2] ((7)) ]3[ 9</think><answer>[{"bbox_2d": [30, 18, 40, 28], "point_2d": [35, 23]}]</answer> 0.5 07 63 64 100';
   for (let i = 0; i < 500; i++) {
     // lone UTF-16 surrogates cannot round-trip through UTF-8 in any byte tokenizer
     const text = mutateText(seed, ri).replace(/[\ud800-\udfff]/g, '?');
     assert.equal(coords.decode(coords.encode(text)), text);
+    assert.equal(positions.decode(positions.encode(text)), text);
     assert.equal(decode(encode(text)), text);
   }
 });
@@ -76,4 +78,25 @@ test('a model config with coordinate tokens needs the vocabulary for them', () =
   const ok = parseModelConfig({ ...SMALL_CONFIG, coordTokens: true, vocab: 336 }, 'm.json');
   assert.equal(tokenizerOf(ok).coordinates, 64);
   assert.equal(tokenizerOf(ok).usedVocab, USED_VOCAB + 64);
+});
+
+test('positions scope: only integers inside ( ) or [ ] become coordinate tokens', () => {
+  const positions = new Tokenizer(64, 'positions');
+  const text =
+    '<think>I see 4 circles; A=6, B=8, about 20 px across, at (17,33).</think><answer>[{"bbox_2d": [8, 22, 26, 42], "point_2d": [17, 33]}] 4</answer>';
+  const ids = positions.encode(text);
+  const values = ids.filter((i) => i >= COORD_BASE).map((i) => i - COORD_BASE);
+  assert.deepEqual(values, [17, 33, 8, 22, 26, 42, 17, 33]);
+  assert.equal(positions.decode(ids), text);
+  // outside brackets, exactly the byte tokenizer's ids
+  assert.deepEqual(
+    positions.encode('I see 4 circles. sum is 16'),
+    encode('I see 4 circles. sum is 16'),
+  );
+  // a stray closing bracket does not open a scope
+  assert.deepEqual(positions.encode(') 5 ] 6'), encode(') 5 ] 6'));
+  // the config selects it; the integers scope is the `true` of older configs
+  const cfg = parseModelConfig({ ...SMALL_CONFIG, coordTokens: 'positions', vocab: 336 }, 'm.json');
+  assert.equal(tokenizerOf(cfg).scope, 'positions');
+  assert.equal(tokenizerOf({ ...cfg, coordTokens: true }).scope, 'integers');
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng, noGrad } from '../../src/engine/index.js';
+import { Rng, noGrad, withMatmulDtype } from '../../src/engine/index.js';
 import {
   BENCH_CONFIG,
   BOS,
@@ -78,48 +78,53 @@ test('config validation names the bad field', () => {
   assert.throws(() => parseModelConfig({ ...TINY_CONFIG, extra: 1 }, 'cfg.json'), /cfg\.json/);
 });
 
-test('KV-cached decoding gives the logits of a full forward pass (prompts of different lengths)', () => {
-  const model = VisionLanguageModel.create(TINY_CONFIG, 1);
-  const images = model.patchify([noiseImage(16, 1), noiseImage(16, 2)]);
-  const imageOf = new Int32Array([0, 1, 1]);
-  const prompts = [
-    [BOS, 65, 66, 67, 68],
-    [BOS, 70],
-    [BOS, 71, 72, 73],
-  ];
-  const V = TINY_CONFIG.vocab;
-  const stepLogits: Float32Array[] = [];
-  const gen = generate(
-    model,
-    { images, imageOf, prompts },
-    {
-      maxNewTokens: 10,
-      rng: new Rng(3),
-      temperature: 1,
-      stopTokens: [],
-      onStepLogits: (_s, l) => stepLogits.push(l.slice()),
-    },
-  );
-  assert.equal(stepLogits.length, 10);
-  // Full forward over [image][prompt][response] and compare the logits at every decoded step.
-  const batch = buildScoringBatch(imageOf, prompts, gen.tokens);
-  const full = noGrad(() => model.textLogits(images, batch.text));
-  const L = batch.text.textLen;
-  prompts.forEach((p, b) => {
-    for (let step = 0; step < gen.tokens[b]!.length; step++) {
-      const pos = p.length + step; // text position predicted at this step
-      const expected = full.data.subarray((b * L + pos) * V, (b * L + pos + 1) * V);
-      assertClose(
-        stepLogits[step]!.subarray(b * V, (b + 1) * V),
-        expected,
-        1e-4,
-        1e-4,
-        `seq ${b} step ${step}`,
+for (const dtype of ['f32', 'bf16'] as const)
+  test(`KV-cached decoding gives the logits of a full forward pass (${dtype}; prompts of different lengths)`, () =>
+    withMatmulDtype(dtype, () => {
+      // bf16: the cache holds bf16 keys/values (as the bf16 products round them), while the full
+      // pass also rounds queries and probabilities: the two agree to bf16's resolution
+      const [rtol, atol] = dtype === 'f32' ? [1e-4, 1e-4] : [3e-2, 3e-2];
+      const model = VisionLanguageModel.create(TINY_CONFIG, 1);
+      const images = model.patchify([noiseImage(16, 1), noiseImage(16, 2)]);
+      const imageOf = new Int32Array([0, 1, 1]);
+      const prompts = [
+        [BOS, 65, 66, 67, 68],
+        [BOS, 70],
+        [BOS, 71, 72, 73],
+      ];
+      const V = TINY_CONFIG.vocab;
+      const stepLogits: Float32Array[] = [];
+      const gen = generate(
+        model,
+        { images, imageOf, prompts },
+        {
+          maxNewTokens: 10,
+          rng: new Rng(3),
+          temperature: 1,
+          stopTokens: [],
+          onStepLogits: (_s, l) => stepLogits.push(l.slice()),
+        },
       );
-    }
-  });
-  assert.equal(imageTokens(TINY_CONFIG), 16);
-});
+      assert.equal(stepLogits.length, 10);
+      // Full forward over [image][prompt][response] and compare the logits at every decoded step.
+      const batch = buildScoringBatch(imageOf, prompts, gen.tokens);
+      const full = noGrad(() => model.textLogits(images, batch.text));
+      const L = batch.text.textLen;
+      prompts.forEach((p, b) => {
+        for (let step = 0; step < gen.tokens[b]!.length; step++) {
+          const pos = p.length + step; // text position predicted at this step
+          const expected = full.data.subarray((b * L + pos) * V, (b * L + pos + 1) * V);
+          assertClose(
+            stepLogits[step]!.subarray(b * V, (b + 1) * V),
+            expected,
+            rtol,
+            atol,
+            `seq ${b} step ${step}`,
+          );
+        }
+      });
+      assert.equal(imageTokens(TINY_CONFIG), 16);
+    }));
 
 test('sampling is reproducible by seed and greedy decoding is deterministic', () => {
   const model = VisionLanguageModel.create(TINY_CONFIG, 2);

@@ -7,7 +7,14 @@ import type { Kernels } from './types.js';
 import { referenceKernels } from './reference.js';
 import { loadNativeAddon, nativeKernels, type NativeAddon } from './native.js';
 
-export type { Kernels, MatmulSpec, AttentionSpec, MatmulDtype, Conv2dSpec } from './types.js';
+export type {
+  Kernels,
+  MatmulSpec,
+  AttentionSpec,
+  MatmulDtype,
+  Conv2dSpec,
+  KvCacheArray,
+} from './types.js';
 export { convOutputSize } from './types.js';
 export { referenceKernels } from './reference.js';
 export * from './profile.js';

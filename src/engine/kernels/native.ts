@@ -20,6 +20,10 @@ export const KERNEL_METHODS = Object.keys(referenceKernels).filter(
 export interface NativeAddon extends Omit<Kernels, 'name'> {
   info(): { ompThreads: number };
   setThreads(n: number): void;
+  /** the FLOPs below which products run on one thread (src/native/threads.h); < 0: the default */
+  setSerialFlops(flops: number): void;
+  /** how to treat the cores (src/native/threads.h): -1 probe (default), 0 idle, 1 shared */
+  setCoresShared(mode: -1 | 0 | 1): void;
 }
 
 export function addonPath(): string {

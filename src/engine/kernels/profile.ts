@@ -21,6 +21,7 @@ const KIND: Record<string, OpKind> = {
   attentionForward: 'attention',
   attentionBackward: 'attention',
   attentionDecode: 'attention',
+  kvStore: 'attention',
   rmsnormForward: 'norm',
   rmsnormBackward: 'norm',
   adamw: 'optimizer',

@@ -3,10 +3,12 @@ import type { Kernels } from './types.js';
 import { linalgReference } from './reference/linalg.js';
 import { pointwiseReference } from './reference/pointwise.js';
 import { convReference } from './reference/conv.js';
+import { decodeReference } from './reference/decode.js';
 
 export const referenceKernels: Kernels = {
   name: 'reference',
   ...linalgReference,
   ...pointwiseReference,
   ...convReference,
+  ...decodeReference,
 };

@@ -88,6 +88,9 @@ export function convOutputSize(n: number, kernel: number, stride: number, paddin
   return Math.floor((n + 2 * padding - kernel) / stride) + 1;
 }
 
+/** A KV cache's storage: f32, or bf16 bits (the cache of a bf16 rollout). */
+export type KvCacheArray = Float32Array | Uint16Array;
+
 export interface Kernels {
   readonly name: 'native' | 'reference';
 
@@ -117,19 +120,39 @@ export interface Kernels {
     spec: AttentionSpec,
   ): void;
 
+  // ---------------------------------------------------------------- KV cache (decoding)
+  /**
+   * Store keys and values in a KV cache [batch, cap, heads * headDim] (f32, or bf16 bits in a
+   * Uint16Array: the bf16 rollout's cache, half the bytes to stream each step): for every cache
+   * sequence b and t in [0, seq), position start[b] + t takes k and v of token t of qkv's
+   * sequence source[b]. qkv: [rows, seq, 3, width] (a fused projection; q is not read).
+   * A prefill stores [0, seq) of each sequence (source forks a shared prefill to its group); a
+   * decoding step stores one token (seq = 1, source = b) at each sequence's own position.
+   */
+  kvStore(
+    qkv: Float32Array,
+    kCache: KvCacheArray,
+    vCache: KvCacheArray,
+    batch: number,
+    seq: number,
+    width: number,
+    cap: number,
+    source: Int32Array,
+    start: Int32Array,
+  ): void;
   /**
    * One decoding step against a KV cache: sequence b's single new query attends to its cached
    * keys j in [0, lens[b]) (the cache already holds the new token's key/value at lens[b]-1).
    * Sequences may have different lengths (prompts of different lengths, no padding needed).
    * qkv:    [batch, 3, heads, headDim]  (the new token's fused projection; only q is read)
-   * kCache, vCache: [batch, cap, heads, headDim]
+   * kCache, vCache: [batch, cap, heads, headDim], both f32 or both bf16 bits
    * out:    [batch, heads, headDim] (overwritten)
    * Computed in f32 (the work is tiny: one query per sequence).
    */
   attentionDecode(
     qkv: Float32Array,
-    kCache: Float32Array,
-    vCache: Float32Array,
+    kCache: KvCacheArray,
+    vCache: KvCacheArray,
     out: Float32Array,
     batch: number,
     heads: number,

@@ -160,53 +160,8 @@ function attentionBackward(
   }
 }
 
-function attentionDecode(
-  qkv: Float32Array,
-  kCache: Float32Array,
-  vCache: Float32Array,
-  out: Float32Array,
-  batch: number,
-  heads: number,
-  headDim: number,
-  cap: number,
-  lens: Int32Array,
-): void {
-  const HD = heads * headDim;
-  const scale = 1 / Math.sqrt(headDim);
-  const w = new Float64Array(cap);
-  const lo = 0;
-  for (let b = 0; b < batch; b++) {
-    const len = lens[b]!;
-    for (let h = 0; h < heads; h++) {
-      const qo = b * 3 * HD + h * headDim;
-      const oo = b * HD + h * headDim;
-      if (lo >= len) {
-        out.fill(0, oo, oo + headDim);
-        continue;
-      }
-      let max = -Infinity;
-      for (let j = lo; j < len; j++) {
-        const ko = (b * cap + j) * HD + h * headDim;
-        let dot = 0;
-        for (let d = 0; d < headDim; d++) dot += qkv[qo + d]! * kCache[ko + d]!;
-        w[j] = dot * scale;
-        if (w[j]! > max) max = w[j]!;
-      }
-      let sum = 0;
-      for (let j = lo; j < len; j++) {
-        w[j] = Math.exp(w[j]! - max);
-        sum += w[j]!;
-      }
-      for (let d = 0; d < headDim; d++) {
-        let acc = 0;
-        for (let j = lo; j < len; j++) acc += w[j]! * vCache[(b * cap + j) * HD + h * headDim + d]!;
-        out[oo + d] = acc / sum;
-      }
-    }
-  }
-}
-
-export const linalgReference: Pick<
-  Kernels,
-  'matmul' | 'attentionForward' | 'attentionBackward' | 'attentionDecode'
-> = { matmul, attentionForward, attentionBackward, attentionDecode };
+export const linalgReference: Pick<Kernels, 'matmul' | 'attentionForward' | 'attentionBackward'> = {
+  matmul,
+  attentionForward,
+  attentionBackward,
+};

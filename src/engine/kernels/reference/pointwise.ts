@@ -15,6 +15,7 @@ export type PointwiseKernels = Omit<
   | 'attentionForward'
   | 'attentionBackward'
   | 'attentionDecode'
+  | 'kvStore'
   | 'conv2dForward'
   | 'conv2dBackwardData'
   | 'conv2dBackwardWeights'

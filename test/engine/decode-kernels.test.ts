@@ -1,0 +1,212 @@
+/**
+ * The KV-cache kernels of batched decoding (native decode.cc against the TypeScript reference):
+ * storing keys/values in f32 and bf16 caches, and one decoding step's attention, which must equal
+ * the last row of full causal attention and not depend on the thread count.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { referenceKernels } from '../../src/engine/kernels/reference.js';
+import type { Kernels, KvCacheArray } from '../../src/engine/kernels/types.js';
+import { assertClose, randArray, rawAddon } from '../helpers.js';
+
+const addon = rawAddon();
+const B = 3,
+  H = 2,
+  D = 8,
+  cap = 12,
+  HD = H * D;
+const lens = new Int32Array([5, 12, 1]);
+type CacheType = 'f32' | 'bf16';
+type DecodeKernels = Pick<Kernels, 'kvStore' | 'attentionDecode'>;
+const makeCache = (type: CacheType): KvCacheArray =>
+  type === 'bf16' ? new Uint16Array(B * cap * HD) : new Float32Array(B * cap * HD);
+
+/**
+ * Each sequence's full qkv [lens[b], 3*HD], stored by kvStore from a padded [B, cap, 3*HD]
+ * (positions past lens[b] are zero and never visible), and each sequence's last query.
+ */
+function filledCaches(impl: DecodeKernels, type: CacheType) {
+  const kCache = makeCache(type);
+  const vCache = makeCache(type);
+  const q = new Float32Array(B * 3 * HD);
+  const padded = new Float32Array(B * cap * 3 * HD);
+  const seqs = Array.from(lens, (T, b) => {
+    const qkv = randArray(T * 3 * HD, 300 + b);
+    padded.set(qkv, b * cap * 3 * HD);
+    q.set(qkv.subarray((T - 1) * 3 * HD, T * 3 * HD), b * 3 * HD);
+    return qkv;
+  });
+  const identity = Int32Array.from({ length: B }, (_, b) => b);
+  impl.kvStore(padded, kCache, vCache, B, cap, HD, cap, identity, new Int32Array(B));
+  return { kCache, vCache, q, seqs };
+}
+
+test('attentionDecode equals the last row of full causal attention, f32 and bf16 caches', () => {
+  const impls: [string, DecodeKernels][] = [['reference', referenceKernels]];
+  if (addon) impls.push(['native', addon]);
+  for (const type of ['f32', 'bf16'] as const) {
+    const outs: Float32Array[] = [];
+    for (const [name, impl] of impls) {
+      const { kCache, vCache, q, seqs } = filledCaches(impl, type);
+      const expected = new Float32Array(B * HD);
+      seqs.forEach((qkv, b) => {
+        const T = lens[b]!;
+        const full = new Float32Array(T * HD);
+        referenceKernels.attentionForward(qkv, full, new Float32Array(H * T * T), {
+          batch: 1,
+          seq: T,
+          heads: H,
+          headDim: D,
+          causal: true,
+          keyStart: null,
+          dtype: 'f32',
+        });
+        expected.set(full.subarray((T - 1) * HD, T * HD), b * HD);
+      });
+      const out = new Float32Array(B * HD);
+      impl.attentionDecode(q, kCache, vCache, out, B, H, D, cap, lens);
+      // bf16 keys/values: the output moves by about bf16's resolution (2^-8 relative)
+      const [rtol, atol] = type === 'f32' ? [1e-5, 1e-6] : [2e-2, 1e-2];
+      assertClose(out, expected, rtol, atol, `${name} ${type} decode vs full attention`);
+      outs.push(out);
+    }
+    // native and reference read the same bf16 values: they agree to f32 rounding
+    if (outs.length === 2)
+      assertClose(outs[1]!, outs[0]!, 1e-5, 1e-6, `native vs reference ${type}`);
+  }
+});
+
+test('kvStore: a forked prefill and a step at per-sequence positions, bit-exact to the reference', () => {
+  if (!addon) return;
+  const W = 16,
+    T = 4,
+    rows = 2,
+    cacheB = 3,
+    capS = 7;
+  const qkv = randArray(rows * T * 3 * W, 41);
+  const source = new Int32Array([1, 0, 1]); // sequences 0 and 2 share prefilled row 1
+  const step = randArray(cacheB * 3 * W, 42);
+  const pos = new Int32Array([4, 6, 5]);
+  for (const type of ['f32', 'bf16'] as const) {
+    const impls: DecodeKernels[] = [referenceKernels, addon];
+    const caches = impls.map((impl) => {
+      const k =
+        type === 'bf16' ? new Uint16Array(cacheB * capS * W) : new Float32Array(cacheB * capS * W);
+      const v =
+        type === 'bf16' ? new Uint16Array(cacheB * capS * W) : new Float32Array(cacheB * capS * W);
+      impl.kvStore(qkv, k, v, cacheB, T, W, capS, source, new Int32Array(cacheB));
+      impl.kvStore(step, k, v, cacheB, 1, W, capS, new Int32Array([0, 1, 2]), pos);
+      return { k, v };
+    });
+    assert.deepEqual([...caches[1]!.k], [...caches[0]!.k], `${type} keys`);
+    assert.deepEqual([...caches[1]!.v], [...caches[0]!.v], `${type} values`);
+    // sequence 2 holds prefilled row 1's key of token 3, and its step token at position 5
+    const k = caches[0]!.k;
+    const val = (i: number) =>
+      k instanceof Uint16Array
+        ? new Float32Array(new Uint32Array([k[i]! << 16]).buffer)[0]!
+        : k[i]!;
+    const tol = type === 'f32' ? 0 : 1e-2;
+    assert.ok(Math.abs(val((2 * capS + 3) * W) - qkv[(1 * T + 3) * 3 * W + W]!) <= tol);
+    assert.ok(Math.abs(val((2 * capS + 5) * W + 2) - step[2 * 3 * W + W + 2]!) <= tol);
+    // untouched positions stay zero
+    assert.equal(val((0 * capS + 5) * W), 0);
+  }
+});
+
+test('attentionDecode gives the same bits on one thread and on two', () => {
+  if (!addon) return;
+  const Bn = 16,
+    Hn = 4,
+    Dn = 32,
+    capN = 64;
+  const q = randArray(Bn * 3 * Hn * Dn, 7);
+  const k = randArray(Bn * capN * Hn * Dn, 8);
+  const v = randArray(Bn * capN * Hn * Dn, 9);
+  const ln = Int32Array.from({ length: Bn }, (_, b) => 1 + ((b * 13) % capN));
+  const run = (threads: number) => {
+    addon.setThreads(threads);
+    const out = new Float32Array(Bn * Hn * Dn);
+    addon.attentionDecode(q, k, v, out, Bn, Hn, Dn, capN, ln);
+    return out;
+  };
+  addon.setSerialFlops(0); // always parallel when two threads are allowed
+  try {
+    assert.deepEqual([...run(2)], [...run(1)]);
+  } finally {
+    addon.setSerialFlops(-1);
+    addon.setThreads(2);
+  }
+});
+
+test('decode kernels: bad arguments are clear errors naming them', () => {
+  if (!addon) return;
+  const f = (n: number) => new Float32Array(n);
+  const decode =
+    (ln: unknown, batch: unknown = B, vCache: unknown = f(B * cap * HD)) =>
+    () =>
+      addon.attentionDecode(
+        f(B * 3 * HD),
+        f(B * cap * HD),
+        vCache as Float32Array,
+        f(B * HD),
+        batch as number,
+        H,
+        D,
+        cap,
+        ln as Int32Array,
+      );
+  assert.throws(
+    decode(new Int32Array([1, 13, 1])),
+    /attentionDecode: lens\[1\] = 13 is outside \[0, cap = \d+\]/,
+  );
+  assert.throws(decode(new Float32Array(B)), /attentionDecode: lens must be an Int32Array/);
+  assert.throws(decode(new Int32Array(B - 1)), /attentionDecode: lens has \d+ elements/);
+  assert.throws(
+    decode(new Int32Array(B), -1),
+    /attentionDecode: batch must be a non-negative integer/,
+  );
+  // one f32 and one bf16 cache
+  assert.throws(
+    decode(new Int32Array(B), B, new Uint16Array(B * cap * HD)),
+    /attentionDecode: vCache must be a Float32Array/,
+  );
+  const store =
+    (source: Int32Array, start: Int32Array, seq = 1) =>
+    () =>
+      addon.kvStore(
+        f(2 * seq * 3 * HD),
+        f(B * cap * HD),
+        f(B * cap * HD),
+        B,
+        seq,
+        HD,
+        cap,
+        source,
+        start,
+      );
+  store(new Int32Array([0, 1, 1]), new Int32Array([0, 5, 11]))(); // valid
+  assert.throws(
+    store(new Int32Array([0, 2, 0]), new Int32Array(B)),
+    /kvStore: source\[1\] = 2 is outside qkv's 2 rows/,
+  );
+  assert.throws(
+    store(new Int32Array(B), new Int32Array([0, 0, 10]), 3),
+    /kvStore: start\[2\] = 10 \+ seq 3 is outside \[0, cap = 12\]/,
+  );
+  assert.throws(
+    () =>
+      referenceKernels.kvStore(
+        f(3 * HD),
+        f(B * cap * HD),
+        f(B * cap * HD),
+        B,
+        1,
+        HD,
+        cap,
+        new Int32Array([0, 1, 0]),
+        new Int32Array(B),
+      ),
+    /kvStore: source\[1\] = 1 is outside qkv's 1 rows/,
+  );
+});
