@@ -8,7 +8,7 @@
  * - resident: weights, gradients, AdamW m and v (4 × 4 bytes per parameter), the gradient snapshot
  *   ViSurf takes to split RL/SFT norms, a frozen reference model when klCoef > 0, and the transient
  *   serialisation buffers of a checkpoint save;
- * - generation: the KV cache (layers × 2 × sequences × positions × width) of all
+ * - generation: the KV cache (layers × 2 × sequences × positions × width, f32 or bf16) of all
  *   promptsPerStep × groupSize rollouts, plus one layer of prefill activations and attention
  *   probabilities (B·H·T²);
  * - update: one micro-batch of sequences with every layer's activations kept for backward
@@ -133,7 +133,8 @@ export function estimateMemory(
   const cap = nImg + c.maxPromptTokens + maxNew;
   const T0 = nImg + c.maxPromptTokens;
   const genOf = (B: number) => {
-    const kv = c.decoder.layers * 2 * B * cap * W * F32;
+    // bf16 products keep a bf16 cache (model/generate.ts)
+    const kv = c.decoder.layers * 2 * B * cap * W * (cfg.model.precision === 'bf16' ? 2 : F32);
     // one layer's prefill activations live at a time (no graph is kept while sampling)
     const prefill = 2 * B * layerActivations(T0, W, c.decoder.hidden, c.decoder.heads) * F32;
     const vision =

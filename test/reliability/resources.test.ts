@@ -39,6 +39,9 @@ test('the estimate grows with batch and shrinks with micro-batching; available m
   assert.ok(eBig.total > e0.total && eMicro.total < e0.total);
   assert.equal(eMicro.microBatchSequences, 8);
   assert.equal(e0.rolloutSequences, 64);
+  // bf16 products keep a bf16 KV cache: half the bytes
+  const eBf16 = estimateMemory(cfgOf([...base, 'model.precision=bf16']), NAMED_CONFIGS['small']!);
+  assert.equal(eBf16.kvCache * 2, e0.kvCache);
   const a = availableMemory({});
   assert.ok(a.bytes > 64 * MB && Number.isFinite(a.bytes), `${a.bytes} from ${a.source}`);
   assert.equal(availableMemory({ [BUDGET_ENV]: '512' }).bytes, 512 * MB);
