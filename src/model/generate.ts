@@ -39,7 +39,10 @@ export interface SamplingOptions {
    * it (the G rollouts of a group). Default true; false prefills every sequence (for comparison).
    */
   sharePrefill?: boolean;
-  /** observe each step's logits [batch, vocab] before sampling (tests, debugging) */
+  /**
+   * observe each step's logits [batch, vocab] before sampling (tests, debugging); the rows of
+   * sequences that have already stopped are stale
+   */
   onStepLogits?: (step: number, logits: Float32Array) => void;
 }
 
@@ -170,21 +173,32 @@ class KvCache {
       this.width,
       this.cap,
       source,
+      this.identity,
       this.zeros,
     );
   }
 
-  /** Store one new token per sequence at positions pos[b]; qkv: [batch, 3*width]. */
-  storeStep(layer: number, qkv: Float32Array, pos: Int32Array): void {
+  /**
+   * Store one new token per row, row r being sequence seqOf[r], at position pos[r];
+   * qkv: [rows, 3*width].
+   */
+  storeStep(
+    layer: number,
+    qkv: Float32Array,
+    rows: number,
+    seqOf: Int32Array,
+    pos: Int32Array,
+  ): void {
     kernels().kvStore(
       qkv,
       this.k[layer]!,
       this.v[layer]!,
-      this.batch,
+      rows,
       1,
       this.width,
       this.cap,
       this.identity,
+      seqOf,
       pos,
     );
   }
@@ -271,9 +285,14 @@ function generateNoGrad(
     finish: new Array<FinishReason>(B).fill('length'),
   };
   const done = new Uint8Array(B);
-  const pos = Int32Array.from(promptLens, (l) => nImg + l); // where the next token goes
-  const lens = new Int32Array(B);
-  const next = new Int32Array(B);
+  const pos = Int32Array.from(promptLens, (l) => nImg + l); // where each sequence's next token goes
+  // The rows of a decoding step are the sequences still generating (seqOf: row -> sequence):
+  // a finished sequence costs nothing, which matters in RL, where a group's replies end at very
+  // different lengths.
+  const seqOf = new Int32Array(B);
+  const rowTokens = new Int32Array(B);
+  const rowPos = new Int32Array(B);
+  const rowLens = new Int32Array(B);
   const scratch = new Float64Array(V);
   const embed = model.params.get('embed')!;
   const attnOut = new Float32Array(B * W);
@@ -283,39 +302,56 @@ function generateNoGrad(
   for (let step = 0; step < maxNew; step++) {
     opts.onStepLogits?.(step, logits);
     const tSample = profiling() ? performance.now() : 0;
-    let active = 0;
+    let rows = 0;
     for (let b = 0; b < B; b++) {
-      if (done[b]) {
-        next[b] = PAD;
-        continue;
-      }
+      if (done[b]) continue;
       const [tok, lp] = sampleToken(logits.subarray(b * V, (b + 1) * V), opts, opts.rng, scratch);
-      next[b] = tok;
       out.tokens[b]!.push(tok);
       out.logprobs[b]![step] = lp;
       if (stop.has(tok)) {
         done[b] = 1;
         out.finish[b] = 'stop';
-      } else active++;
+        continue;
+      }
+      seqOf[rows] = b;
+      rowTokens[rows] = tok;
+      rowPos[rows] = pos[b]!;
+      rowLens[rows] = pos[b]! + 1;
+      rows++;
     }
     if (tSample) recordPhase('sampling', (performance.now() - tSample) / 1000);
-    if (active === 0 || step === maxNew - 1) break;
-    // One decoder step for every sequence (finished ones compute on <pad>; their output is unused).
-    // Its buffers come from one arena reused every step: fresh ones cost zero-filling, page faults
-    // and garbage collection, which measured as most of the decode loop's time outside kernels.
-    for (let b = 0; b < B; b++) lens[b] = pos[b]! + 1;
+    if (rows === 0 || step === maxNew - 1) break;
+    // One decoder step for the rows still generating. Its buffers come from one arena reused
+    // every step: fresh ones cost zero-filling, page faults and garbage collection, which
+    // measured as most of the decode loop's time outside kernels.
     withArena(stepArena, () => {
-      let x = embedding(embed, next, [B, 1]);
+      const rowPosView = rowPos.subarray(0, rows);
+      let x = embedding(embed, rowTokens.subarray(0, rows), [rows, 1]);
       for (let l = 0; l < model.decoderBlocks.length; l++) {
         const blk = model.decoderBlocks[l]!;
-        const qkv = model.blockQkv(x, blk, H, pos);
-        cache.storeStep(l, qkv.data, pos);
-        K.attentionDecode(qkv.data, cache.k[l]!, cache.v[l]!, attnOut, B, H, W / H, cap, lens);
-        x = model.blockRest(x, new Tensor(attnOut, [B, 1, W]), blk);
+        const qkv = model.blockQkv(x, blk, H, rowPosView);
+        cache.storeStep(l, qkv.data, rows, seqOf, rowPos);
+        const att = attnOut.subarray(0, rows * W);
+        K.attentionDecode(
+          qkv.data,
+          cache.k[l]!,
+          cache.v[l]!,
+          att,
+          rows,
+          H,
+          W / H,
+          cap,
+          rowLens,
+          seqOf,
+        );
+        x = model.blockRest(x, new Tensor(att, [rows, 1, W]), blk);
       }
-      logits.set(model.head(x).data);
+      // each row's logits into its sequence's slot (finished sequences' slots go stale)
+      const rowLogits = model.head(x).data;
+      for (let r = 0; r < rows; r++)
+        logits.set(rowLogits.subarray(r * V, (r + 1) * V), seqOf[r]! * V);
     });
-    for (let b = 0; b < B; b++) pos[b]!++;
+    for (let r = 0; r < rows; r++) pos[seqOf[r]!]!++;
   }
   out.logprobs = out.logprobs.map((lp, b) => lp.slice(0, out.tokens[b]!.length));
   return out;

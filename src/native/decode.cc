@@ -1,10 +1,11 @@
 // The KV cache of batched decoding: storing keys/values and one decoding step's attention.
 //
-// The cache is [batch, cap, heads, headDim] per layer, in f32 (Float32Array) or bf16
+// The cache is [sequences, cap, heads, headDim] per layer, in f32 (Float32Array) or bf16
 // (Uint16Array of bf16 bits; the bf16 rollout's cache, half the bytes). A decoding step reads
-// every sequence's whole visible cache once: that stream is the rollout's dominant memory
-// traffic, so bf16 halves it. Both kernels compute each sequence's output in one task in a fixed
-// order, so their results do not depend on the thread count (threads.h: ExactSerialFlops).
+// every generating sequence's whole visible cache once: that stream is the rollout's dominant
+// memory traffic, so bf16 halves it. A step's rows are the sequences still generating (seqOf maps
+// row -> cache sequence), so finished ones cost nothing. Both kernels compute each row's output in
+// one task in a fixed order, so their results do not depend on the thread count (threads.h).
 #include "addon.h"
 #include "args.h"
 #include "bf16.h"
@@ -81,59 +82,76 @@ constexpr bool kVector = false;
 
 // ------------------------------------------------------------------------------- store
 
-// cache[b, start[b] + t] = k/v of qkv row (source[b], t), t in [0, seq); qkv [rows, seq, 3, W].
+// For each pair i: cache sequence dest[i], positions start[i] + t, takes k and v of token t of
+// qkv row source[i], t in [0, seq); qkv [rows, seq, 3, W].
 template <typename T>
-static void Store(const float* qkv, T* kc, T* vc, int64_t B, int64_t seq, int64_t W, int64_t cap,
-                  const int32_t* source, const int32_t* start) {
-  const double work = static_cast<double>(B) * seq * W;
+static void Store(const float* qkv, T* kc, T* vc, int64_t count, int64_t seq, int64_t W,
+                  int64_t cap, const int32_t* source, const int32_t* dest, const int32_t* start) {
+  const double work = static_cast<double>(count) * seq * W;
 #pragma omp parallel for schedule(static) if (work >= ExactSerialFlops())
-  for (int64_t b = 0; b < B; b++) {
+  for (int64_t i = 0; i < count; i++) {
     for (int64_t t = 0; t < seq; t++) {
-      const float* row = qkv + (source[b] * seq + t) * 3 * W;
-      const int64_t dst = (b * cap + start[b] + t) * W;
+      const float* row = qkv + (source[i] * seq + t) * 3 * W;
+      const int64_t dst = (dest[i] * cap + start[i] + t) * W;
 #pragma omp simd
-      for (int64_t i = 0; i < W; i++) {
-        Put(kc, dst + i, row[W + i]);
-        Put(vc, dst + i, row[2 * W + i]);
+      for (int64_t e = 0; e < W; e++) {
+        Put(kc, dst + e, row[W + e]);
+        Put(vc, dst + e, row[2 * W + e]);
       }
     }
   }
 }
 
-// kvStore(qkv, kCache, vCache, batch, seq, width, cap, source, start)
+// Fails (naming the field) unless index[i] is in [0, bound) for every i.
+static bool CheckIndices(Args& args, const int32_t* index, int64_t n, int64_t bound,
+                         const char* name, const std::string& what) {
+  for (int64_t i = 0; i < n; i++) {
+    if (index[i] < 0 || index[i] >= bound) {
+      args.Fail(std::string(name) + "[" + std::to_string(i) + "] = " + std::to_string(index[i]) +
+                " is outside " + what);
+      return false;
+    }
+  }
+  return true;
+}
+
+// kvStore(qkv, kCache, vCache, count, seq, width, cap, source, dest, start)
 static Napi::Value KvStore(const Napi::CallbackInfo& info) {
-  Args args(info, "kvStore", 9);
-  const int64_t B = args.Size(3, "batch"), seq = args.Size(4, "seq"), W = args.Size(5, "width"),
+  Args args(info, "kvStore", 10);
+  const int64_t n = args.Size(3, "count"), seq = args.Size(4, "seq"), W = args.Size(5, "width"),
                 cap = args.Size(6, "cap");
-  if (args.ok() && (B == 0 || seq == 0 || W == 0)) args.Fail("batch, seq and width must be positive");
+  if (args.ok() && (n == 0 || seq == 0 || W == 0 || cap == 0))
+    args.Fail("count, seq, width and cap must be positive");
   const float* qkv = args.F32(0, "qkv", Elems(seq, 3, W));
   const bool bf = args.ok() && args.IsU16(1);
-  const uint64_t need = Elems(B * cap, W);
-  void* kc = bf ? static_cast<void*>(args.U16(1, "kCache", need))
-                : static_cast<void*>(args.F32(1, "kCache", need));
-  void* vc = bf ? static_cast<void*>(args.U16(2, "vCache", need))
-                : static_cast<void*>(args.F32(2, "vCache", need));
-  const int32_t* source = args.I32(7, "source", Elems(B));
-  const int32_t* start = args.I32(8, "start", Elems(B));
+  void* kc = bf ? static_cast<void*>(args.U16(1, "kCache", Elems(cap, W)))
+                : static_cast<void*>(args.F32(1, "kCache", Elems(cap, W)));
+  const uint64_t cacheLen = args.ok() ? args.Length(1) : 0;
+  void* vc = bf ? static_cast<void*>(args.U16(2, "vCache", cacheLen))
+                : static_cast<void*>(args.F32(2, "vCache", cacheLen));
+  const int32_t* source = args.I32(7, "source", Elems(n));
+  const int32_t* dest = args.I32(8, "dest", Elems(n));
+  const int32_t* start = args.I32(9, "start", Elems(n));
   if (!args.ok()) return info.Env().Undefined();
   const int64_t rows = static_cast<int64_t>(args.Length(0) / Elems(seq, 3, W));
-  for (int64_t b = 0; b < B; b++) {
-    if (source[b] < 0 || source[b] >= rows) {
-      args.Fail("source[" + std::to_string(b) + "] = " + std::to_string(source[b]) +
-                " is outside qkv's " + std::to_string(rows) + " rows");
-      return info.Env().Undefined();
-    }
-    if (start[b] < 0 || start[b] + seq > cap) {
-      args.Fail("start[" + std::to_string(b) + "] = " + std::to_string(start[b]) + " + seq " +
+  const int64_t seqs = static_cast<int64_t>(cacheLen / Elems(cap, W));
+  if (!CheckIndices(args, source, n, rows, "source", "qkv's " + std::to_string(rows) + " rows") ||
+      !CheckIndices(args, dest, n, seqs,
+                    "dest", "the cache's " + std::to_string(seqs) + " sequences"))
+    return info.Env().Undefined();
+  for (int64_t i = 0; i < n; i++) {
+    if (start[i] < 0 || start[i] + seq > cap) {
+      args.Fail("start[" + std::to_string(i) + "] = " + std::to_string(start[i]) + " + seq " +
                 std::to_string(seq) + " is outside [0, cap = " + std::to_string(cap) + "]");
       return info.Env().Undefined();
     }
   }
   if (bf)
-    Store(qkv, static_cast<uint16_t*>(kc), static_cast<uint16_t*>(vc), B, seq, W, cap, source,
-          start);
+    Store(qkv, static_cast<uint16_t*>(kc), static_cast<uint16_t*>(vc), n, seq, W, cap, source,
+          dest, start);
   else
-    Store(qkv, static_cast<float*>(kc), static_cast<float*>(vc), B, seq, W, cap, source, start);
+    Store(qkv, static_cast<float*>(kc), static_cast<float*>(vc), n, seq, W, cap, source, dest,
+          start);
   return info.Env().Undefined();
 }
 
@@ -212,7 +230,7 @@ static void DecodeSequence(const float* qb, const T* kb, const T* vb, int64_t le
 
 template <typename T>
 static void Decode(const float* q, const T* kc, const T* vc, float* out, int64_t B, int64_t H,
-                   int64_t D, int64_t cap, const int32_t* lens) {
+                   int64_t D, int64_t cap, const int32_t* lens, const int32_t* seqOf) {
   const int64_t HD = H * D;
   const float scale = 1.f / std::sqrt(static_cast<float>(D));
   double work = 0;  // flops: q·k and p·v over every visible key
@@ -222,29 +240,35 @@ static void Decode(const float* q, const T* kc, const T* vc, float* out, int64_t
     std::vector<float> w(H * cap), o(HD), inv(H);
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < B; b++)
-      DecodeSequence(q + b * 3 * HD, kc + b * cap * HD, vc + b * cap * HD, lens[b], H, D, cap,
+      DecodeSequence(q + b * 3 * HD, kc + seqOf[b] * cap * HD, vc + seqOf[b] * cap * HD, lens[b],
+                     H, D, cap,
                      scale, w.data(), inv.data(), o.data(), out + b * HD);
   }
 }
 
-// attentionDecode(qkv, kCache, vCache, out, batch, heads, headDim, cap, lens)
-// One new query per sequence against its cached keys [0, lens[b]).
+// attentionDecode(qkv, kCache, vCache, out, rows, heads, headDim, cap, lens, seqOf)
+// Row r's new query against cache sequence seqOf[r]'s keys [0, lens[r]).
 static Napi::Value AttentionDecode(const Napi::CallbackInfo& info) {
-  Args args(info, "attentionDecode", 9);
-  const int64_t B = args.Size(4, "batch"), H = args.Size(5, "heads"), D = args.Size(6, "headDim"),
+  Args args(info, "attentionDecode", 10);
+  const int64_t B = args.Size(4, "rows"), H = args.Size(5, "heads"), D = args.Size(6, "headDim"),
                 cap = args.Size(7, "cap");
-  if (args.ok() && (B == 0 || H == 0 || D == 0))
-    args.Fail("batch, heads and headDim must be positive");
+  if (args.ok() && (B == 0 || H == 0 || D == 0 || cap == 0))
+    args.Fail("rows, heads, headDim and cap must be positive");
   const float* q = args.F32(0, "qkv", Elems(B, 3 * H, D));
   const bool bf = args.ok() && args.IsU16(1);
-  const uint64_t need = Elems(B * cap, H, D);
-  const void* kc = bf ? static_cast<const void*>(args.U16(1, "kCache", need))
-                      : static_cast<const void*>(args.F32(1, "kCache", need));
-  const void* vc = bf ? static_cast<const void*>(args.U16(2, "vCache", need))
-                      : static_cast<const void*>(args.F32(2, "vCache", need));
+  const void* kc = bf ? static_cast<const void*>(args.U16(1, "kCache", Elems(cap, H, D)))
+                      : static_cast<const void*>(args.F32(1, "kCache", Elems(cap, H, D)));
+  const uint64_t cacheLen = args.ok() ? args.Length(1) : 0;
+  const void* vc = bf ? static_cast<const void*>(args.U16(2, "vCache", cacheLen))
+                      : static_cast<const void*>(args.F32(2, "vCache", cacheLen));
   float* out = args.F32(3, "out", Elems(B, H, D));
   const int32_t* lens = args.I32(8, "lens", Elems(B));
+  const int32_t* seqOf = args.I32(9, "seqOf", Elems(B));
   if (!args.ok()) return info.Env().Undefined();
+  const int64_t seqs = static_cast<int64_t>(cacheLen / Elems(cap, H, D));
+  if (!CheckIndices(args, seqOf, B, seqs, "seqOf",
+                    "the cache's " + std::to_string(seqs) + " sequences"))
+    return info.Env().Undefined();
   for (int64_t b = 0; b < B; b++) {
     if (lens[b] < 0 || lens[b] > cap) {
       args.Fail("lens[" + std::to_string(b) + "] = " + std::to_string(lens[b]) +
@@ -254,10 +278,10 @@ static Napi::Value AttentionDecode(const Napi::CallbackInfo& info) {
   }
   if (bf)
     Decode(q, static_cast<const uint16_t*>(kc), static_cast<const uint16_t*>(vc), out, B, H, D,
-           cap, lens);
+           cap, lens, seqOf);
   else
     Decode(q, static_cast<const float*>(kc), static_cast<const float*>(vc), out, B, H, D, cap,
-           lens);
+           lens, seqOf);
   return info.Env().Undefined();
 }
 

@@ -36,10 +36,11 @@ function filledCaches(impl: DecodeKernels, type: CacheType) {
     q.set(qkv.subarray((T - 1) * 3 * HD, T * 3 * HD), b * 3 * HD);
     return qkv;
   });
-  const identity = Int32Array.from({ length: B }, (_, b) => b);
-  impl.kvStore(padded, kCache, vCache, B, cap, HD, cap, identity, new Int32Array(B));
+  impl.kvStore(padded, kCache, vCache, B, cap, HD, cap, identity, identity, new Int32Array(B));
   return { kCache, vCache, q, seqs };
 }
+
+const identity = Int32Array.from({ length: B }, (_, b) => b);
 
 test('attentionDecode equals the last row of full causal attention, f32 and bf16 caches', () => {
   const impls: [string, DecodeKernels][] = [['reference', referenceKernels]];
@@ -64,7 +65,7 @@ test('attentionDecode equals the last row of full causal attention, f32 and bf16
         expected.set(full.subarray((T - 1) * HD, T * HD), b * HD);
       });
       const out = new Float32Array(B * HD);
-      impl.attentionDecode(q, kCache, vCache, out, B, H, D, cap, lens);
+      impl.attentionDecode(q, kCache, vCache, out, B, H, D, cap, lens, identity);
       // bf16 keys/values: the output moves by about bf16's resolution (2^-8 relative)
       const [rtol, atol] = type === 'f32' ? [1e-5, 1e-6] : [2e-2, 1e-2];
       assertClose(out, expected, rtol, atol, `${name} ${type} decode vs full attention`);
@@ -94,13 +95,16 @@ test('kvStore: a forked prefill and a step at per-sequence positions, bit-exact 
         type === 'bf16' ? new Uint16Array(cacheB * capS * W) : new Float32Array(cacheB * capS * W);
       const v =
         type === 'bf16' ? new Uint16Array(cacheB * capS * W) : new Float32Array(cacheB * capS * W);
-      impl.kvStore(qkv, k, v, cacheB, T, W, capS, source, new Int32Array(cacheB));
-      impl.kvStore(step, k, v, cacheB, 1, W, capS, new Int32Array([0, 1, 2]), pos);
+      const all = new Int32Array([0, 1, 2]);
+      impl.kvStore(qkv, k, v, cacheB, T, W, capS, source, all, new Int32Array(cacheB));
+      // a step of the two sequences still generating: rows 0, 1 are sequences 2, 0
+      impl.kvStore(step, k, v, 2, 1, W, capS, new Int32Array([0, 1]), new Int32Array([2, 0]), pos);
       return { k, v };
     });
     assert.deepEqual([...caches[1]!.k], [...caches[0]!.k], `${type} keys`);
     assert.deepEqual([...caches[1]!.v], [...caches[0]!.v], `${type} values`);
-    // sequence 2 holds prefilled row 1's key of token 3, and its step token at position 5
+    // sequence 2 holds prefilled row 1's key of token 3 and, at position 4, step row 0's key;
+    // sequence 0, at position 6, step row 1's
     const k = caches[0]!.k;
     const val = (i: number) =>
       k instanceof Uint16Array
@@ -108,9 +112,32 @@ test('kvStore: a forked prefill and a step at per-sequence positions, bit-exact 
         : k[i]!;
     const tol = type === 'f32' ? 0 : 1e-2;
     assert.ok(Math.abs(val((2 * capS + 3) * W) - qkv[(1 * T + 3) * 3 * W + W]!) <= tol);
-    assert.ok(Math.abs(val((2 * capS + 5) * W + 2) - step[2 * 3 * W + W + 2]!) <= tol);
-    // untouched positions stay zero
-    assert.equal(val((0 * capS + 5) * W), 0);
+    assert.ok(Math.abs(val((2 * capS + 4) * W + 2) - step[0 * 3 * W + W + 2]!) <= tol);
+    assert.ok(Math.abs(val((0 * capS + 6) * W + 1) - step[1 * 3 * W + W + 1]!) <= tol);
+    // sequence 1 was not stepped: its position 4 stays zero
+    assert.equal(val((1 * capS + 4) * W), 0);
+  }
+});
+
+test('attentionDecode of a subset of rows (seqOf) equals those sequences in the full call', () => {
+  const impls: DecodeKernels[] = addon ? [referenceKernels, addon] : [referenceKernels];
+  for (const impl of impls) {
+    const { kCache, vCache, q } = filledCaches(impl, 'f32');
+    const full = new Float32Array(B * HD);
+    impl.attentionDecode(q, kCache, vCache, full, B, H, D, cap, lens, identity);
+    // rows: sequence 2, then sequence 0 (sequence 1 has finished)
+    const pick = [2, 0];
+    const qSub = new Float32Array(2 * 3 * HD);
+    pick.forEach((b, r) => qSub.set(q.subarray(b * 3 * HD, (b + 1) * 3 * HD), r * 3 * HD));
+    const sub = new Float32Array(2 * HD);
+    const subLens = Int32Array.from(pick, (b) => lens[b]!);
+    impl.attentionDecode(qSub, kCache, vCache, sub, 2, H, D, cap, subLens, Int32Array.from(pick));
+    pick.forEach((b, r) =>
+      assert.deepEqual(
+        [...sub.subarray(r * HD, (r + 1) * HD)],
+        [...full.subarray(b * HD, (b + 1) * HD)],
+      ),
+    );
   }
 });
 
@@ -124,10 +151,11 @@ test('attentionDecode gives the same bits on one thread and on two', () => {
   const k = randArray(Bn * capN * Hn * Dn, 8);
   const v = randArray(Bn * capN * Hn * Dn, 9);
   const ln = Int32Array.from({ length: Bn }, (_, b) => 1 + ((b * 13) % capN));
+  const seqOfN = Int32Array.from({ length: Bn }, (_, b) => b);
   const run = (threads: number) => {
     addon.setThreads(threads);
     const out = new Float32Array(Bn * Hn * Dn);
-    addon.attentionDecode(q, k, v, out, Bn, Hn, Dn, capN, ln);
+    addon.attentionDecode(q, k, v, out, Bn, Hn, Dn, capN, ln, seqOfN);
     return out;
   };
   addon.setSerialFlops(0); // always parallel when two threads are allowed
@@ -143,7 +171,12 @@ test('decode kernels: bad arguments are clear errors naming them', () => {
   if (!addon) return;
   const f = (n: number) => new Float32Array(n);
   const decode =
-    (ln: unknown, batch: unknown = B, vCache: unknown = f(B * cap * HD)) =>
+    (
+      ln: unknown,
+      batch: unknown = B,
+      vCache: unknown = f(B * cap * HD),
+      seqOf: unknown = identity,
+    ) =>
     () =>
       addon.attentionDecode(
         f(B * 3 * HD),
@@ -155,6 +188,7 @@ test('decode kernels: bad arguments are clear errors naming them', () => {
         D,
         cap,
         ln as Int32Array,
+        seqOf as Int32Array,
       );
   assert.throws(
     decode(new Int32Array([1, 13, 1])),
@@ -164,7 +198,11 @@ test('decode kernels: bad arguments are clear errors naming them', () => {
   assert.throws(decode(new Int32Array(B - 1)), /attentionDecode: lens has \d+ elements/);
   assert.throws(
     decode(new Int32Array(B), -1),
-    /attentionDecode: batch must be a non-negative integer/,
+    /attentionDecode: rows must be a non-negative integer/,
+  );
+  assert.throws(
+    decode(new Int32Array(B), B, f(B * cap * HD), new Int32Array([0, 3, 1])),
+    /attentionDecode: seqOf\[1\] = 3 is outside the cache's 3 sequences/,
   );
   // one f32 and one bf16 cache
   assert.throws(
@@ -172,7 +210,7 @@ test('decode kernels: bad arguments are clear errors naming them', () => {
     /attentionDecode: vCache must be a Float32Array/,
   );
   const store =
-    (source: Int32Array, start: Int32Array, seq = 1) =>
+    (source: Int32Array, start: Int32Array, seq = 1, dest = identity) =>
     () =>
       addon.kvStore(
         f(2 * seq * 3 * HD),
@@ -183,12 +221,17 @@ test('decode kernels: bad arguments are clear errors naming them', () => {
         HD,
         cap,
         source,
+        dest,
         start,
       );
   store(new Int32Array([0, 1, 1]), new Int32Array([0, 5, 11]))(); // valid
   assert.throws(
     store(new Int32Array([0, 2, 0]), new Int32Array(B)),
     /kvStore: source\[1\] = 2 is outside qkv's 2 rows/,
+  );
+  assert.throws(
+    store(new Int32Array(B), new Int32Array(B), 1, new Int32Array([0, 0, 5])),
+    /kvStore: dest\[2\] = 5 is outside the cache's 3 sequences/,
   );
   assert.throws(
     store(new Int32Array(B), new Int32Array([0, 0, 10]), 3),
@@ -205,6 +248,7 @@ test('decode kernels: bad arguments are clear errors naming them', () => {
         HD,
         cap,
         new Int32Array([0, 1, 0]),
+        identity,
         new Int32Array(B),
       ),
     /kvStore: source\[1\] = 1 is outside qkv's 1 rows/,

@@ -49,3 +49,43 @@ test('shared prefill (fork the cache per group) equals a separate prefill per se
     );
   }
 });
+
+test('finished sequences leave the batch: each sequence decodes as it would alone', () => {
+  const c = TINY_CONFIG;
+  const model = VisionLanguageModel.create(c, 5);
+  const r = new Rng(3);
+  const img = () => ({
+    width: c.image.size,
+    height: c.image.size,
+    data: Uint8Array.from({ length: c.image.size ** 2 * 3 }, () => r.below(256)),
+  });
+  const images = model.patchify([img(), img(), img(), img()]);
+  const prompts = [
+    [BOS, 40, 41],
+    [BOS, 50],
+    [BOS, 60, 61, 62, 63],
+    [BOS, 70, 71],
+  ];
+  const imageOf = new Int32Array([0, 1, 2, 3]);
+  const opts = { maxNewTokens: 12, greedy: true, rng: new Rng(0) };
+  // stop on a token some replies produce early and others late or never
+  const free = generate(model, { images, imageOf, prompts }, { ...opts, stopTokens: [] });
+  const stopToken = free.tokens[0]![3]!;
+  const stopped = generate(
+    model,
+    { images, imageOf, prompts },
+    { ...opts, stopTokens: [stopToken] },
+  );
+  const lengths = stopped.tokens.map((t) => t.length);
+  assert.ok(Math.min(...lengths) < Math.max(...lengths), `lengths ${lengths.join(', ')}`);
+  prompts.forEach((p, b) => {
+    const alone = generate(
+      model,
+      { images, imageOf: new Int32Array([imageOf[b]!]), prompts: [p] },
+      { ...opts, stopTokens: [stopToken] },
+    );
+    assert.deepEqual(stopped.tokens[b], alone.tokens[0], `sequence ${b} tokens`);
+    assertClose(stopped.logprobs[b]!, alone.logprobs[0]!, 1e-5, 1e-6, `sequence ${b} log-probs`);
+    assert.equal(stopped.finish[b], alone.finish[0]);
+  });
+});

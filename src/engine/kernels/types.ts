@@ -122,43 +122,47 @@ export interface Kernels {
 
   // ---------------------------------------------------------------- KV cache (decoding)
   /**
-   * Store keys and values in a KV cache [batch, cap, heads * headDim] (f32, or bf16 bits in a
-   * Uint16Array: the bf16 rollout's cache, half the bytes to stream each step): for every cache
-   * sequence b and t in [0, seq), position start[b] + t takes k and v of token t of qkv's
-   * sequence source[b]. qkv: [rows, seq, 3, width] (a fused projection; q is not read).
-   * A prefill stores [0, seq) of each sequence (source forks a shared prefill to its group); a
-   * decoding step stores one token (seq = 1, source = b) at each sequence's own position.
+   * Store keys and values in a KV cache [sequences, cap, heads * headDim] (f32, or bf16 bits in
+   * a Uint16Array: the bf16 rollout's cache, half the bytes to stream each step): for each pair
+   * i in [0, count) and t in [0, seq), cache sequence dest[i] at position start[i] + t takes k
+   * and v of token t of qkv row source[i]. qkv: [rows, seq, 3, width] (a fused projection; q is
+   * not read). A prefill stores [0, seq) of each sequence (source forks a shared prefill to its
+   * group); a decoding step stores one token (seq = 1) of each row still generating at its
+   * sequence's own position.
    */
   kvStore(
     qkv: Float32Array,
     kCache: KvCacheArray,
     vCache: KvCacheArray,
-    batch: number,
+    count: number,
     seq: number,
     width: number,
     cap: number,
     source: Int32Array,
+    dest: Int32Array,
     start: Int32Array,
   ): void;
   /**
-   * One decoding step against a KV cache: sequence b's single new query attends to its cached
-   * keys j in [0, lens[b]) (the cache already holds the new token's key/value at lens[b]-1).
-   * Sequences may have different lengths (prompts of different lengths, no padding needed).
-   * qkv:    [batch, 3, heads, headDim]  (the new token's fused projection; only q is read)
-   * kCache, vCache: [batch, cap, heads, headDim], both f32 or both bf16 bits
-   * out:    [batch, heads, headDim] (overwritten)
-   * Computed in f32 (the work is tiny: one query per sequence).
+   * One decoding step against a KV cache: row r's single new query attends to cache sequence
+   * seqOf[r]'s keys j in [0, lens[r]) (the cache already holds the new token's key/value at
+   * lens[r]-1). Rows are the sequences still generating, so finished ones cost nothing; their
+   * lengths may differ (prompts of different lengths, no padding needed).
+   * qkv:    [rows, 3, heads, headDim]  (the new tokens' fused projection; only q is read)
+   * kCache, vCache: [sequences, cap, heads, headDim], both f32 or both bf16 bits
+   * out:    [rows, heads, headDim] (overwritten)
+   * Computed in f32 (the work is tiny: one query per row).
    */
   attentionDecode(
     qkv: Float32Array,
     kCache: KvCacheArray,
     vCache: KvCacheArray,
     out: Float32Array,
-    batch: number,
+    rows: number,
     heads: number,
     headDim: number,
     cap: number,
     lens: Int32Array,
+    seqOf: Int32Array,
   ): void;
 
   // ---------------------------------------------------------------- convolution

@@ -28,31 +28,47 @@ function write(cache: KvCacheArray, i: number, x: number): void {
   cache[i] = cache instanceof Uint16Array ? bf16Bits(x) : x;
 }
 
+/** Throws naming the field unless index[i] is in [0, bound) for every i. */
+function checkIndices(
+  kernel: string,
+  name: string,
+  index: Int32Array,
+  n: number,
+  bound: number,
+  what: string,
+): void {
+  for (let i = 0; i < n; i++)
+    if (index[i]! < 0 || index[i]! >= bound)
+      throw new RangeError(`${kernel}: ${name}[${i}] = ${index[i]} is outside ${what}`);
+}
+
 function kvStore(
   qkv: Float32Array,
   kCache: KvCacheArray,
   vCache: KvCacheArray,
-  batch: number,
+  count: number,
   seq: number,
   width: number,
   cap: number,
   source: Int32Array,
+  dest: Int32Array,
   start: Int32Array,
 ): void {
   const rows = Math.floor(qkv.length / (seq * 3 * width));
-  for (let b = 0; b < batch; b++) {
-    if (source[b]! < 0 || source[b]! >= rows)
-      throw new RangeError(`kvStore: source[${b}] = ${source[b]} is outside qkv's ${rows} rows`);
-    if (start[b]! < 0 || start[b]! + seq > cap)
+  const seqs = Math.floor(kCache.length / (cap * width));
+  checkIndices('kvStore', 'source', source, count, rows, `qkv's ${rows} rows`);
+  checkIndices('kvStore', 'dest', dest, count, seqs, `the cache's ${seqs} sequences`);
+  for (let i = 0; i < count; i++) {
+    if (start[i]! < 0 || start[i]! + seq > cap)
       throw new RangeError(
-        `kvStore: start[${b}] = ${start[b]} + seq ${seq} is outside [0, cap = ${cap}]`,
+        `kvStore: start[${i}] = ${start[i]} + seq ${seq} is outside [0, cap = ${cap}]`,
       );
     for (let t = 0; t < seq; t++) {
-      const src = (source[b]! * seq + t) * 3 * width;
-      const dst = (b * cap + start[b]! + t) * width;
-      for (let i = 0; i < width; i++) {
-        write(kCache, dst + i, qkv[src + width + i]!);
-        write(vCache, dst + i, qkv[src + 2 * width + i]!);
+      const src = (source[i]! * seq + t) * 3 * width;
+      const dst = (dest[i]! * cap + start[i]! + t) * width;
+      for (let e = 0; e < width; e++) {
+        write(kCache, dst + e, qkv[src + width + e]!);
+        write(vCache, dst + e, qkv[src + 2 * width + e]!);
       }
     }
   }
@@ -63,29 +79,33 @@ function attentionDecode(
   kCache: KvCacheArray,
   vCache: KvCacheArray,
   out: Float32Array,
-  batch: number,
+  rows: number,
   heads: number,
   headDim: number,
   cap: number,
   lens: Int32Array,
+  seqOf: Int32Array,
 ): void {
   const HD = heads * headDim;
   const scale = 1 / Math.sqrt(headDim);
   const w = new Float64Array(cap);
-  for (let b = 0; b < batch; b++) {
-    const len = lens[b]!;
+  const seqs = Math.floor(kCache.length / (cap * HD));
+  checkIndices('attentionDecode', 'seqOf', seqOf, rows, seqs, `the cache's ${seqs} sequences`);
+  for (let r = 0; r < rows; r++) {
+    const len = lens[r]!;
+    const s = seqOf[r]!;
     if (len < 0 || len > cap)
-      throw new RangeError(`attentionDecode: lens[${b}] = ${len} is outside [0, cap = ${cap}]`);
+      throw new RangeError(`attentionDecode: lens[${r}] = ${len} is outside [0, cap = ${cap}]`);
     for (let h = 0; h < heads; h++) {
-      const qo = b * 3 * HD + h * headDim;
-      const oo = b * HD + h * headDim;
+      const qo = r * 3 * HD + h * headDim;
+      const oo = r * HD + h * headDim;
       if (len === 0) {
         out.fill(0, oo, oo + headDim);
         continue;
       }
       let max = -Infinity;
       for (let j = 0; j < len; j++) {
-        const ko = (b * cap + j) * HD + h * headDim;
+        const ko = (s * cap + j) * HD + h * headDim;
         let dot = 0;
         for (let d = 0; d < headDim; d++) dot += qkv[qo + d]! * read(kCache, ko + d);
         w[j] = dot * scale;
@@ -99,7 +119,7 @@ function attentionDecode(
       for (let d = 0; d < headDim; d++) {
         let acc = 0;
         for (let j = 0; j < len; j++)
-          acc += w[j]! * read(vCache, (b * cap + j) * HD + h * headDim + d);
+          acc += w[j]! * read(vCache, (s * cap + j) * HD + h * headDim + d);
         out[oo + d] = acc / sum;
       }
     }
