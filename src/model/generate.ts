@@ -40,8 +40,8 @@ export interface SamplingOptions {
    */
   sharePrefill?: boolean;
   /**
-   * observe each step's logits [batch, vocab] before sampling (tests, debugging); the rows of
-   * sequences that have already stopped are stale
+   * observe each step's logits [batch, vocab] before sampling (tests, debugging): one buffer,
+   * overwritten every step (copy what you keep); the rows of stopped sequences are stale
    */
   onStepLogits?: (step: number, logits: Float32Array) => void;
 }

@@ -12,8 +12,10 @@
 #include "expf.h"
 #include "threads.h"
 
-#include <immintrin.h>
 #include <omp.h>
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -83,7 +85,8 @@ constexpr bool kVector = false;
 // ------------------------------------------------------------------------------- store
 
 // For each pair i: cache sequence dest[i], positions start[i] + t, takes k and v of token t of
-// qkv row source[i], t in [0, seq); qkv [rows, seq, 3, W].
+// qkv row source[i], t in [0, seq); qkv [rows, seq, 3, W]. The pairs' destinations must not
+// overlap (pairs run in parallel): a prefill stores each sequence once, a step each row's own.
 template <typename T>
 static void Store(const float* qkv, T* kc, T* vc, int64_t count, int64_t seq, int64_t W,
                   int64_t cap, const int32_t* source, const int32_t* dest, const int32_t* start) {
@@ -107,8 +110,8 @@ static bool CheckIndices(Args& args, const int32_t* index, int64_t n, int64_t bo
                          const char* name, const std::string& what) {
   for (int64_t i = 0; i < n; i++) {
     if (index[i] < 0 || index[i] >= bound) {
-      args.Fail(std::string(name) + "[" + std::to_string(i) + "] = " + std::to_string(index[i]) +
-                " is outside " + what);
+      args.FailRange(std::string(name) + "[" + std::to_string(i) + "] = " +
+                     std::to_string(index[i]) + " is outside " + what);
       return false;
     }
   }
@@ -141,7 +144,7 @@ static Napi::Value KvStore(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
   for (int64_t i = 0; i < n; i++) {
     if (start[i] < 0 || start[i] + seq > cap) {
-      args.Fail("start[" + std::to_string(i) + "] = " + std::to_string(start[i]) + " + seq " +
+ args.FailRange("start[" + std::to_string(i) + "] = " + std::to_string(start[i]) + " + seq " +
                 std::to_string(seq) + " is outside [0, cap = " + std::to_string(cap) + "]");
       return info.Env().Undefined();
     }
@@ -271,7 +274,7 @@ static Napi::Value AttentionDecode(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
   for (int64_t b = 0; b < B; b++) {
     if (lens[b] < 0 || lens[b] > cap) {
-      args.Fail("lens[" + std::to_string(b) + "] = " + std::to_string(lens[b]) +
+ args.FailRange("lens[" + std::to_string(b) + "] = " + std::to_string(lens[b]) +
                 " is outside [0, cap = " + std::to_string(cap) + "]");
       return info.Env().Undefined();
     }

@@ -1,5 +1,6 @@
-// What the oneDNN-backed kernels (linalg.cc, conv.cc) share: one CPU engine and stream for the
-// whole addon, and the rule that small products run on one thread (threads.h).
+// What the oneDNN-backed kernels (linalg.cc, conv.cc) share: one CPU engine and one stream for
+// the whole addon (the row halves of linalg.cc keep two more streams, one per half), and the rule
+// that small products run on one thread (threads.h).
 #pragma once
 #include <dnnl.hpp>
 

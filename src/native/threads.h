@@ -11,8 +11,8 @@
 //  - ExactSerialFlops(), for kernels whose tasks each compute whole outputs in a fixed order (the
 //    result is the same on any number of threads): low while the cores are idle, the fixed bar
 //    while they are shared, decided by CoresShared().
-// VISURF_SERIAL_FLOPS fixes both bars (0 = always parallel), as does the addon's setSerialFlops
-// (a negative value restores the default).
+// VISURF_SERIAL_FLOPS fixes both bars (0 = always parallel) and turns the load probe off, as
+// does the addon's setSerialFlops (a negative value restores the default).
 #pragma once
 #include <omp.h>
 
@@ -55,11 +55,13 @@ inline bool CoresShared() {
   static Clock::time_point next{};
   static bool shared = true;
   const Clock::time_point now = Clock::now();
-  if (now < next) return shared;
+  // Inside a parallel region or a one-thread section (MaybeSerial, setThreads(1)) a fork-join
+  // has nothing to wait for and would read as idle: keep the last answer.
+  if (now < next || omp_in_parallel() || omp_get_max_threads() < 2) return shared;
   double t[3];
   for (double& x : t) {
     const Clock::time_point a = Clock::now();
-#pragma omp parallel
+#pragma omp parallel num_threads(2)
     {
       // empty: the cost is the fork-join itself
     }

@@ -10,6 +10,8 @@ import type { Kernels, KvCacheArray } from '../../src/engine/kernels/types.js';
 import { assertClose, randArray, rawAddon } from '../helpers.js';
 
 const addon = rawAddon();
+/** the thread count the tests that change it restore */
+const threadsBefore = addon?.info().ompThreads ?? 1;
 const B = 3,
   H = 2,
   D = 8,
@@ -163,7 +165,7 @@ test('attentionDecode gives the same bits on one thread and on two', () => {
     assert.deepEqual([...run(2)], [...run(1)]);
   } finally {
     addon.setSerialFlops(-1);
-    addon.setThreads(2);
+    addon.setThreads(threadsBefore);
   }
 });
 

@@ -11,6 +11,8 @@ import type { AttentionSpec, MatmulDtype, MatmulSpec } from '../../src/engine/ke
 import { assertClose, randArray, rawAddon } from '../helpers.js';
 
 const addon = rawAddon();
+/** the thread count the tests that change it restore */
+const threadsBefore = addon?.info().ompThreads ?? 1;
 const tol = (dtype: MatmulDtype): [number, number] =>
   dtype === 'f32' ? [1e-4, 1e-5] : [2e-2, 2e-2];
 
@@ -349,11 +351,17 @@ test('matmul between the one-thread bars: the same bits on idle and on shared co
       try {
         const idle = run(0);
         assert.deepEqual([...idle], [...run(1)], `${dtype} accumulate=${accumulate}`);
+        // and on one thread (the halves one after the other)
+        addon.setThreads(1);
+        const one = run(0);
+        addon.setThreads(threadsBefore);
+        assert.deepEqual([...idle], [...one], `${dtype} accumulate=${accumulate}, one thread`);
         const expected = start.slice();
         referenceKernels.matmul(a, w, expected, spec);
         assertClose(idle, expected, ...tol(dtype), `${dtype} vs reference`);
       } finally {
         addon.setCoresShared(-1);
+        addon.setThreads(threadsBefore);
       }
     }
   assert.throws(() => addon.setCoresShared(2 as 0), /setCoresShared: mode must be -1, 0 or 1/);

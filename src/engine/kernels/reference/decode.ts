@@ -28,6 +28,23 @@ function write(cache: KvCacheArray, i: number, x: number): void {
   cache[i] = cache instanceof Uint16Array ? bf16Bits(x) : x;
 }
 
+/**
+ * As the native kernels check before writing anything: positive sizes, and two caches of one
+ * type (f32, or bf16 bits) of which the second is at least as long as the first.
+ */
+function checkCaches(
+  kernel: string,
+  sizes: number[],
+  kCache: KvCacheArray,
+  vCache: KvCacheArray,
+): void {
+  if (sizes.some((n) => !(n > 0))) throw new TypeError(`${kernel}: sizes must be positive`);
+  if (kCache instanceof Uint16Array !== vCache instanceof Uint16Array)
+    throw new TypeError(`${kernel}: kCache and vCache must both be f32 or both bf16`);
+  if (vCache.length < kCache.length)
+    throw new TypeError(`${kernel}: vCache is shorter than kCache`);
+}
+
 /** Throws naming the field unless index[i] is in [0, bound) for every i. */
 function checkIndices(
   kernel: string,
@@ -54,15 +71,17 @@ function kvStore(
   dest: Int32Array,
   start: Int32Array,
 ): void {
+  checkCaches('kvStore', [count, seq, width, cap], kCache, vCache);
   const rows = Math.floor(qkv.length / (seq * 3 * width));
   const seqs = Math.floor(kCache.length / (cap * width));
   checkIndices('kvStore', 'source', source, count, rows, `qkv's ${rows} rows`);
   checkIndices('kvStore', 'dest', dest, count, seqs, `the cache's ${seqs} sequences`);
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < count; i++)
     if (start[i]! < 0 || start[i]! + seq > cap)
       throw new RangeError(
         `kvStore: start[${i}] = ${start[i]} + seq ${seq} is outside [0, cap = ${cap}]`,
       );
+  for (let i = 0; i < count; i++) {
     for (let t = 0; t < seq; t++) {
       const src = (source[i]! * seq + t) * 3 * width;
       const dst = (dest[i]! * cap + start[i]! + t) * width;
@@ -89,13 +108,15 @@ function attentionDecode(
   const HD = heads * headDim;
   const scale = 1 / Math.sqrt(headDim);
   const w = new Float64Array(cap);
+  checkCaches('attentionDecode', [rows, heads, headDim, cap], kCache, vCache);
   const seqs = Math.floor(kCache.length / (cap * HD));
   checkIndices('attentionDecode', 'seqOf', seqOf, rows, seqs, `the cache's ${seqs} sequences`);
+  for (let r = 0; r < rows; r++)
+    if (lens[r]! < 0 || lens[r]! > cap)
+      throw new RangeError(`attentionDecode: lens[${r}] = ${lens[r]} is outside [0, cap = ${cap}]`);
   for (let r = 0; r < rows; r++) {
     const len = lens[r]!;
     const s = seqOf[r]!;
-    if (len < 0 || len > cap)
-      throw new RangeError(`attentionDecode: lens[${r}] = ${len} is outside [0, cap = ${cap}]`);
     for (let h = 0; h < heads; h++) {
       const qo = r * 3 * HD + h * headDim;
       const oo = r * HD + h * headDim;
