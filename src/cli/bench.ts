@@ -79,7 +79,7 @@ async function runOne(
   dtype: MatmulDtype,
   profile: boolean,
 ): Promise<Array<Record<string, unknown>>> {
-  if (name === 'pretrain_step') return [{ ...(await benchPretrainStep(dtype)) }];
+  if (name === 'pretrain_step') return [{ ...(await benchPretrainStep(dtype, 10, [], profile)) }];
   if (name === 'matmul') return [256, 512, 1024].map((n) => ({ ...benchMatmul(n, dtype) }));
   if (name === 'conv_stem') return [{ ...benchConvStem(dtype) }];
   if (name === 'train_step') return [{ ...benchTrainStep(dtype, 3, undefined, profile) }];
@@ -137,7 +137,7 @@ function runScaling(dtypes: MatmulDtype[], threads: number, json: boolean): void
 function printProfile(row: Record<string, unknown>): void {
   const p = row.profile as ProfileSummary | undefined;
   if (!p) return;
-  const per = row.name === 'train_step' ? 'step' : 'rollout batch';
+  const per = row.name === 'train_step' || row.name === 'pretrain_step' ? 'step' : 'rollout batch';
   process.stdout.write(
     `\nprofile ${String(row.name)} ${String(row.dtype)}: ${p.wall_s} s per ${per}; ` +
       `${p.achieved_gflops} GFLOP/s achieved (matmul + attention products) of a ${p.ceiling_gflops} GFLOP/s ` +

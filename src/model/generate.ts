@@ -74,52 +74,43 @@ function logSoftmax(logits: Float32Array, temperature: number, out: Float64Array
   for (let j = 0; j < logits.length; j++) out[j] = logits[j]! / temperature - lse;
 }
 
-/** Pick a token from one row of logits; returns [token, logprob]. */
-export function sampleToken(
+/**
+ * Whether sampling keeps only some tokens (top-k or nucleus). Plain and greedy sampling run as one
+ * batched kernel call per step (`sampleTokens`); truncated sampling row by row in JS.
+ */
+function truncates(opts: Pick<SamplingOptions, 'topP' | 'topK'>, vocab: number): boolean {
+  const topK = opts.topK ?? 0;
+  return (topK > 0 && topK < vocab) || (opts.topP ?? 1) < 1;
+}
+
+/**
+ * Top-k / nucleus sampling from one row of logits (temperature > 0); returns [token, logprob],
+ * the log-probability under the full temperature-scaled distribution.
+ */
+function sampleTruncated(
   logits: Float32Array,
-  opts: Pick<SamplingOptions, 'temperature' | 'topP' | 'topK' | 'greedy'>,
+  opts: Pick<SamplingOptions, 'temperature' | 'topP' | 'topK'>,
   rng: Rng,
-  scratch: Float64Array = new Float64Array(logits.length),
+  scratch: Float64Array,
 ): [number, number] {
-  const temperature = opts.temperature ?? 1;
-  const greedy = opts.greedy || temperature <= 0;
-  logSoftmax(logits, greedy ? 1 : temperature, scratch);
-  if (greedy) {
-    let best = 0;
-    for (let j = 1; j < logits.length; j++) if (scratch[j]! > scratch[best]!) best = j;
-    return [best, scratch[best]!];
-  }
+  logSoftmax(logits, opts.temperature ?? 1, scratch);
   const topK = opts.topK ?? 0;
   const topP = opts.topP ?? 1;
-  let candidates: number[] | null = null;
-  if ((topK > 0 && topK < logits.length) || topP < 1) {
-    const order = Array.from({ length: logits.length }, (_, j) => j).sort(
-      (a, b) => scratch[b]! - scratch[a]!,
-    );
-    let keep = topK > 0 ? Math.min(topK, order.length) : order.length;
-    if (topP < 1) {
-      let mass = 0;
-      for (let i = 0; i < keep; i++) {
-        mass += Math.exp(scratch[order[i]!]!);
-        if (mass >= topP) {
-          keep = i + 1;
-          break;
-        }
+  const order = Array.from({ length: logits.length }, (_, j) => j).sort(
+    (a, b) => scratch[b]! - scratch[a]!,
+  );
+  let keep = topK > 0 ? Math.min(topK, order.length) : order.length;
+  if (topP < 1) {
+    let mass = 0;
+    for (let i = 0; i < keep; i++) {
+      mass += Math.exp(scratch[order[i]!]!);
+      if (mass >= topP) {
+        keep = i + 1;
+        break;
       }
     }
-    candidates = order.slice(0, keep);
   }
-  if (!candidates) {
-    let u = rng.next();
-    for (let j = 0; j < logits.length; j++) {
-      u -= Math.exp(scratch[j]!);
-      if (u <= 0) return [j, scratch[j]!];
-    }
-    // Rounding left a sliver of mass: take the most likely token.
-    let best = 0;
-    for (let j = 1; j < logits.length; j++) if (scratch[j]! > scratch[best]!) best = j;
-    return [best, scratch[best]!];
-  }
+  const candidates = order.slice(0, keep);
   let total = 0;
   for (const j of candidates) total += Math.exp(scratch[j]!);
   let u = rng.next() * total;
@@ -294,6 +285,13 @@ function generateNoGrad(
   const rowPos = new Int32Array(B);
   const rowLens = new Int32Array(B);
   const scratch = new Float64Array(V);
+  const temperature = opts.temperature ?? 1;
+  const greedy = opts.greedy === true || temperature <= 0;
+  const truncated = !greedy && truncates(opts, V);
+  const active = new Int32Array(B); // the sequences still generating, in order
+  const uniforms = new Float64Array(B);
+  const sampled = new Int32Array(B);
+  const sampledLogprob = new Float32Array(B);
   const embed = model.params.get('embed')!;
   const attnOut = new Float32Array(B * W);
   // every buffer of a step is pooled: they are all small (one token per sequence)
@@ -301,11 +299,35 @@ function generateNoGrad(
 
   for (let step = 0; step < maxNew; step++) {
     opts.onStepLogits?.(step, logits);
-    const tSample = profiling() ? performance.now() : 0;
+    let live = 0;
+    for (let b = 0; b < B; b++) if (!done[b]) active[live++] = b;
+    if (truncated) {
+      // JS, so timed here as a phase (the kernel below is timed by the profiler itself)
+      const tSample = profiling() ? performance.now() : 0;
+      for (let i = 0; i < live; i++) {
+        const b = active[i]!;
+        const row = logits.subarray(b * V, (b + 1) * V);
+        [sampled[i], sampledLogprob[i]] = sampleTruncated(row, opts, opts.rng, scratch);
+      }
+      if (tSample) recordPhase('sampling', (performance.now() - tSample) / 1000);
+    } else {
+      if (!greedy) for (let i = 0; i < live; i++) uniforms[i] = opts.rng.next();
+      K.sampleTokens(
+        logits,
+        V,
+        live,
+        active,
+        greedy ? 0 : temperature,
+        uniforms,
+        sampled,
+        sampledLogprob,
+      );
+    }
     let rows = 0;
-    for (let b = 0; b < B; b++) {
-      if (done[b]) continue;
-      const [tok, lp] = sampleToken(logits.subarray(b * V, (b + 1) * V), opts, opts.rng, scratch);
+    for (let i = 0; i < live; i++) {
+      const b = active[i]!;
+      const tok = sampled[i]!;
+      const lp = sampledLogprob[i]!;
       out.tokens[b]!.push(tok);
       out.logprobs[b]![step] = lp;
       if (stop.has(tok)) {
@@ -319,7 +341,6 @@ function generateNoGrad(
       rowLens[rows] = pos[b]! + 1;
       rows++;
     }
-    if (tSample) recordPhase('sampling', (performance.now() - tSample) / 1000);
     if (rows === 0 || step === maxNew - 1) break;
     // One decoder step for the rows still generating. Its buffers come from one arena reused
     // every step: fresh ones cost zero-filling, page faults and garbage collection, which

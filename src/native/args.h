@@ -70,6 +70,9 @@ class Args {
   int32_t* I32(size_t i, const char* name, uint64_t need) {
     return Array<int32_t>(info_[i], name, napi_int32_array, "Int32Array", need, false);
   }
+  double* F64(size_t i, const char* name, uint64_t need) {
+    return Array<double>(info_[i], name, napi_float64_array, "Float64Array", need, false);
+  }
   uint16_t* U16(size_t i, const char* name, uint64_t need) {
     return Array<uint16_t>(info_[i], name, napi_uint16_array, "Uint16Array", need, false);
   }

@@ -288,7 +288,78 @@ static Napi::Value AttentionDecode(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ------------------------------------------------------------------------------- sampling
+
+// One token per row from logits [*, vocab] (row r reads row rowOf[r]), the specification being
+// sampleTokens in src/engine/kernels/reference/decode.ts: in f64, x_j = logit_j / temperature,
+// e_j = exp(x_j - max), the token is the first j whose running sum of e_j reaches
+// uniforms[r] * sum (the most likely one if rounding leaves a sliver), its log-probability
+// x_j - (max + log sum). temperature <= 0: the first most likely token at temperature 1.
+// Rows are independent and each is one task, so the result does not depend on the thread count.
+static void SampleRow(const float* l, int64_t V, double temperature, double u, double* e,
+                      int32_t* token, float* logprob) {
+  const bool greedy = temperature <= 0;
+  const double t = greedy ? 1.0 : temperature;
+  int64_t best = 0;
+  double mx = -std::numeric_limits<double>::infinity();
+  for (int64_t j = 0; j < V; j++) {
+    const double x = l[j] / t;
+    if (x > mx) {
+      mx = x;
+      best = j;
+    }
+  }
+  double sum = 0;
+  for (int64_t j = 0; j < V; j++) {
+    e[j] = std::exp(l[j] / t - mx);
+    sum += e[j];
+  }
+  const double lse = mx + std::log(sum);
+  int64_t pick = best;
+  if (!greedy) {
+    double left = u * sum;
+    for (int64_t j = 0; j < V; j++) {
+      left -= e[j];
+      if (left <= 0) {
+        pick = j;
+        break;
+      }
+    }
+  }
+  *token = static_cast<int32_t>(pick);
+  *logprob = static_cast<float>(l[pick] / t - lse);
+}
+
+// sampleTokens(logits, vocab, rows, rowOf, temperature, uniforms, tokens, logprobs)
+static Napi::Value SampleTokens(const Napi::CallbackInfo& info) {
+  Args args(info, "sampleTokens", 8);
+  const int64_t V = args.Size(1, "vocab"), R = args.Size(2, "rows");
+  const double temperature = args.Number(4, "temperature");
+  if (args.ok() && V == 0) args.Fail("vocab must be positive");
+  if (args.ok() && !std::isfinite(temperature)) args.Fail("temperature must be finite");
+  const float* logits = args.F32(0, "logits", Elems(V));
+  const int32_t* rowOf = args.I32(3, "rowOf", Elems(R));
+  const double* uniforms = args.F64(5, "uniforms", Elems(R));
+  int32_t* tokens = args.I32(6, "tokens", Elems(R));
+  float* logprobs = args.F32(7, "logprobs", Elems(R));
+  if (!args.ok()) return info.Env().Undefined();
+  const int64_t logitRows = static_cast<int64_t>(args.Length(0) / V);
+  if (!CheckIndices(args, rowOf, R, logitRows,
+                    "rowOf", "the logits' " + std::to_string(logitRows) + " rows"))
+    return info.Env().Undefined();
+#pragma omp parallel if (ExactParallelElements(R * V))
+  {
+    std::vector<double> e(V);
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < R; r++)
+      SampleRow(logits + rowOf[r] * V, V, temperature, uniforms[r], e.data(), tokens + r,
+                logprobs + r);
+  }
+  return info.Env().Undefined();
+}
+
 void RegisterDecode(Napi::Env env, Napi::Object exports) {
+  exports.Set("sampleTokens", Napi::Function::New(env, Guarded<SampleTokens>));
   exports.Set("kvStore", Napi::Function::New(env, Guarded<KvStore>));
   exports.Set("attentionDecode", Napi::Function::New(env, Guarded<AttentionDecode>));
 }

@@ -256,3 +256,101 @@ test('decode kernels: bad arguments are clear errors naming them', () => {
     /kvStore: source\[1\] = 1 is outside qkv's 1 rows/,
   );
 });
+
+// ------------------------------------------------------------------------------- sampling
+
+type SampleKernels = Pick<Kernels, 'sampleTokens'>;
+const samplers = (): [string, SampleKernels][] =>
+  addon
+    ? [
+        ['reference', referenceKernels],
+        ['native', addon],
+      ]
+    : [['reference', referenceKernels]];
+
+test('sampleTokens, worked example: the uniform picks by cumulative probability', () => {
+  // one row with p = [0.25, 0.75]: u < 0.25 takes token 0, else token 1; log p exact
+  const logits = new Float32Array([0, Math.log(3)]);
+  for (const [name, k] of samplers()) {
+    const tokens = new Int32Array(3);
+    const logprobs = new Float32Array(3);
+    const rowOf = new Int32Array([0, 0, 0]);
+    k.sampleTokens(logits, 2, 3, rowOf, 1, new Float64Array([0.2, 0.3, 0.999]), tokens, logprobs);
+    assert.deepEqual([...tokens], [0, 1, 1], name);
+    assertClose(
+      logprobs,
+      new Float32Array([Math.log(0.25), Math.log(0.75), Math.log(0.75)]),
+      1e-6,
+      1e-7,
+    );
+    // temperature 2 flattens it: p ∝ [1, √3], so u = 0.3 now takes token 0 (p0 = 0.366)
+    k.sampleTokens(logits, 2, 1, rowOf, 2, new Float64Array([0.3]), tokens, logprobs);
+    assert.equal(tokens[0], 0, name);
+    assertClose(
+      logprobs.subarray(0, 1),
+      new Float32Array([Math.log(1 / (1 + Math.sqrt(3)))]),
+      1e-6,
+      1e-7,
+    );
+    // greedy (temperature 0): the most likely, its log-probability at temperature 1
+    k.sampleTokens(logits, 2, 1, rowOf, 0, new Float64Array([0]), tokens, logprobs);
+    assert.equal(tokens[0], 1, name);
+    assertClose(logprobs.subarray(0, 1), new Float32Array([Math.log(0.75)]), 1e-6, 1e-7);
+  }
+});
+
+test('sampleTokens: native equals the reference on random rows, a subset of them, any order', () => {
+  if (!addon) return;
+  const V = 336,
+    N = 40;
+  const logits = randArray(N * V, 41).map((x) => x * 6);
+  const rowOf = Int32Array.from({ length: 25 }, (_, r) => (r * 7) % N);
+  const uniforms = Float64Array.from({ length: 25 }, (_, r) => ((r * 0.6180339887) % 1) * 0.999);
+  for (const temperature of [1, 0.7, 1.6, 0]) {
+    const run = (k: SampleKernels) => {
+      const tokens = new Int32Array(25);
+      const logprobs = new Float32Array(25);
+      k.sampleTokens(logits, V, 25, rowOf, temperature, uniforms, tokens, logprobs);
+      return { tokens, logprobs };
+    };
+    const ref = run(referenceKernels);
+    const nat = run(addon);
+    assert.deepEqual([...nat.tokens], [...ref.tokens], `temperature ${temperature}`);
+    assertClose(nat.logprobs, ref.logprobs, 1e-6, 1e-7, `log-probs at temperature ${temperature}`);
+    assert.ok(new Set(ref.tokens).size > 5, 'the rows sample different tokens');
+  }
+});
+
+test('sampleTokens: bad arguments are clear errors naming them', () => {
+  for (const [name, k] of samplers()) {
+    const call =
+      (rowOf: Int32Array, uniforms = new Float64Array(2), temperature = 1) =>
+      () =>
+        k.sampleTokens(
+          new Float32Array(3 * 4),
+          4,
+          2,
+          rowOf,
+          temperature,
+          uniforms,
+          new Int32Array(2),
+          new Float32Array(2),
+        );
+    call(new Int32Array([2, 0]))(); // valid
+    assert.throws(
+      call(new Int32Array([0, 3])),
+      /sampleTokens: rowOf\[1\] = 3 is outside the logits' 3 rows/,
+      name,
+    );
+    assert.throws(
+      call(new Int32Array([0, 1]), new Float64Array(1)),
+      /sampleTokens: uniforms has 1 elements/,
+      name,
+    );
+    assert.throws(
+      call(new Int32Array([0, 1]), new Float64Array(2), NaN),
+      /sampleTokens: temperature must be finite/,
+      name,
+    );
+  }
+});

@@ -3,7 +3,7 @@
  * Time not spent inside kernels (or in a separately timed JS phase such as sampling) is framework
  * overhead: JS loops, allocation, graph bookkeeping, N-API argument marshalling.
  */
-import type { Kernels } from './types.js';
+import { convOutputSize, type Conv2dSpec, type Kernels } from './types.js';
 import { KERNEL_METHODS } from './native.js';
 
 export interface KernelProfile {
@@ -14,10 +14,13 @@ export interface KernelProfile {
 
 /** The op kind a kernel method (or a JS phase) is reported under. */
 export type OpKind =
-  'matmul' | 'attention' | 'norm' | 'elementwise' | 'optimizer' | 'sampling' | 'other';
+  'matmul' | 'conv' | 'attention' | 'norm' | 'elementwise' | 'optimizer' | 'sampling' | 'other';
 
 const KIND: Record<string, OpKind> = {
   matmul: 'matmul',
+  conv2dForward: 'conv',
+  conv2dBackwardData: 'conv',
+  conv2dBackwardWeights: 'conv',
   attentionForward: 'attention',
   attentionBackward: 'attention',
   attentionDecode: 'attention',
@@ -28,6 +31,7 @@ const KIND: Record<string, OpKind> = {
   sumSquares: 'optimizer',
   countNonFinite: 'optimizer',
   sampling: 'sampling',
+  sampleTokens: 'sampling',
 };
 
 export function opKind(method: string): OpKind {
@@ -57,6 +61,12 @@ function callFlops(method: string, args: unknown[]): number {
   if (method === 'matmul') {
     const s = args[3] as { batch: number; m: number; n: number; k: number };
     return 2 * s.batch * s.m * s.n * s.k;
+  }
+  if (method.startsWith('conv2d')) {
+    const s = args[method === 'conv2dBackwardData' ? 3 : 4] as Conv2dSpec;
+    const outH = convOutputSize(s.height, s.kernelH, s.stride, s.padding);
+    const outW = convOutputSize(s.width, s.kernelW, s.stride, s.padding);
+    return 2 * s.batch * outH * outW * s.outChannels * s.inChannels * s.kernelH * s.kernelW;
   }
   if (method === 'attentionForward' || method === 'attentionBackward') {
     const s = args[method === 'attentionForward' ? 3 : 4] as {
@@ -173,6 +183,7 @@ export function summarizeProfile(
   const wall = wallSeconds;
   const order: OpKind[] = [
     'matmul',
+    'conv',
     'attention',
     'norm',
     'elementwise',

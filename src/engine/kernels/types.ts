@@ -165,6 +165,25 @@ export interface Kernels {
     seqOf: Int32Array,
   ): void;
 
+  /**
+   * Sample one token per row r from the logits row rowOf[r] (logits: [*, vocab]): in f64,
+   * x_j = logit_j / temperature and e_j = exp(x_j - max_j x_j); the token is the first j whose
+   * running sum of e_j reaches uniforms[r] * sum_j e_j (uniforms in [0, 1); the most likely
+   * token if rounding leaves a sliver of mass), logprobs[r] its x_j - log sum_j exp(x_j).
+   * temperature <= 0: greedy, the first most likely token, its log-probability at temperature 1
+   * (uniforms not read). tokens and logprobs are overwritten.
+   */
+  sampleTokens(
+    logits: Float32Array,
+    vocab: number,
+    rows: number,
+    rowOf: Int32Array,
+    temperature: number,
+    uniforms: Float64Array,
+    tokens: Int32Array,
+    logprobs: Float32Array,
+  ): void;
+
   // ---------------------------------------------------------------- convolution
   /** y = conv(x, w) (+ bias[outChannels] if non-null), overwritten. See Conv2dSpec. */
   conv2dForward(

@@ -147,7 +147,66 @@ function attentionDecode(
   }
 }
 
-export const decodeReference: Pick<Kernels, 'kvStore' | 'attentionDecode'> = {
+function sampleTokens(
+  logits: Float32Array,
+  vocab: number,
+  rows: number,
+  rowOf: Int32Array,
+  temperature: number,
+  uniforms: Float64Array,
+  tokens: Int32Array,
+  logprobs: Float32Array,
+): void {
+  if (!(vocab > 0)) throw new TypeError('sampleTokens: vocab must be positive');
+  if (!Number.isFinite(temperature))
+    throw new TypeError('sampleTokens: temperature must be finite');
+  for (const [name, a] of [
+    ['uniforms', uniforms],
+    ['tokens', tokens],
+    ['logprobs', logprobs],
+  ] as const)
+    if (a.length < rows)
+      throw new RangeError(`sampleTokens: ${name} has ${a.length} elements, need ${rows}`);
+  const logitRows = Math.floor(logits.length / vocab);
+  checkIndices('sampleTokens', 'rowOf', rowOf, rows, logitRows, `the logits' ${logitRows} rows`);
+  const greedy = temperature <= 0;
+  const t = greedy ? 1 : temperature;
+  const e = new Float64Array(vocab);
+  for (let r = 0; r < rows; r++) {
+    const o = rowOf[r]! * vocab;
+    let best = 0;
+    let max = -Infinity;
+    for (let j = 0; j < vocab; j++) {
+      const x = logits[o + j]! / t;
+      if (x > max) {
+        max = x;
+        best = j;
+      }
+    }
+    let sum = 0;
+    for (let j = 0; j < vocab; j++) {
+      e[j] = Math.exp(logits[o + j]! / t - max);
+      sum += e[j]!;
+    }
+    const lse = max + Math.log(sum);
+    let pick = best;
+    if (!greedy) {
+      let left = uniforms[r]! * sum;
+      for (let j = 0; j < vocab; j++) {
+        left -= e[j]!;
+        if (left <= 0) {
+          pick = j;
+          break;
+        }
+      }
+    }
+    tokens[r] = pick;
+    logprobs[r] = logits[o + pick]! / t - lse;
+  }
+}
+
+export const decodeReference: Pick<Kernels, 'kvStore' | 'attentionDecode' | 'sampleTokens'> = {
   kvStore,
   attentionDecode,
+  sampleTokens,
 };

@@ -16,6 +16,7 @@ export type PointwiseKernels = Omit<
   | 'attentionBackward'
   | 'attentionDecode'
   | 'kvStore'
+  | 'sampleTokens'
   | 'conv2dForward'
   | 'conv2dBackwardData'
   | 'conv2dBackwardWeights'
