@@ -22,3 +22,24 @@ test('pretrain_step times the recipe’s steps after a warm-up and reports sampl
   );
   assert.ok(r.tokens_per_s > 0 && r.peak_rss_mb > 0);
 });
+
+test('pretrain_step --profile covers the timed steps only, by op kind, and restores the kernels', async () => {
+  const { kernels } = await import('../../src/engine/index.js');
+  const before = kernels();
+  const r = await benchPretrainStep(
+    'f32',
+    2,
+    ['model.init=tiny', 'promptsPerStep=4', 'microBatch=2', 'data.tasks=[colorqa]'],
+    true,
+  );
+  assert.equal(kernels(), before, 'the profiling wrapper is removed afterwards');
+  const p = r.profile!;
+  const kinds = p.rows.map((row) => row.kind);
+  for (const k of ['matmul', 'attention', 'norm', 'elementwise', 'optimizer', 'framework'])
+    assert.ok(kinds.includes(k as never), `${k} in ${kinds.join(',')}`);
+  // per step: its wall time is the mean of the timed steps, and every kind fits inside it
+  const mean = r.step_seconds.reduce((a, b) => a + b, 0) / r.step_seconds.length;
+  assert.ok(Math.abs(p.wall_s - mean) < 0.002, `${p.wall_s} vs ${mean}`);
+  const inside = p.rows.reduce((a, row) => a + row.seconds, 0);
+  assert.ok(Math.abs(inside - p.wall_s) < 0.002, `kinds sum to ${inside}, wall ${p.wall_s}`);
+});
