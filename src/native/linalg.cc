@@ -12,6 +12,9 @@
 
 #include <dnnl.hpp>
 #include <omp.h>
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
 
 #include <cmath>
 #include <cstdlib>
@@ -614,6 +617,294 @@ static void FusedBackward(const float* qkv, const float* probs, const float* dou
   }
 }
 
+// ------------------------------------------------------------------------------------ blocked attention
+//
+// FusedForward/FusedBackward for head dims 32 and 64 (every model config here) with AVX-512:
+// R query rows at a time, so each key, value, query or output-gradient vector loaded feeds the
+// accumulators of R rows (or 8 head-dim columns), all held in 16 zmm registers, instead of one
+// row's score buffer being re-read and re-written once per head-dim element. Every output element
+// is summed over the same terms in the same order as in FusedForward/FusedBackward (the extra
+// terms a block adds past a row's last visible key are exact zeros), so the results are the
+// same bits, tested against them.
+// Whether the blocked kernels are used where they apply (default); the addon's
+// setBlockedAttention(false) selects FusedForward/FusedBackward, so tests can compare them.
+static bool& BlockedAttentionSetting() {
+  static bool on = true;
+  return on;
+}
+[[maybe_unused]] static bool BlockedAttention() { return BlockedAttentionSetting(); }
+
+#ifdef __AVX512F__
+constexpr int64_t kKeyChunk = 32;  // keys per score tile: two zmm of 16 lanes
+
+template <int DC>
+constexpr int RowBlock() {
+  return DC == 32 ? 8 : 4;  // rows x DC/16 zmm = 16 accumulators
+}
+
+// s[r * ld + jc + jj] = sum_d q[r][d] * kT[d][jc + jj] for r < R, jj < 32.
+template <int R, int DC>
+static inline void ScoreTile(const float* q, const float* kT, int64_t ld, int64_t jc, float* s) {
+  __m512 a0[R], a1[R];
+  for (int r = 0; r < R; r++) a0[r] = a1[r] = _mm512_setzero_ps();
+  for (int d = 0; d < DC; d++) {
+    const __m512 k0 = _mm512_loadu_ps(kT + d * ld + jc);
+    const __m512 k1 = _mm512_loadu_ps(kT + d * ld + jc + 16);
+    for (int r = 0; r < R; r++) {
+      const __m512 qv = _mm512_set1_ps(q[r * DC + d]);
+      a0[r] = _mm512_fmadd_ps(qv, k0, a0[r]);
+      a1[r] = _mm512_fmadd_ps(qv, k1, a1[r]);
+    }
+  }
+  for (int r = 0; r < R; r++) {
+    _mm512_storeu_ps(s + r * ld + jc, a0[r]);
+    _mm512_storeu_ps(s + r * ld + jc + 16, a1[r]);
+  }
+}
+
+// out[r][:] (+)= sum_{j in [lo, hi)} w[r * ld + j] * x[j][:] for r < R; x rows of DC floats.
+template <int R, int DC>
+static inline void WeightedRows(const float* w, int64_t ld, const float* x, int64_t lo, int64_t hi,
+                                float* out, bool accumulate) {
+  constexpr int V = DC / 16;
+  __m512 acc[R][V];
+  for (int r = 0; r < R; r++)
+    for (int v = 0; v < V; v++) acc[r][v] = _mm512_setzero_ps();
+  for (int64_t j = lo; j < hi; j++) {
+    __m512 xv[V];
+    for (int v = 0; v < V; v++) xv[v] = _mm512_loadu_ps(x + j * DC + 16 * v);
+    for (int r = 0; r < R; r++) {
+      const __m512 wv = _mm512_set1_ps(w[r * ld + j]);
+      for (int v = 0; v < V; v++) acc[r][v] = _mm512_fmadd_ps(wv, xv[v], acc[r][v]);
+    }
+  }
+  for (int r = 0; r < R; r++)
+    for (int v = 0; v < V; v++) {
+      float* o = out + r * DC + 16 * v;
+      _mm512_storeu_ps(o, accumulate ? _mm512_add_ps(_mm512_loadu_ps(o), acc[r][v]) : acc[r][v]);
+    }
+}
+
+// acc[dd][jj] = sum_{i in [i0, i1)} y[i][d0 + dd] * panel[i][jj] for dd < 8, jj < 32: one 32-key
+// column chunk of dV^T (y = dO, panel = P) or dK^T (y = Q, panel = dS).
+template <int DC>
+static inline void ColumnTile(const float* y, const float* panel, int64_t i0, int64_t i1, int d0,
+                              float* acc) {
+  __m512 a0[8], a1[8];
+  for (int dd = 0; dd < 8; dd++) a0[dd] = a1[dd] = _mm512_setzero_ps();
+  for (int64_t i = i0; i < i1; i++) {
+    const __m512 p0 = _mm512_loadu_ps(panel + i * kKeyChunk);
+    const __m512 p1 = _mm512_loadu_ps(panel + i * kKeyChunk + 16);
+    for (int dd = 0; dd < 8; dd++) {
+      const __m512 g = _mm512_set1_ps(y[i * DC + d0 + dd]);
+      a0[dd] = _mm512_fmadd_ps(p0, g, a0[dd]);
+      a1[dd] = _mm512_fmadd_ps(p1, g, a1[dd]);
+    }
+  }
+  for (int dd = 0; dd < 8; dd++) {
+    _mm512_storeu_ps(acc + dd * kKeyChunk, a0[dd]);
+    _mm512_storeu_ps(acc + dd * kKeyChunk + 16, a1[dd]);
+  }
+}
+
+static inline int64_t ChunkFloor(int64_t j) { return j - j % kKeyChunk; }
+static inline int64_t ChunkCeil(int64_t n) { return (n + kKeyChunk - 1) / kKeyChunk * kKeyChunk; }
+
+template <int DC, bool BF>
+static void BlockedForward(const float* qkv, float* out, float* probs, const AttnShape& a) {
+  constexpr int R = RowBlock<DC>();
+  constexpr int64_t D = DC;
+  const int64_t T = a.T, H = a.H, HD = H * D, Tp = ChunkCeil(T);
+  const float scale = 1.f / std::sqrt(static_cast<float>(D));
+  const double work = 4.0 * a.B * H * T * T * D;
+#pragma omp parallel if (work >= ExactSerialFlops())
+  {
+    // zero-initialised: the padding past T is read by the last score tile (and masked)
+    std::vector<float> kT(D * Tp), v(Tp * D), q(R * D), s(R * Tp), pr(R * Tp), o(R * D);
+#pragma omp for schedule(static)
+    for (int64_t bh = 0; bh < a.B * H; bh++) {
+      const int64_t b = bh / H, h = bh % H;
+      const int64_t lo = a.keyStart ? std::max<int64_t>(0, a.keyStart[b]) : 0;
+      const float* base = qkv + b * T * 3 * HD;
+      for (int64_t j = lo; j < T; j++) {
+        const float* kj = base + j * 3 * HD + HD + h * D;
+        const float* vj = base + j * 3 * HD + 2 * HD + h * D;
+        for (int64_t d = 0; d < D; d++) {
+          kT[d * Tp + j] = BF ? RoundBf16(kj[d]) : kj[d];
+          v[j * D + d] = BF ? RoundBf16(vj[d]) : vj[d];
+        }
+      }
+      for (int64_t i0 = 0; i0 < T; i0 += R) {
+        const int64_t rows = std::min<int64_t>(R, T - i0);
+        const int64_t hiMax = a.causal ? i0 + rows : T;  // keys the block's last row sees
+        for (int64_t r = 0; r < R; r++) {
+          const float* qi = base + (i0 + std::min(r, rows - 1)) * 3 * HD + h * D;
+          for (int64_t d = 0; d < D; d++) q[r * D + d] = BF ? RoundBf16(qi[d]) : qi[d];
+        }
+        if (lo < hiMax)
+          for (int64_t jc = ChunkFloor(lo); jc < hiMax; jc += kKeyChunk)
+            ScoreTile<R, DC>(q.data(), kT.data(), Tp, jc, s.data());
+        for (int64_t r = 0; r < rows; r++) {
+          const int64_t i = i0 + r;
+          const int64_t hi = a.causal ? i + 1 : T;  // visible keys: [lo, hi)
+          float* prow = probs + (bh * T + i) * T;
+          float* sr = s.data() + r * Tp;
+          float* pw = pr.data() + r * Tp;
+          if (lo >= hi) {
+            std::fill(prow, prow + T, 0.f);
+            if (lo < hiMax) std::fill(pw + lo, pw + hiMax, 0.f);
+            continue;
+          }
+          float mx = -std::numeric_limits<float>::infinity();
+          // scaled here, not in the tile, as FusedForward does (s * scale - mx contracts to an FMA)
+#pragma omp simd reduction(max : mx)
+          for (int64_t j = lo; j < hi; j++) mx = std::max(mx, sr[j] * scale);
+          float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
+          for (int64_t j = lo; j < hi; j++) {
+            sr[j] = ExpF(sr[j] * scale - mx);
+            sum += sr[j];
+          }
+          const float inv = 1.f / sum;
+          std::fill(prow, prow + lo, 0.f);
+#pragma omp simd
+          for (int64_t j = lo; j < hi; j++) {
+            sr[j] *= inv;
+            prow[j] = sr[j];
+            pw[j] = BF ? RoundBf16(sr[j]) : sr[j];
+          }
+          std::fill(prow + hi, prow + T, 0.f);
+          std::fill(pw + hi, pw + hiMax, 0.f);  // the block's extra keys: exact zeros
+        }
+        for (int64_t r = rows; r < R; r++)
+          if (lo < hiMax) std::fill(pr.data() + r * Tp + lo, pr.data() + r * Tp + hiMax, 0.f);
+        if (lo < hiMax) WeightedRows<R, DC>(pr.data(), Tp, v.data(), lo, hiMax, o.data(), false);
+        for (int64_t r = 0; r < rows; r++) {
+          const int64_t i = i0 + r;
+          float* orow = out + ((b * T + i) * H + h) * D;
+          const bool sees = lo < (a.causal ? i + 1 : T);
+          for (int64_t d = 0; d < D; d++) orow[d] = sees ? o[r * D + d] : 0.f;
+        }
+      }
+    }
+  }
+}
+
+template <int DC, bool BF>
+static void BlockedBackward(const float* qkv, const float* probs, const float* dout, float* dqkv,
+                            const AttnShape& a) {
+  constexpr int R = RowBlock<DC>();
+  constexpr int64_t D = DC;
+  const int64_t T = a.T, H = a.H, HD = H * D, Tp = ChunkCeil(T);
+  const float scale = 1.f / std::sqrt(static_cast<float>(D));
+  const double work = 8.0 * a.B * H * T * T * D;
+#pragma omp parallel if (work >= ExactSerialFlops())
+  {
+    std::vector<float> q(T * D), k(T * D), vT(D * Tp), dO(R * D + T * D), dS(T * Tp), dp(R * Tp),
+        dq(R * D), pP(T * kKeyChunk), pS(T * kKeyChunk), acc(8 * kKeyChunk);
+    float* dOall = dO.data() + R * D;  // [T][D]; the first R*D floats: one block's padded rows
+#pragma omp for schedule(static)
+    for (int64_t bh = 0; bh < a.B * H; bh++) {
+      const int64_t b = bh / H, h = bh % H;
+      const int64_t lo = a.keyStart ? std::max<int64_t>(0, a.keyStart[b]) : 0;
+      if (lo >= T) continue;  // every query sees nothing: no gradient
+      const float* base = qkv + b * T * 3 * HD;
+      const float* P = probs + bh * T * T;
+      for (int64_t t = 0; t < T; t++) {
+        const float* qt = base + t * 3 * HD + h * D;
+        const float* dot = dout + ((b * T + t) * H + h) * D;
+        for (int64_t d = 0; d < D; d++) {
+          q[t * D + d] = BF ? RoundBf16(qt[d]) : qt[d];
+          k[t * D + d] = BF ? RoundBf16(qt[HD + d]) : qt[HD + d];
+          vT[d * Tp + t] = BF ? RoundBf16(qt[2 * HD + d]) : qt[2 * HD + d];
+          dOall[t * D + d] = BF ? RoundBf16(dot[d]) : dot[d];
+        }
+      }
+      // Pass 1, row blocks: dP tile, dS rows, dQ.
+      for (int64_t i0 = 0; i0 < T; i0 += R) {
+        const int64_t rows = std::min<int64_t>(R, T - i0);
+        const int64_t hiMax = a.causal ? i0 + rows : T;
+        if (lo >= hiMax) continue;
+        const float* dOb = dOall + i0 * D;
+        if (rows < R) {  // a short last block reads padded rows
+          std::fill(dO.data(), dO.data() + R * D, 0.f);
+          std::copy(dOb, dOb + rows * D, dO.data());
+          dOb = dO.data();
+        }
+        for (int64_t jc = ChunkFloor(lo); jc < hiMax; jc += kKeyChunk)
+          ScoreTile<R, DC>(dOb, vT.data(), Tp, jc, dp.data());
+        for (int64_t r = 0; r < rows; r++) {
+          const int64_t i = i0 + r;
+          float* dsr = dS.data() + i * Tp;
+          const int64_t hi = a.causal ? i + 1 : T;
+          const float* prow = P + i * T;
+          const float* dpr = dp.data() + r * Tp;
+          if (lo >= hi) {
+            std::fill(dsr + lo, dsr + hiMax, 0.f);
+            continue;
+          }
+          float rowDot = 0.f;
+#pragma omp simd reduction(+ : rowDot)
+          for (int64_t j = lo; j < hi; j++) rowDot += prow[j] * dpr[j];
+#pragma omp simd
+          for (int64_t j = lo; j < hi; j++) {
+            const float ds = prow[j] * (dpr[j] - rowDot) * scale;
+            dsr[j] = BF ? RoundBf16(ds) : ds;
+          }
+          std::fill(dsr + hi, dsr + hiMax, 0.f);
+        }
+        // dQ rows of the block: dS rows are i0.. (the dS buffer's rows), padded rows give zeros
+        // that are not written back.
+        if (rows == R) {
+          WeightedRows<R, DC>(dS.data() + i0 * Tp, Tp, k.data(), lo, hiMax, dq.data(), false);
+        } else {
+          for (int64_t r = 0; r < rows; r++)
+            WeightedRows<1, DC>(dS.data() + (i0 + r) * Tp, Tp, k.data(), lo, hiMax,
+                                dq.data() + r * D, false);
+        }
+        for (int64_t r = 0; r < rows; r++) {
+          const int64_t i = i0 + r;
+          if (lo >= (a.causal ? i + 1 : T)) continue;
+          float* dqi = dqkv + (b * T + i) * 3 * HD + h * D;
+          for (int64_t d = 0; d < D; d++) dqi[d] += dq[r * D + d];
+        }
+      }
+      // Pass 2, 32-key column chunks: dV_j = sum_i P_ij dO_i, dK_j = sum_i dS_ij Q_i over the
+      // rows that see key j (causal: i >= j; the panel is zero where i < j).
+      for (int64_t jc = ChunkFloor(lo); jc < T; jc += kKeyChunk) {
+        const int64_t i0 = a.causal ? jc : 0;
+        for (int64_t i = i0; i < T; i++) {
+          const float* prow = P + i * T;
+          const float* srow = dS.data() + i * Tp;
+          float* pp = pP.data() + i * kKeyChunk;
+          float* ps = pS.data() + i * kKeyChunk;
+          const int64_t hiRow = a.causal ? std::min(i + 1, T) : T;  // keys this row sees: < hiRow
+          for (int64_t jj = 0; jj < kKeyChunk; jj++) {
+            const int64_t j = jc + jj;
+            const bool seen = j >= lo && j < hiRow;
+            pp[jj] = seen ? (BF ? RoundBf16(prow[j]) : prow[j]) : 0.f;
+            ps[jj] = seen ? srow[j] : 0.f;
+          }
+        }
+        for (int d0 = 0; d0 < DC; d0 += 8) {
+          for (int which = 0; which < 2; which++) {  // 0: dV from (dO, P); 1: dK from (Q, dS)
+            ColumnTile<DC>(which ? q.data() : dOall, which ? pS.data() : pP.data(), i0, T, d0,
+                           acc.data());
+            const int64_t off = which ? HD : 2 * HD;
+            for (int64_t jj = 0; jj < kKeyChunk; jj++) {
+              const int64_t j = jc + jj;
+              if (j < lo || j >= T) continue;
+              float* row = dqkv + (b * T + j) * 3 * HD + off + h * D + d0;
+              for (int dd = 0; dd < 8; dd++) row[dd] += acc[dd * kKeyChunk + jj];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+#endif  // __AVX512F__
+
 // attentionForward(qkv, out, probs, spec)
 static Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   AttnArgs A;
@@ -622,6 +913,13 @@ static Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   const AttnShape& a = A.shape;
   const bool bf = a.dt == Dt::bf16;
   auto run = [&](auto fn) { fn(QKV.Data(), OUT.Data(), P.Data(), a); };
+#ifdef __AVX512F__
+  if (a.D == 32 && BlockedAttention())
+    bf ? run(BlockedForward<32, true>) : run(BlockedForward<32, false>);
+  else if (a.D == 64 && BlockedAttention())
+    bf ? run(BlockedForward<64, true>) : run(BlockedForward<64, false>);
+  else
+#endif
   if (a.D == 32) bf ? run(FusedForward<32, true>) : run(FusedForward<32, false>);
   else if (a.D == 64) bf ? run(FusedForward<64, true>) : run(FusedForward<64, false>);
   else bf ? run(FusedForward<0, true>) : run(FusedForward<0, false>);
@@ -636,6 +934,13 @@ static Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   const AttnShape& a = A.shape;
   const bool bf = a.dt == Dt::bf16;
   auto run = [&](auto fn) { fn(QKV.Data(), P.Data(), DOUT.Data(), DQKV.Data(), a); };
+#ifdef __AVX512F__
+  if (a.D == 32 && BlockedAttention())
+    bf ? run(BlockedBackward<32, true>) : run(BlockedBackward<32, false>);
+  else if (a.D == 64 && BlockedAttention())
+    bf ? run(BlockedBackward<64, true>) : run(BlockedBackward<64, false>);
+  else
+#endif
   if (a.D == 32) bf ? run(FusedBackward<32, true>) : run(FusedBackward<32, false>);
   else if (a.D == 64) bf ? run(FusedBackward<64, true>) : run(FusedBackward<64, false>);
   else bf ? run(FusedBackward<0, true>) : run(FusedBackward<0, false>);
@@ -648,6 +953,14 @@ static Napi::Value MatmulImpl(const Napi::CallbackInfo& info) {
   const MatmulShape sh = ReadMatmulShape(args, args.Spec(0, "spec"));
   if (!args.ok()) return info.Env().Undefined();
   return Napi::String::New(info.Env(), GetMatmul(sh.a(), sh.b(), sh.c(), sh.dt, sh.acc).impl);
+}
+
+// setBlockedAttention(on): the blocked (AVX-512) attention kernels where they apply, or not.
+static Napi::Value SetBlockedAttention(const Napi::CallbackInfo& info) {
+  Args args(info, "setBlockedAttention", 1);
+  const bool on = args.Boolean(0, "on");
+  if (args.ok()) BlockedAttentionSetting() = on;
+  return info.Env().Undefined();
 }
 
 static Napi::Value AttentionImpl(const Napi::CallbackInfo& info) {
@@ -679,6 +992,7 @@ void RegisterLinalg(Napi::Env env, Napi::Object exports) {
   exports.Set("attentionBackwardOnednn", Napi::Function::New(env, Guarded<AttentionBackwardOnednn>));
   exports.Set("matmulImpl", Napi::Function::New(env, Guarded<MatmulImpl>));
   exports.Set("attentionImpl", Napi::Function::New(env, Guarded<AttentionImpl>));
+  exports.Set("setBlockedAttention", Napi::Function::New(env, Guarded<SetBlockedAttention>));
 }
 
 }  // namespace visurf

@@ -178,6 +178,52 @@ test('attention: the head-dim-specialised fused paths (32, 64) match the referen
     }
 });
 
+test("attention: the blocked kernels (head dims 32, 64) give the row kernels' bits, odd shapes", () => {
+  if (!addon) return;
+  // seq lengths around the 8/4-row blocks and 32-key tiles; a sequence whose keys start late and
+  // one that sees no key at all; backward accumulates into a non-zero dqkv
+  let seed = 500;
+  for (const headDim of [32, 64])
+    for (const seq of [1, 5, 8, 31, 33, 70])
+      for (const causal of [true, false])
+        for (const dtype of ['f32', 'bf16'] as const) {
+          const spec: AttentionSpec = {
+            batch: 3,
+            seq,
+            heads: 2,
+            headDim,
+            causal,
+            keyStart: new Int32Array([0, Math.floor(seq / 3), seq + 2]),
+            dtype,
+          };
+          const n = 3 * seq * 3 * 2 * headDim;
+          const qkv = randArray(n, seed++, 1.5);
+          const dout = randArray(n / 3, seed++);
+          const start = randArray(n, seed++);
+          const run = (blocked: boolean) => {
+            addon.setBlockedAttention(blocked);
+            const out = new Float32Array(n / 3);
+            const probs = new Float32Array(3 * 2 * seq * seq);
+            addon.attentionForward(qkv, out, probs, spec);
+            const dqkv = Float32Array.from(start);
+            addon.attentionBackward(qkv, probs, dout, dqkv, spec);
+            return { out, probs, dqkv };
+          };
+          try {
+            const rows = run(false);
+            const blocked = run(true);
+            const what = `headDim ${headDim}, seq ${seq}, ${causal ? 'causal' : 'bidirectional'}, ${dtype}`;
+            for (const k of ['out', 'probs', 'dqkv'] as const)
+              assert.ok(
+                Buffer.from(blocked[k].buffer).equals(Buffer.from(rows[k].buffer)),
+                `${k} differs: ${what}`,
+              );
+          } finally {
+            addon.setBlockedAttention(true);
+          }
+        }
+});
+
 test('attention: a call above the one-thread bar (both threads) matches the reference and the dense oneDNN kernels', () => {
   if (!addon) return;
   // 4·B·H·T²·D = 2^27 flops: the fused kernel splits (sequence, head) tasks over the threads.

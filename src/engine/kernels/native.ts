@@ -24,6 +24,8 @@ export interface NativeAddon extends Omit<Kernels, 'name'> {
   setSerialFlops(flops: number): void;
   /** how to treat the cores (src/native/threads.h): -1 probe (default), 0 idle, 1 shared */
   setCoresShared(mode: -1 | 0 | 1): void;
+  /** the blocked AVX-512 attention kernels for head dims 32/64 (default true), or the row kernels */
+  setBlockedAttention(on: boolean): void;
 }
 
 export function addonPath(): string {
