@@ -4,12 +4,13 @@
  * class of each), and an L1 loss on the box of the object covering it (object cells only).
  *
  * Shapes (C = cells over the whole batch, K = colour classes, S = shape classes, H = digit
- * heads, 0 when digits are off):
- *   out:       [C, K + S + 4 + 10 H]  (colour logits | shape logits | box x1 y1 x2 y2 in image
- *              units | H groups of 10 digit logits)
+ * heads, 0 when digits are off, N = classes per digit head: 10 for decimal digits, the image
+ * size for coordinate classes):
+ *   out:       [C, K + S + 4 + N H]  (colour logits | shape logits | box x1 y1 x2 y2 in image
+ *              units | H groups of N digit logits)
  *   colour:    [C] class ids;  shape: [C] class ids
  *   box:       [C, 4] targets; hasObject: [C] 1 where the box is a target
- *   digits:    [C, H] digit targets (used on object cells)
+ *   digits:    [C, H] digit targets in [0, N) (used on object cells)
  * loss = mean_c CE(colour) + mean_c CE(shape) + boxWeight · mean over object cells and the 4
  * coordinates of |box - target| + digitWeight · mean over object cells and heads of CE(digit).
  * The gradient dLoss/dout has out's shape.
@@ -65,13 +66,14 @@ function softmaxCe(
 export function denseLoss(
   out: Float32Array,
   t: DenseTargets,
-  classes: { colours: number; shapes: number; digitHeads?: number },
+  classes: { colours: number; shapes: number; digitHeads?: number; digitClasses?: number },
   boxWeight: number,
   digitWeight = 1,
 ): DenseLossResult {
   const { colours: K, shapes: S } = classes;
   const H = classes.digitHeads ?? 0;
-  const D = K + S + 4 + 10 * H;
+  const N = classes.digitClasses ?? 10;
+  const D = K + S + 4 + N * H;
   if (H > 0 && (!t.digits || t.digits.length !== t.colour.length * H)) {
     throw new Error(`denseLoss: ${H} digit heads need ${t.colour.length * H} digit targets`);
   }
@@ -101,9 +103,13 @@ export function denseLoss(
       grad[o + K + S + k] = (boxWeight * Math.sign(d)) / (objects * 4);
     }
     for (let h = 0; h < H; h++) {
-      const at = o + K + S + 4 + 10 * h;
+      const at = o + K + S + 4 + N * h;
       const target = t.digits![c * H + h]!;
-      const [ld, ad] = softmaxCe(out, grad, at, 10, target, digitWeight / (objects * H));
+      if (!(target >= 0 && target < N))
+        throw new RangeError(
+          `denseLoss: cell ${c} digit head ${h}: target ${target} is not in [0, ${N})`,
+        );
+      const [ld, ad] = softmaxCe(out, grad, at, N, target, digitWeight / (objects * H));
       loss += (digitWeight * ld) / (objects * H);
       if (ad === target) digitHits++;
     }

@@ -101,7 +101,7 @@ async function runVisionStage(cfg: TrainConfig, stage: VisionStageConfig): Promi
       ),
     onEval: (e) =>
       bar.log(
-        `vision stage @ step ${e.step} (held out): colour ${(100 * e.colourAccuracy).toFixed(1)}% · shape ${(100 * e.shapeAccuracy).toFixed(1)}% · box error ${e.boxL1Px.toFixed(2)} px${stage.digitTargets ? ` · digits ${(100 * e.digitAccuracy).toFixed(1)}%` : ''}`,
+        `vision stage @ step ${e.step} (held out): colour ${(100 * e.colourAccuracy).toFixed(1)}% · shape ${(100 * e.shapeAccuracy).toFixed(1)}% · box error ${e.boxL1Px.toFixed(2)} px${stage.digitTargets || stage.coordTargets ? ` · ${stage.coordTargets ? 'coordinates' : 'digits'} ${(100 * e.digitAccuracy).toFixed(1)}%` : ''}`,
       ),
   });
   bar.stop();

@@ -21,6 +21,12 @@ export const DENSE_SHAPES = SHAPES.length + 1;
  * the encoder's features hold the very tokens a byte-level answer spells (images up to 100 px).
  */
 export const DENSE_DIGIT_HEADS = 12;
+/**
+ * Coordinate labels per cell: the six numbers themselves (box x1 y1 x2 y2, point x y, in pixels
+ * of the image, so `size`-way classes): the very tokens an answer writes with coordinate tokens
+ * (model config `coordTokens`), one class per integer position.
+ */
+export const DENSE_COORD_HEADS = 6;
 
 export interface DenseScene {
   image: RgbImage;
@@ -34,6 +40,8 @@ export interface DenseScene {
   hasObject: Uint8Array;
   /** per cell x DENSE_DIGIT_HEADS: digits of the object's box and point (-1 for background) */
   digits: Int32Array;
+  /** per cell x DENSE_COORD_HEADS: the object's box and point in pixels (-1 for background) */
+  coords: Int32Array;
 }
 
 /**
@@ -61,6 +69,7 @@ export function generateDenseScene(
   const box = new Float32Array(cells * 4);
   const hasObject = new Uint8Array(cells);
   const digits = new Int32Array(cells * DENSE_DIGIT_HEADS).fill(-1);
+  const coords = new Int32Array(cells * DENSE_COORD_HEADS).fill(-1);
   const cover = new Float64Array(cells);
   scene.objects.forEach((o) => {
     const counts = new Float64Array(cells);
@@ -78,8 +87,9 @@ export function generateDenseScene(
       [...o.box, ...o.point].forEach((v, k) => {
         digits[c * DENSE_DIGIT_HEADS + 2 * k] = Math.floor(v / 10) % 10;
         digits[c * DENSE_DIGIT_HEADS + 2 * k + 1] = v % 10;
+        coords[c * DENSE_COORD_HEADS + k] = v;
       });
     }
   });
-  return { image: scene.image, colour, shape, box, hasObject, digits };
+  return { image: scene.image, colour, shape, box, hasObject, digits, coords };
 }

@@ -28,6 +28,7 @@ import { denseLoss, type DenseTargets } from '../algorithms/index.js';
 import { imageTokens, type VisionLanguageModel } from '../model/index.js';
 import {
   DENSE_COLOURS,
+  DENSE_COORD_HEADS,
   DENSE_DIGIT_HEADS,
   DENSE_SHAPES,
   generateDenseScene,
@@ -51,6 +52,13 @@ export const VisionStageSchema = z
      * (tasks/dense.ts DENSE_DIGIT_HEADS), so the features hold the tokens an answer spells
      */
     digitTargets: z.boolean().default(false),
+    /**
+     * instead of digits, classify the covering object's box and point coordinates themselves,
+     * one class per pixel position (tasks/dense.ts DENSE_COORD_HEADS): the tokens an answer
+     * writes when the model has coordinate tokens
+     */
+    coordTargets: z.boolean().default(false),
+    /** weight of the digit (or coordinate) classification against the other terms */
     digitWeight: z.number().min(0).default(1),
     /** held-out scenes measured every `evalEvery` steps and at the end */
     evalSize: z.number().int().positive().default(128),
@@ -75,11 +83,11 @@ export interface VisionStageEval {
   colourAccuracy: number;
   shapeAccuracy: number;
   boxL1Px: number;
-  /** with digitTargets: fraction of the box/point digits read right on object cells */
+  /** with digitTargets (coordTargets): fraction of the box/point digits (coordinates) read right on object cells */
   digitAccuracy: number;
 }
 
-function targetsOf(scenes: readonly DenseScene[]): DenseTargets {
+function targetsOf(scenes: readonly DenseScene[], coords: boolean): DenseTargets {
   const cat = <T extends Int32Array | Float32Array | Uint8Array>(
     make: (n: number) => T,
     pick: (s: DenseScene) => T,
@@ -112,7 +120,7 @@ function targetsOf(scenes: readonly DenseScene[]): DenseTargets {
     ),
     digits: cat(
       (n) => new Int32Array(n),
-      (s) => s.digits,
+      (s) => (coords ? s.coords : s.digits),
     ),
   };
 }
@@ -135,12 +143,15 @@ export function trainVisionStage(
   const rng = new Rng(seed);
   const headRng = new Rng(seed + 1);
   const width = c.vision.width;
+  if (cfg.digitTargets && cfg.coordTargets)
+    throw new Error('vision stage: digitTargets and coordTargets exclude each other (choose one)');
   const classes = {
     colours: DENSE_COLOURS,
     shapes: DENSE_SHAPES,
-    digitHeads: cfg.digitTargets ? DENSE_DIGIT_HEADS : 0,
+    digitHeads: cfg.coordTargets ? DENSE_COORD_HEADS : cfg.digitTargets ? DENSE_DIGIT_HEADS : 0,
+    digitClasses: cfg.coordTargets ? size : 10,
   };
-  const OUTPUTS = DENSE_COLOURS + DENSE_SHAPES + 4 + 10 * classes.digitHeads;
+  const OUTPUTS = DENSE_COLOURS + DENSE_SHAPES + 4 + classes.digitClasses * classes.digitHeads;
   const head = {
     norm: Tensor.param(new Float32Array(width).fill(1), [width]),
     linear: Tensor.param(
@@ -165,7 +176,13 @@ export function trainVisionStage(
   const evaluate = (step: number): VisionStageEval => {
     const r = withArena(arena, () =>
       noGrad(() =>
-        denseLoss(forward(held).data, targetsOf(held), classes, cfg.boxWeight, cfg.digitWeight),
+        denseLoss(
+          forward(held).data,
+          targetsOf(held, cfg.coordTargets),
+          classes,
+          cfg.boxWeight,
+          cfg.digitWeight,
+        ),
       ),
     );
     return {
@@ -192,7 +209,13 @@ export function trainVisionStage(
     // Activations come from the arena: fresh memory costs a page fault per 4 KiB here.
     const r = withArena(arena, () => {
       const out = forward(scenes);
-      const res = denseLoss(out.data, targetsOf(scenes), classes, cfg.boxWeight, cfg.digitWeight);
+      const res = denseLoss(
+        out.data,
+        targetsOf(scenes, cfg.coordTargets),
+        classes,
+        cfg.boxWeight,
+        cfg.digitWeight,
+      );
       backward(out, res.grad);
       return res;
     });

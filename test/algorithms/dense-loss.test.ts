@@ -99,6 +99,32 @@ test('digit heads: gradient matches finite differences; accuracy counts object c
   assert.throws(() => denseLoss(out, { ...t, digits: undefined }, c, 2), /2 digit heads need 6/);
 });
 
+test('coordinate heads (N-way digit classes): gradient matches finite differences; targets in range', () => {
+  const cells = 2;
+  const H = 3;
+  const N = 5; // e.g. a 5-pixel image: one class per position
+  const D = 4 + 4 + N * H;
+  const out = Float32Array.from({ length: cells * D }, (_, i) => Math.sin(i * 0.7) * 2);
+  const t: DenseTargets = {
+    colour: Int32Array.from([0, 1]),
+    shape: Int32Array.from([1, 0]),
+    box: Float32Array.from({ length: cells * 4 }, (_, i) => i / 10),
+    hasObject: Uint8Array.from([1, 1]),
+    digits: Int32Array.from([4, 0, 2, 1, 3, 4]),
+  };
+  const c = { ...classes, digitHeads: H, digitClasses: N };
+  checkGradient(out, (o) => denseLoss(o, t, c, 2, 0.5));
+  // a perfectly confident right head has accuracy 1 (argmax over all N classes)
+  const sharp = out.slice();
+  for (let cell = 0; cell < cells; cell++)
+    for (let h = 0; h < H; h++) sharp[cell * D + 8 + N * h + t.digits![cell * H + h]!] = 50;
+  assert.equal(denseLoss(sharp, t, c, 2).digitAccuracy, 1);
+  assert.throws(
+    () => denseLoss(out, { ...t, digits: Int32Array.from([4, 0, 5, 1, 3, 4]) }, c, 2),
+    /cell 0 digit head 2: target 5 is not in \[0, 5\)/,
+  );
+});
+
 test('no object cells: box terms and accuracies are 0; a size mismatch is an error', () => {
   const t: DenseTargets = {
     colour: Int32Array.from([1]),

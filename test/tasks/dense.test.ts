@@ -25,6 +25,7 @@ test('dense scenes: object cells show their colour; labels and boxes are in rang
       assert.equal(s.hasObject[c], isBg ? 0 : 1);
       if (isBg) {
         assert.ok(s.digits.subarray(c * 12, c * 12 + 12).every((v) => v === -1));
+        assert.ok(s.coords.subarray(c * 6, c * 6 + 6).every((v) => v === -1));
         continue;
       }
       objectCells++;
@@ -45,6 +46,10 @@ test('dense scenes: object cells show their colour; labels and boxes are in rang
       const d = s.digits.subarray(c * 12, c * 12 + 12);
       assert.equal(10 * d[0]! + d[1]!, Math.round(x1! * 64));
       assert.equal(10 * d[6]! + d[7]!, Math.round(y2! * 64));
+      // the coordinate labels are those numbers themselves
+      const xy = s.coords.subarray(c * 6, c * 6 + 6);
+      assert.deepEqual([xy[0], xy[3]], [Math.round(x1! * 64), Math.round(y2! * 64)]);
+      assert.ok(xy.every((v) => v >= 0 && v < 64));
       // the box contains the cell's covered pixels: it overlaps the cell
       assert.ok(x2! * 64 >= gx * 8 && x1! * 64 < gx * 8 + 8 && y2! * 64 >= gy * 8);
     }
