@@ -9,6 +9,7 @@
  */
 import type { RgbImage } from '../engine/image.js';
 import {
+  ATTENTION_ROW_STATS,
   Rng,
   ShapeError,
   Tensor,
@@ -420,9 +421,10 @@ export type KvSink = (qkv: Tensor) => void;
 /**
  * Floats one block (block() above: blockQkv, attention, blockRest) keeps for its backward, per
  * sequence of T tokens — the memory estimate's unit (train/resources.ts), read off the ops:
- * rmsnorm (W), linear qkv (3W), rope (3W), attention probabilities (heads·T per token) and output
- * (W), linear out (W), add (W), rmsnorm (W), linear w13 (2·hidden), swiglu (hidden), linear w2
- * (W), add (W) — 13W + 3·hidden + heads·T per token.
+ * rmsnorm (W), linear qkv (3W), rope (3W), attention row statistics (heads·ATTENTION_ROW_STATS
+ * per token: its probabilities are recomputed in backward) and output (W), linear out (W), add
+ * (W), rmsnorm (W), linear w13 (2·hidden), swiglu (hidden), linear w2 (W), add (W) —
+ * 13W + 3·hidden + 2·heads per token.
  */
 export function blockActivationFloats(
   T: number,
@@ -443,6 +445,6 @@ export function blockActivationFloats(
     w2: width,
     residual2: width,
   };
-  const probs = heads * T * T;
-  return T * Object.values(perToken).reduce((a, b) => a + b, 0) + probs;
+  const stats = heads * T * ATTENTION_ROW_STATS;
+  return T * Object.values(perToken).reduce((a, b) => a + b, 0) + stats;
 }

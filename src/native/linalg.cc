@@ -307,51 +307,55 @@ static void MaskedSoftmax(float* s, const AttnShape& a, float scale) {
   }
 }
 
-// Checked arguments of attentionForward(qkv, out, probs, spec) and
-// attentionBackward(qkv, probs, dout, dqkv, spec) (dout travels in `out`), shared by the fused
-// kernels and the oneDNN ones kept for comparison.
+// Checked arguments of attentionForward(qkv, out, stats, spec) and
+// attentionBackward(qkv, stats, dout, dqkv, spec) (dout travels in `out`), shared by the fused
+// kernels and the oneDNN ones kept for comparison, which save the probabilities themselves
+// ([B, H, T, T] `probs` in place of the [B, H, T, 2] row statistics).
 struct AttnArgs {
-  Napi::Float32Array qkv, out, probs, dqkv;
+  Napi::Float32Array qkv, out, saved, dqkv;
   AttnShape shape;
 };
 
 static uint64_t QkvElems(const AttnShape& a) { return Elems(a.B * a.T, 3 * a.H, a.D); }
 static uint64_t ProbsElems(const AttnShape& a) { return Elems(a.B * a.H, a.T, a.T); }
+// Per query row: the max of its scaled scores and 1 / the sum of exp(score - max).
+constexpr int64_t kRowStats = 2;
+static uint64_t StatsElems(const AttnShape& a) { return Elems(a.B * a.H, a.T, kRowStats); }
 static uint64_t OutElems(const AttnShape& a) { return Elems(a.B * a.T, a.H, a.D); }
 
-static bool ForwardArgs(const Napi::CallbackInfo& info, AttnArgs& r) {
+static bool ForwardArgs(const Napi::CallbackInfo& info, AttnArgs& r, bool probs = false) {
   Args args(info, "attentionForward", 4);
   r.shape = ReadAttnShape(args, args.Spec(3, "spec"));
   args.F32(0, "qkv", QkvElems(r.shape));
   args.F32(1, "out", OutElems(r.shape));
-  args.F32(2, "probs", ProbsElems(r.shape));
+  args.F32(2, probs ? "probs" : "stats", probs ? ProbsElems(r.shape) : StatsElems(r.shape));
   if (!args.ok()) return false;
   r.qkv = info[0].As<Napi::Float32Array>();
   r.out = info[1].As<Napi::Float32Array>();
-  r.probs = info[2].As<Napi::Float32Array>();
+  r.saved = info[2].As<Napi::Float32Array>();
   return true;
 }
 
-static bool BackwardArgs(const Napi::CallbackInfo& info, AttnArgs& r) {
+static bool BackwardArgs(const Napi::CallbackInfo& info, AttnArgs& r, bool probs = false) {
   Args args(info, "attentionBackward", 5);
   r.shape = ReadAttnShape(args, args.Spec(4, "spec"));
   args.F32(0, "qkv", QkvElems(r.shape));
-  args.F32(1, "probs", ProbsElems(r.shape));
+  args.F32(1, probs ? "probs" : "stats", probs ? ProbsElems(r.shape) : StatsElems(r.shape));
   args.F32(2, "dout", OutElems(r.shape));
   args.F32(3, "dqkv", QkvElems(r.shape));
   if (!args.ok()) return false;
   r.qkv = info[0].As<Napi::Float32Array>();
-  r.probs = info[1].As<Napi::Float32Array>();
+  r.saved = info[1].As<Napi::Float32Array>();
   r.out = info[2].As<Napi::Float32Array>();
   r.dqkv = info[3].As<Napi::Float32Array>();
   return true;
 }
 
-// attentionForward(qkv, out, probs, spec)
+// attentionForwardOnednn(qkv, out, probs, spec): the dense version, for comparison
 static Napi::Value AttentionForwardOnednn(const Napi::CallbackInfo& info) {
   AttnArgs A;
-  if (!ForwardArgs(info, A)) return info.Env().Undefined();
-  Napi::Float32Array QKV = A.qkv, OUT = A.out, P = A.probs;
+  if (!ForwardArgs(info, A, true)) return info.Env().Undefined();
+  Napi::Float32Array QKV = A.qkv, OUT = A.out, P = A.saved;
   const AttnShape& a = A.shape;
   const int64_t HD = a.H * a.D;
   const size_t nq = a.B * a.T * 3 * HD, np = a.B * a.H * a.T * a.T;
@@ -375,13 +379,13 @@ static Napi::Value AttentionForwardOnednn(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// attentionBackward(qkv, probs, dout, dqkv, spec): accumulates into dqkv.
+// attentionBackwardOnednn(qkv, probs, dout, dqkv, spec): accumulates into dqkv.
 //   dP = dO V^T;  dS = P * (dP - rowsum(P * dP)) * scale
 //   dV += P^T dO;  dQ += dS K;  dK += dS^T Q
 static Napi::Value AttentionBackwardOnednn(const Napi::CallbackInfo& info) {
   AttnArgs A;
-  if (!BackwardArgs(info, A)) return info.Env().Undefined();
-  Napi::Float32Array QKV = A.qkv, P = A.probs, DOUT = A.out, DQKV = A.dqkv;
+  if (!BackwardArgs(info, A, true)) return info.Env().Undefined();
+  Napi::Float32Array QKV = A.qkv, P = A.saved, DOUT = A.out, DQKV = A.dqkv;
   const AttnShape& a = A.shape;
   const int64_t HD = a.H * a.D;
   const size_t nq = a.B * a.T * 3 * HD, np = a.B * a.H * a.T * a.T, no = a.B * a.T * HD;
@@ -455,7 +459,7 @@ static inline float RoundBf16(float x) { return Bf16ToF32(F32ToBf16(x)); }
 // ops), or 0 for any head dim. BF: bf16 rounding, a template parameter so the inner loops carry
 // no branch and vectorise.
 template <int DC, bool BF>
-static void FusedForward(const float* qkv, float* out, float* probs, const AttnShape& a) {
+static void FusedForward(const float* qkv, float* out, float* stats, const AttnShape& a) {
   const int64_t T = a.T, H = a.H, D = DC ? DC : a.D, HD = H * D;
   constexpr bool bf = BF;
   const float scale = 1.f / std::sqrt(static_cast<float>(D));
@@ -478,10 +482,10 @@ static void FusedForward(const float* qkv, float* out, float* probs, const AttnS
       }
       for (int64_t i = 0; i < T; i++) {
         const int64_t hi = a.causal ? i + 1 : T;  // visible keys: [lo, hi)
-        float* prow = probs + (bh * T + i) * T;
+        float* st = stats + (bh * T + i) * kRowStats;
         float* orow = out + ((b * T + i) * H + h) * D;
         if (lo >= hi) {
-          std::fill(prow, prow + T, 0.f);
+          st[0] = st[1] = 0.f;
           std::fill(orow, orow + D, 0.f);
           continue;
         }
@@ -505,13 +509,10 @@ static void FusedForward(const float* qkv, float* out, float* probs, const AttnS
           sum += s[j];
         }
         const float inv = 1.f / sum;
-        std::fill(prow, prow + lo, 0.f);
+        st[0] = mx;
+        st[1] = inv;
 #pragma omp simd
-        for (int64_t j = lo; j < hi; j++) {
-          s[j] *= inv;
-          prow[j] = s[j];
-        }
-        std::fill(prow + hi, prow + T, 0.f);
+        for (int64_t j = lo; j < hi; j++) s[j] *= inv;
         for (int64_t d = 0; d < D; d++) o[d] = 0.f;
         for (int64_t j = lo; j < hi; j++) {
           const float p = bf ? RoundBf16(s[j]) : s[j];
@@ -528,11 +529,15 @@ static void FusedForward(const float* qkv, float* out, float* probs, const AttnS
 // dP = dO V^T; dS = P * (dP - rowsum(P * dP)) * scale; dV += P^T dO; dQ += dS K; dK += dS^T Q.
 // Two passes per (sequence, head), each shaped so the accumulator stays in registers (rank-1
 // updates of dK and dV rows per (i, j) pair were load/store bound, slower than the dense GEMMs):
-//   rows i:    dP row, dS row (kept in a local T x T buffer), dQ_i = sum_j dS_ij K_j;
+//   rows i:    P row (recomputed from q, k and the forward's row statistics: the same
+//              operations in the same order, so the same bits as the forward's), dP row, dS row
+//              (P and dS kept in local T x T buffers), dQ_i = sum_j dS_ij K_j;
 //   columns j: dV_j = sum_i P_ij dO_i and dK_j = sum_i dS_ij Q_i over the rows that see key j.
+// Recomputing P costs one more QK^T product but no [B, H, T, T] array is written, kept in
+// memory until backward, and read back (118 MB per layer on the bench step).
 // A task owns its head's slices of dqkv, so it accumulates into them without races.
 template <int DC, bool BF>
-static void FusedBackward(const float* qkv, const float* probs, const float* dout, float* dqkv,
+static void FusedBackward(const float* qkv, const float* stats, const float* dout, float* dqkv,
                           const AttnShape& a) {
   const int64_t T = a.T, H = a.H, D = DC ? DC : a.D, HD = H * D;
   constexpr bool bf = BF;
@@ -540,20 +545,22 @@ static void FusedBackward(const float* qkv, const float* probs, const float* dou
   const double work = 8.0 * a.B * H * T * T * D;
 #pragma omp parallel if (work >= SerialFlops())
   {
-    std::vector<float> q(T * D), k(T * D), vT(D * T), dO(T * D), dS(T * T), dp(T), acc(2 * D);
+    std::vector<float> q(T * D), k(T * D), kT(D * T), vT(D * T), dO(T * D), Pl(T * T), dS(T * T),
+        dp(T), acc(2 * D);
 #pragma omp for schedule(static)
     for (int64_t bh = 0; bh < a.B * H; bh++) {
       const int64_t b = bh / H, h = bh % H;
       const int64_t lo = a.keyStart ? std::max<int64_t>(0, a.keyStart[b]) : 0;
       if (lo >= T) continue;  // every query sees nothing: no gradient
       const float* base = qkv + b * T * 3 * HD;
-      const float* P = probs + bh * T * T;
+      const float* P = Pl.data();
       for (int64_t t = 0; t < T; t++) {
         const float* qt = base + t * 3 * HD + h * D;
         const float* dot = dout + ((b * T + t) * H + h) * D;
         for (int64_t d = 0; d < D; d++) {
           q[t * D + d] = bf ? RoundBf16(qt[d]) : qt[d];
           k[t * D + d] = bf ? RoundBf16(qt[HD + d]) : qt[HD + d];
+          kT[d * T + t] = k[t * D + d];
           vT[d * T + t] = bf ? RoundBf16(qt[2 * HD + d]) : qt[2 * HD + d];
           dO[t * D + d] = bf ? RoundBf16(dot[d]) : dot[d];
         }
@@ -562,7 +569,22 @@ static void FusedBackward(const float* qkv, const float* probs, const float* dou
       for (int64_t i = 0; i < T; i++) {
         const int64_t hi = a.causal ? i + 1 : T;  // visible keys [lo, hi)
         if (lo >= hi) continue;
-        const float* prow = P + i * T;
+        // P row as FusedForward computed it
+        float* pw = Pl.data() + i * T;
+        for (int64_t j = lo; j < hi; j++) pw[j] = 0.f;
+        for (int64_t d = 0; d < D; d++) {
+          const float qd = q[i * D + d];
+          const float* kd = kT.data() + d * T;
+#pragma omp simd
+          for (int64_t j = lo; j < hi; j++) pw[j] += qd * kd[j];
+        }
+        const float* st = stats + (bh * T + i) * kRowStats;
+        const float mx = st[0], inv = st[1];
+#pragma omp simd
+        for (int64_t j = lo; j < hi; j++) pw[j] = ExpF(pw[j] * scale - mx);
+#pragma omp simd
+        for (int64_t j = lo; j < hi; j++) pw[j] *= inv;
+        const float* prow = pw;
         const float* doi = dO.data() + i * D;
         for (int64_t j = lo; j < hi; j++) dp[j] = 0.f;
         for (int64_t d = 0; d < D; d++) {
@@ -711,7 +733,7 @@ static inline int64_t ChunkFloor(int64_t j) { return j - j % kKeyChunk; }
 static inline int64_t ChunkCeil(int64_t n) { return (n + kKeyChunk - 1) / kKeyChunk * kKeyChunk; }
 
 template <int DC, bool BF>
-static void BlockedForward(const float* qkv, float* out, float* probs, const AttnShape& a) {
+static void BlockedForward(const float* qkv, float* out, float* stats, const AttnShape& a) {
   constexpr int R = RowBlock<DC>();
   constexpr int64_t D = DC;
   const int64_t T = a.T, H = a.H, HD = H * D, Tp = ChunkCeil(T);
@@ -747,11 +769,11 @@ static void BlockedForward(const float* qkv, float* out, float* probs, const Att
         for (int64_t r = 0; r < rows; r++) {
           const int64_t i = i0 + r;
           const int64_t hi = a.causal ? i + 1 : T;  // visible keys: [lo, hi)
-          float* prow = probs + (bh * T + i) * T;
+          float* st = stats + (bh * T + i) * kRowStats;
           float* sr = s.data() + r * Tp;
           float* pw = pr.data() + r * Tp;
           if (lo >= hi) {
-            std::fill(prow, prow + T, 0.f);
+            st[0] = st[1] = 0.f;
             if (lo < hiMax) std::fill(pw + lo, pw + hiMax, 0.f);
             continue;
           }
@@ -766,14 +788,13 @@ static void BlockedForward(const float* qkv, float* out, float* probs, const Att
             sum += sr[j];
           }
           const float inv = 1.f / sum;
-          std::fill(prow, prow + lo, 0.f);
+          st[0] = mx;
+          st[1] = inv;
 #pragma omp simd
           for (int64_t j = lo; j < hi; j++) {
             sr[j] *= inv;
-            prow[j] = sr[j];
             pw[j] = BF ? RoundBf16(sr[j]) : sr[j];
           }
-          std::fill(prow + hi, prow + T, 0.f);
           std::fill(pw + hi, pw + hiMax, 0.f);  // the block's extra keys: exact zeros
         }
         for (int64_t r = rows; r < R; r++)
@@ -791,7 +812,7 @@ static void BlockedForward(const float* qkv, float* out, float* probs, const Att
 }
 
 template <int DC, bool BF>
-static void BlockedBackward(const float* qkv, const float* probs, const float* dout, float* dqkv,
+static void BlockedBackward(const float* qkv, const float* stats, const float* dout, float* dqkv,
                             const AttnShape& a) {
   constexpr int R = RowBlock<DC>();
   constexpr int64_t D = DC;
@@ -800,36 +821,65 @@ static void BlockedBackward(const float* qkv, const float* probs, const float* d
   const double work = 8.0 * a.B * H * T * T * D;
 #pragma omp parallel if (work >= ExactSerialFlops())
   {
-    std::vector<float> q(T * D), k(T * D), vT(D * Tp), dO(R * D + T * D), dS(T * Tp), dp(R * Tp),
-        dq(R * D), pP(T * kKeyChunk), pS(T * kKeyChunk), acc(8 * kKeyChunk);
-    float* dOall = dO.data() + R * D;  // [T][D]; the first R*D floats: one block's padded rows
+    std::vector<float> q(R * D + T * D), k(T * D), kT(D * Tp), vT(D * Tp), dO(R * D + T * D),
+        Pl(T * Tp), dS(T * Tp), dp(R * Tp), dq(R * D), pP(T * kKeyChunk), pS(T * kKeyChunk),
+        acc(8 * kKeyChunk);
+    // [T][D]; the first R*D floats of q and dO: one block's padded rows
+    float* qAll = q.data() + R * D;
+    float* dOall = dO.data() + R * D;
 #pragma omp for schedule(static)
     for (int64_t bh = 0; bh < a.B * H; bh++) {
       const int64_t b = bh / H, h = bh % H;
       const int64_t lo = a.keyStart ? std::max<int64_t>(0, a.keyStart[b]) : 0;
       if (lo >= T) continue;  // every query sees nothing: no gradient
       const float* base = qkv + b * T * 3 * HD;
-      const float* P = probs + bh * T * T;
       for (int64_t t = 0; t < T; t++) {
         const float* qt = base + t * 3 * HD + h * D;
         const float* dot = dout + ((b * T + t) * H + h) * D;
         for (int64_t d = 0; d < D; d++) {
-          q[t * D + d] = BF ? RoundBf16(qt[d]) : qt[d];
+          qAll[t * D + d] = BF ? RoundBf16(qt[d]) : qt[d];
           k[t * D + d] = BF ? RoundBf16(qt[HD + d]) : qt[HD + d];
+          kT[d * Tp + t] = k[t * D + d];
           vT[d * Tp + t] = BF ? RoundBf16(qt[2 * HD + d]) : qt[2 * HD + d];
           dOall[t * D + d] = BF ? RoundBf16(dot[d]) : dot[d];
         }
       }
-      // Pass 1, row blocks: dP tile, dS rows, dQ.
+      // Pass 1, row blocks: P rows (recomputed as BlockedForward computed them), dP tile, dS
+      // rows, dQ.
       for (int64_t i0 = 0; i0 < T; i0 += R) {
         const int64_t rows = std::min<int64_t>(R, T - i0);
         const int64_t hiMax = a.causal ? i0 + rows : T;
         if (lo >= hiMax) continue;
+        const float* qb = qAll + i0 * D;
         const float* dOb = dOall + i0 * D;
-        if (rows < R) {  // a short last block reads padded rows
-          std::fill(dO.data(), dO.data() + R * D, 0.f);
-          std::copy(dOb, dOb + rows * D, dO.data());
+        if (rows < R) {  // a short last block reads padded rows (as the forward's, the last row)
+          for (int64_t r = 0; r < R; r++) {
+            const int64_t src = std::min<int64_t>(r, rows - 1);
+            std::copy(qb + src * D, qb + src * D + D, q.data() + r * D);
+            if (r < rows) std::copy(dOb + r * D, dOb + r * D + D, dO.data() + r * D);
+            else std::fill(dO.data() + r * D, dO.data() + r * D + D, 0.f);
+          }
+          qb = q.data();
           dOb = dO.data();
+        }
+        for (int64_t jc = ChunkFloor(lo); jc < hiMax; jc += kKeyChunk) {
+          ScoreTile<R, DC>(qb, kT.data(), Tp, jc, dp.data());  // scores, into dp for now
+          for (int64_t r = 0; r < rows; r++) {
+            const float* sr = dp.data() + r * Tp;
+            std::copy(sr + jc, sr + jc + kKeyChunk, Pl.data() + (i0 + r) * Tp + jc);
+          }
+        }
+        for (int64_t r = 0; r < rows; r++) {
+          const int64_t i = i0 + r;
+          const int64_t hi = a.causal ? i + 1 : T;
+          if (lo >= hi) continue;
+          float* pw = Pl.data() + i * Tp;
+          const float* st = stats + (bh * T + i) * kRowStats;
+          const float mx = st[0], inv = st[1];
+#pragma omp simd
+          for (int64_t j = lo; j < hi; j++) pw[j] = ExpF(pw[j] * scale - mx);
+#pragma omp simd
+          for (int64_t j = lo; j < hi; j++) pw[j] *= inv;
         }
         for (int64_t jc = ChunkFloor(lo); jc < hiMax; jc += kKeyChunk)
           ScoreTile<R, DC>(dOb, vT.data(), Tp, jc, dp.data());
@@ -837,7 +887,7 @@ static void BlockedBackward(const float* qkv, const float* probs, const float* d
           const int64_t i = i0 + r;
           float* dsr = dS.data() + i * Tp;
           const int64_t hi = a.causal ? i + 1 : T;
-          const float* prow = P + i * T;
+          const float* prow = Pl.data() + i * Tp;
           const float* dpr = dp.data() + r * Tp;
           if (lo >= hi) {
             std::fill(dsr + lo, dsr + hiMax, 0.f);
@@ -874,7 +924,7 @@ static void BlockedBackward(const float* qkv, const float* probs, const float* d
       for (int64_t jc = ChunkFloor(lo); jc < T; jc += kKeyChunk) {
         const int64_t i0 = a.causal ? jc : 0;
         for (int64_t i = i0; i < T; i++) {
-          const float* prow = P + i * T;
+          const float* prow = Pl.data() + i * Tp;
           const float* srow = dS.data() + i * Tp;
           float* pp = pP.data() + i * kKeyChunk;
           float* ps = pS.data() + i * kKeyChunk;
@@ -888,7 +938,7 @@ static void BlockedBackward(const float* qkv, const float* probs, const float* d
         }
         for (int d0 = 0; d0 < DC; d0 += 8) {
           for (int which = 0; which < 2; which++) {  // 0: dV from (dO, P); 1: dK from (Q, dS)
-            ColumnTile<DC>(which ? q.data() : dOall, which ? pS.data() : pP.data(), i0, T, d0,
+            ColumnTile<DC>(which ? qAll : dOall, which ? pS.data() : pP.data(), i0, T, d0,
                            acc.data());
             const int64_t off = which ? HD : 2 * HD;
             for (int64_t jj = 0; jj < kKeyChunk; jj++) {
@@ -905,14 +955,14 @@ static void BlockedBackward(const float* qkv, const float* probs, const float* d
 }
 #endif  // __AVX512F__
 
-// attentionForward(qkv, out, probs, spec)
+// attentionForward(qkv, out, stats, spec)
 static Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   AttnArgs A;
   if (!ForwardArgs(info, A)) return info.Env().Undefined();
-  Napi::Float32Array QKV = A.qkv, OUT = A.out, P = A.probs;
+  Napi::Float32Array QKV = A.qkv, OUT = A.out, STATS = A.saved;
   const AttnShape& a = A.shape;
   const bool bf = a.dt == Dt::bf16;
-  auto run = [&](auto fn) { fn(QKV.Data(), OUT.Data(), P.Data(), a); };
+  auto run = [&](auto fn) { fn(QKV.Data(), OUT.Data(), STATS.Data(), a); };
 #ifdef __AVX512F__
   if (a.D == 32 && BlockedAttention())
     bf ? run(BlockedForward<32, true>) : run(BlockedForward<32, false>);
@@ -926,14 +976,14 @@ static Napi::Value AttentionForward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// attentionBackward(qkv, probs, dout, dqkv, spec): accumulates into dqkv.
+// attentionBackward(qkv, stats, dout, dqkv, spec): accumulates into dqkv.
 static Napi::Value AttentionBackward(const Napi::CallbackInfo& info) {
   AttnArgs A;
   if (!BackwardArgs(info, A)) return info.Env().Undefined();
-  Napi::Float32Array QKV = A.qkv, P = A.probs, DOUT = A.out, DQKV = A.dqkv;
+  Napi::Float32Array QKV = A.qkv, STATS = A.saved, DOUT = A.out, DQKV = A.dqkv;
   const AttnShape& a = A.shape;
   const bool bf = a.dt == Dt::bf16;
-  auto run = [&](auto fn) { fn(QKV.Data(), P.Data(), DOUT.Data(), DQKV.Data(), a); };
+  auto run = [&](auto fn) { fn(QKV.Data(), STATS.Data(), DOUT.Data(), DQKV.Data(), a); };
 #ifdef __AVX512F__
   if (a.D == 32 && BlockedAttention())
     bf ? run(BlockedBackward<32, true>) : run(BlockedBackward<32, false>);

@@ -55,7 +55,7 @@ test('attentionDecode equals the last row of full causal attention, f32 and bf16
       seqs.forEach((qkv, b) => {
         const T = lens[b]!;
         const full = new Float32Array(T * HD);
-        referenceKernels.attentionForward(qkv, full, new Float32Array(H * T * T), {
+        referenceKernels.attentionForward(qkv, full, new Float32Array(H * T * 2), {
           batch: 1,
           seq: T,
           heads: H,

@@ -7,7 +7,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { referenceKernels } from '../../src/engine/kernels/reference.js';
-import type { AttentionSpec, MatmulDtype, MatmulSpec } from '../../src/engine/kernels/types.js';
+import {
+  ATTENTION_ROW_STATS,
+  type AttentionSpec,
+  type MatmulDtype,
+  type MatmulSpec,
+} from '../../src/engine/kernels/types.js';
 import { assertClose, randArray, rawAddon } from '../helpers.js';
 
 const addon = rawAddon();
@@ -128,19 +133,21 @@ function attentionCase(spec: AttentionSpec, seed: number): void {
   const dout = randArray(B * T * H * D, seed + 1);
   const outRef = new Float32Array(B * T * H * D);
   const outNat = new Float32Array(B * T * H * D);
-  const pRef = new Float32Array(B * H * T * T);
-  const pNat = new Float32Array(B * H * T * T);
-  referenceKernels.attentionForward(qkv, outRef, pRef, spec);
-  addon.attentionForward(qkv, outNat, pNat, spec);
+  const sRef = new Float32Array(B * H * T * ATTENTION_ROW_STATS);
+  const sNat = new Float32Array(B * H * T * ATTENTION_ROW_STATS);
+  referenceKernels.attentionForward(qkv, outRef, sRef, spec);
+  addon.attentionForward(qkv, outNat, sNat, spec);
   const [rtol, atol] = tol(spec.dtype);
   const what = `attention causal=${spec.causal} keyStart=${spec.keyStart} ${spec.dtype}`;
-  assertClose(pNat, pRef, rtol, spec.dtype === 'f32' ? 1e-6 : 1e-2, `${what} probs`);
+  // the row stats (score max, 1 / exp-sum) are of the rounded inputs under bf16 on both sides
+  assertClose(sNat, sRef, 1e-4, 1e-6, `${what} row stats`);
   assertClose(outNat, outRef, rtol, atol, `${what} out`);
   const d0 = randArray(qkv.length, seed + 2);
   const dRef = d0.slice();
   const dNat = d0.slice();
-  referenceKernels.attentionBackward(qkv, pRef, dout, dRef, spec);
-  addon.attentionBackward(qkv, pRef, dout, dNat, spec);
+  // each backward recomputes the probabilities from its own forward's stats
+  referenceKernels.attentionBackward(qkv, sRef, dout, dRef, spec);
+  addon.attentionBackward(qkv, sNat, dout, dNat, spec);
   assertClose(dNat, dRef, rtol, spec.dtype === 'f32' ? 1e-4 : 5e-2, `${what} dqkv`);
 }
 
@@ -203,17 +210,17 @@ test("attention: the blocked kernels (head dims 32, 64) give the row kernels' bi
           const run = (blocked: boolean) => {
             addon.setBlockedAttention(blocked);
             const out = new Float32Array(n / 3);
-            const probs = new Float32Array(3 * 2 * seq * seq);
-            addon.attentionForward(qkv, out, probs, spec);
+            const stats = new Float32Array(3 * 2 * seq * ATTENTION_ROW_STATS);
+            addon.attentionForward(qkv, out, stats, spec);
             const dqkv = Float32Array.from(start);
-            addon.attentionBackward(qkv, probs, dout, dqkv, spec);
-            return { out, probs, dqkv };
+            addon.attentionBackward(qkv, stats, dout, dqkv, spec);
+            return { out, stats, dqkv };
           };
           try {
             const rows = run(false);
             const blocked = run(true);
             const what = `headDim ${headDim}, seq ${seq}, ${causal ? 'causal' : 'bidirectional'}, ${dtype}`;
-            for (const k of ['out', 'probs', 'dqkv'] as const)
+            for (const k of ['out', 'stats', 'dqkv'] as const)
               assert.ok(
                 Buffer.from(blocked[k].buffer).equals(Buffer.from(rows[k].buffer)),
                 `${k} differs: ${what}`,
@@ -242,7 +249,7 @@ test('attention: a call above the one-thread bar (both threads) matches the refe
   const dout = randArray(B * T * H * D, 402);
   const fused = {
     out: new Float32Array(B * T * H * D),
-    p: new Float32Array(B * H * T * T),
+    stats: new Float32Array(B * H * T * ATTENTION_ROW_STATS),
     d: new Float32Array(qkv.length),
   };
   const dense = {
@@ -251,11 +258,15 @@ test('attention: a call above the one-thread bar (both threads) matches the refe
     d: new Float32Array(qkv.length),
   };
   const raw = addon as unknown as Record<string, (...args: unknown[]) => void>;
-  addon.attentionForward(qkv, fused.out, fused.p, spec);
+  addon.attentionForward(qkv, fused.out, fused.stats, spec);
   raw.attentionForwardOnednn!(qkv, dense.out, dense.p, spec);
-  addon.attentionBackward(qkv, fused.p, dout, fused.d, spec);
-  raw.attentionBackwardOnednn!(qkv, fused.p, dout, dense.d, spec);
-  assertClose(fused.p, dense.p, 1e-4, 1e-6, 'fused vs dense probs');
+  addon.attentionBackward(qkv, fused.stats, dout, fused.d, spec);
+  raw.attentionBackwardOnednn!(qkv, dense.p, dout, dense.d, spec);
+  // the dense kernels save the probabilities: row r's are exp(s - max) · inv from fused's stats
+  const r = 5 * T + 7; // row 7 of the sixth (sequence, head): it sees 8 keys
+  const [max, inv] = [fused.stats[2 * r]!, fused.stats[2 * r + 1]!];
+  assert.ok(max > -Infinity && inv > 0 && inv <= 1);
+  assert.ok(Math.abs(dense.p.subarray(r * T, r * T + 8).reduce((a, b) => a + b, 0) - 1) < 1e-5);
   assertClose(fused.out, dense.out, 1e-4, 1e-5, 'fused vs dense out');
   assertClose(fused.d, dense.d, 1e-4, 1e-4, 'fused vs dense dqkv');
 });
@@ -273,10 +284,12 @@ test('attention: a fully masked query row outputs zeros', () => {
   };
   const qkv = randArray(4 * 3 * 4, 7);
   const out = new Float32Array(16).fill(9);
-  const p = new Float32Array(16).fill(9);
-  addon.attentionForward(qkv, out, p, spec);
+  const stats = new Float32Array(4 * ATTENTION_ROW_STATS).fill(9);
+  addon.attentionForward(qkv, out, stats, spec);
   assert.deepEqual([...out.subarray(0, 8)], new Array(8).fill(0));
-  assert.deepEqual([...p.subarray(0, 8)], new Array(8).fill(0));
+  // rows 0 and 1 see no key: stats 0, 0; rows 2 and 3 a max and 1 / exp-sum
+  assert.deepEqual([...stats.subarray(0, 4)], [0, 0, 0, 0]);
+  assert.ok(stats[5]! > 0 && stats[5]! <= 1 && stats[7]! > 0 && stats[7]! <= 1);
 });
 
 test('attention: a spec with a wrong field is a clear error naming it', () => {
@@ -292,7 +305,7 @@ test('attention: a spec with a wrong field is a clear error naming it', () => {
   };
   const f = (n: number) => new Float32Array(n);
   const call = (s: object) => () =>
-    addon.attentionForward(f(2 * 3 * 3 * 8), f(2 * 3 * 8), f(2 * 2 * 9), {
+    addon.attentionForward(f(2 * 3 * 3 * 8), f(2 * 3 * 8), f(2 * 2 * 3 * 2), {
       ...spec,
       ...s,
     } as AttentionSpec);

@@ -15,7 +15,7 @@ export type {
   Conv2dSpec,
   KvCacheArray,
 } from './types.js';
-export { convOutputSize } from './types.js';
+export { ATTENTION_ROW_STATS, convOutputSize } from './types.js';
 export { referenceKernels } from './reference.js';
 export * from './profile.js';
 

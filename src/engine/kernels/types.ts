@@ -43,6 +43,9 @@ export interface MatmulSpec {
 }
 
 /** Shape of a fused multi-head attention call. */
+/** Floats attention saves per query row for backward: its score max and 1 / its exp-sum. */
+export const ATTENTION_ROW_STATS = 2;
+
 export interface AttentionSpec {
   batch: number;
   /** sequence length (queries = keys) */
@@ -102,19 +105,25 @@ export interface Kernels {
    * Scaled dot-product attention reading a fused projection.
    * qkv:   [batch, seq, 3, heads, headDim]  (q, k, v for each token, as a fused QKV linear emits)
    * out:   [batch, seq, heads, headDim]     (overwritten)
-   * probs: [batch, heads, seq, seq]         (overwritten; saved softmax probabilities, 0 where masked)
+   * stats: [batch, heads, seq, ATTENTION_ROW_STATS] (overwritten): per query row, the max m of
+   *        its scaled scores and 1 / sum_j exp(score_j - m) over its visible keys (0, 0 for a
+   *        row that sees none) — all backward needs to recompute the probabilities, so no
+   *        [batch, heads, seq, seq] array is saved.
    * scale is 1/sqrt(headDim).
    */
   attentionForward(
     qkv: Float32Array,
     out: Float32Array,
-    probs: Float32Array,
+    stats: Float32Array,
     spec: AttentionSpec,
   ): void;
-  /** Accumulates into dqkv ([batch, seq, 3, heads, headDim]) given dout and the saved probs. */
+  /**
+   * Accumulates into dqkv ([batch, seq, 3, heads, headDim]) given dout and the forward's stats
+   * (the probabilities are recomputed from q, k and them).
+   */
   attentionBackward(
     qkv: Float32Array,
-    probs: Float32Array,
+    stats: Float32Array,
     dout: Float32Array,
     dqkv: Float32Array,
     spec: AttentionSpec,

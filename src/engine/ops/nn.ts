@@ -5,7 +5,7 @@
 import { kernels } from '../kernels/index.js';
 import { allocF32 } from '../memory.js';
 import { getMatmulDtype } from '../config.js';
-import type { AttentionSpec } from '../kernels/types.js';
+import { ATTENTION_ROW_STATS, type AttentionSpec } from '../kernels/types.js';
 import { ShapeError, Tensor, expectShape, formatShape, opResult } from '../tensor.js';
 
 /** Rows of `table` ([vocab, dim]) picked by ids; output [...idsShape, dim]. */
@@ -151,9 +151,10 @@ export function attention(qkv: Tensor, opts: AttentionOptions): Tensor {
   };
   const K = kernels();
   const out = allocF32(batch * seq * opts.heads * headDim, false);
-  const probs = allocF32(batch * opts.heads * seq * seq, false);
-  K.attentionForward(qkv.data, out, probs, spec);
+  // per query row what backward needs to recompute its probabilities (types.ts)
+  const stats = allocF32(batch * opts.heads * seq * ATTENTION_ROW_STATS, false);
+  K.attentionForward(qkv.data, out, stats, spec);
   return opResult('attention', out, [batch, seq, opts.heads * headDim], [qkv], (y) => {
-    K.attentionBackward(qkv.data, probs, y.grad!, qkv.gradBuffer(), spec);
+    K.attentionBackward(qkv.data, stats, y.grad!, qkv.gradBuffer(), spec);
   });
 }

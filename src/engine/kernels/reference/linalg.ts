@@ -2,7 +2,12 @@
  * Reference matmul and attention: straightforward loops, the specification the oneDNN-backed
  * native versions are tested against.
  */
-import type { AttentionSpec, Kernels, MatmulSpec } from '../types.js';
+import {
+  ATTENTION_ROW_STATS,
+  type AttentionSpec,
+  type Kernels,
+  type MatmulSpec,
+} from '../types.js';
 
 /** Round an f32 to the nearest bf16 value (ties to even), as the bf16 matmul sees its inputs. */
 const f32 = new Float32Array(1);
@@ -60,45 +65,70 @@ function visible(s: AttentionSpec, b: number, i: number, j: number): boolean {
   return true;
 }
 
+/**
+ * Row i's probabilities into p ([seq], 0 where masked) and its stats (max of the scaled scores,
+ * 1 / the exp-sum; 0, 0 when it sees no key). Computed in f64 from (rounded) q and k.
+ */
+function attentionRow(
+  qkv: Float32Array,
+  s: AttentionSpec,
+  b: number,
+  h: number,
+  i: number,
+  p: Float64Array,
+): [number, number] {
+  const { seq: T, headDim: D } = s;
+  const scale = 1 / Math.sqrt(D);
+  const qo = qkvIndex(s, b, i, 0, h);
+  let max = -Infinity;
+  for (let j = 0; j < T; j++) {
+    p[j] = 0;
+    if (!visible(s, b, i, j)) continue;
+    const ko = qkvIndex(s, b, j, 1, h);
+    let dot = 0;
+    for (let d = 0; d < D; d++) dot += qkv[qo + d]! * qkv[ko + d]!;
+    p[j] = dot * scale;
+    if (p[j]! > max) max = p[j]!;
+  }
+  if (max === -Infinity) return [0, 0];
+  let sum = 0;
+  for (let j = 0; j < T; j++) {
+    if (!visible(s, b, i, j)) continue;
+    p[j] = Math.exp(p[j]! - max);
+    sum += p[j]!;
+  }
+  for (let j = 0; j < T; j++) if (visible(s, b, i, j)) p[j] = p[j]! / sum;
+  return [max, 1 / sum];
+}
+
+function checkStats(kernel: string, stats: Float32Array, s: AttentionSpec): void {
+  const need = s.batch * s.heads * s.seq * ATTENTION_ROW_STATS;
+  if (stats.length < need)
+    throw new RangeError(`${kernel}: stats has ${stats.length} elements, the spec needs ${need}`);
+}
+
 function attentionForward(
   qkv0: Float32Array,
   out: Float32Array,
-  probs: Float32Array,
+  stats: Float32Array,
   s: AttentionSpec,
 ): void {
+  checkStats('attentionForward', stats, s);
   const qkv = maybeRound(qkv0, s.dtype);
   const { seq: T, heads: H, headDim: D } = s;
-  const scale = 1 / Math.sqrt(D);
-  const row = new Float64Array(T);
+  const p = new Float64Array(T);
   for (let b = 0; b < s.batch; b++) {
     for (let h = 0; h < H; h++) {
       for (let i = 0; i < T; i++) {
-        const qo = qkvIndex(s, b, i, 0, h);
-        let max = -Infinity;
-        for (let j = 0; j < T; j++) {
-          if (!visible(s, b, i, j)) continue;
-          const ko = qkvIndex(s, b, j, 1, h);
-          let dot = 0;
-          for (let d = 0; d < D; d++) dot += qkv[qo + d]! * qkv[ko + d]!;
-          row[j] = dot * scale;
-          if (row[j]! > max) max = row[j]!;
-        }
-        let sum = 0;
-        for (let j = 0; j < T; j++) {
-          if (!visible(s, b, i, j)) continue;
-          row[j] = Math.exp(row[j]! - max);
-          sum += row[j]!;
-        }
-        const po = ((b * H + h) * T + i) * T;
-        for (let j = 0; j < T; j++) probs[po + j] = visible(s, b, i, j) ? row[j]! / sum : 0;
+        const so = ((b * H + h) * T + i) * ATTENTION_ROW_STATS;
+        [stats[so], stats[so + 1]] = attentionRow(qkv, s, b, h, i, p);
         // The product P·V sees P rounded too under bf16, as the native matmul does.
         const oo = ((b * T + i) * H + h) * D;
         for (let d = 0; d < D; d++) {
           let acc = 0;
           for (let j = 0; j < T; j++) {
-            const p = probs[po + j]!;
-            if (p === 0) continue;
-            const pv = s.dtype === 'bf16' ? roundBf16(p) : p;
+            if (p[j] === 0) continue;
+            const pv = s.dtype === 'bf16' ? roundBf16(p[j]!) : p[j]!;
             acc += pv * qkv[qkvIndex(s, b, j, 2, h) + d]!;
           }
           out[oo + d] = acc;
@@ -108,28 +138,31 @@ function attentionForward(
   }
 }
 
+/** The reference recomputes each row's probabilities in f64 (its stats are not needed). */
 function attentionBackward(
   qkv0: Float32Array,
-  probs: Float32Array,
+  stats: Float32Array,
   dout0: Float32Array,
   dqkv: Float32Array,
   s: AttentionSpec,
 ): void {
+  checkStats('attentionBackward', stats, s);
   const qkv = maybeRound(qkv0, s.dtype);
   const dout = maybeRound(dout0, s.dtype);
   const { seq: T, heads: H, headDim: D } = s;
   const scale = 1 / Math.sqrt(D);
+  const probs = new Float64Array(T);
   const dp = new Float64Array(T);
   const r = (x: number) => (s.dtype === 'bf16' ? roundBf16(x) : x);
   for (let b = 0; b < s.batch; b++) {
     for (let h = 0; h < H; h++) {
       for (let i = 0; i < T; i++) {
-        const po = ((b * H + h) * T + i) * T;
+        attentionRow(qkv, s, b, h, i, probs);
         const oo = ((b * T + i) * H + h) * D;
         // dP[j] = dO_i · V_j ; dV_j += P[i,j] dO_i
         let rowDot = 0;
         for (let j = 0; j < T; j++) {
-          const p = probs[po + j]!;
+          const p = probs[j]!;
           if (p === 0) {
             dp[j] = 0;
             continue;
@@ -140,13 +173,12 @@ function attentionBackward(
           dp[j] = acc;
           rowDot += p * acc;
           const pr = r(p);
-          const dvo = qkvIndex(s, b, j, 2, h);
-          for (let d = 0; d < D; d++) dqkv[dvo + d] = dqkv[dvo + d]! + pr * dout[oo + d]!;
+          for (let d = 0; d < D; d++) dqkv[vo + d] = dqkv[vo + d]! + pr * dout[oo + d]!;
         }
         // dS = P * (dP - rowDot) * scale ; dQ_i += dS K ; dK_j += dS_ij Q_i
         const qo = qkvIndex(s, b, i, 0, h);
         for (let j = 0; j < T; j++) {
-          const p = probs[po + j]!;
+          const p = probs[j]!;
           if (p === 0) continue;
           const ds = r(p * (dp[j]! - rowDot) * scale);
           const ko = qkvIndex(s, b, j, 1, h);
