@@ -50,7 +50,7 @@ export function registerBench(program: Command): void {
     .option('--threads <n>', 'compute threads', '2')
     .option(
       '--profile',
-      'time per op kind (matmul, attention, norm, elementwise, optimizer, sampling, framework) and model FLOPs utilisation for train_step and the rollouts',
+      'time per op kind (matmul, conv, attention, norm, elementwise, optimizer, sampling, framework) and model FLOPs utilisation for train_step, pretrain_step and the rollouts',
     )
     .option(
       '--scaling',
