@@ -66,8 +66,8 @@ function visible(s: AttentionSpec, b: number, i: number, j: number): boolean {
 }
 
 /**
- * Row i's probabilities into p ([seq], 0 where masked) and its stats (max of the scaled scores,
- * 1 / the exp-sum; 0, 0 when it sees no key). Computed in f64 from (rounded) q and k.
+ * Row i's probabilities into p ([seq], 0 where masked; f32 values) and its stats (max of the
+ * scaled scores, 1 / the exp-sum; 0, 0 when it sees no key). Computed in f64 from (rounded) q, k.
  */
 function attentionRow(
   qkv: Float32Array,
@@ -97,7 +97,9 @@ function attentionRow(
     p[j] = Math.exp(p[j]! - max);
     sum += p[j]!;
   }
-  for (let j = 0; j < T; j++) if (visible(s, b, i, j)) p[j] = p[j]! / sum;
+  // rounded to f32, as the saved probabilities of the native kernels (and this reference's
+  // earlier [B, H, T, T] Float32Array) are
+  for (let j = 0; j < T; j++) if (visible(s, b, i, j)) p[j] = Math.fround(p[j]! / sum);
   return [max, 1 / sum];
 }
 
