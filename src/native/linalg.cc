@@ -455,6 +455,52 @@ static Napi::Value AttentionBackwardOnednn(const Napi::CallbackInfo& info) {
 
 static inline float RoundBf16(float x) { return Bf16ToF32(F32ToBf16(x)); }
 
+// The softmax-row pieces every attention kernel here shares (row and blocked kernels must give
+// the same bits, so they run the very same operations): the forward's scaled scores to
+// exponentials and the row statistics, the backward's recompute of P from them, and dS.
+
+// s[lo, hi): raw scores in, exp(s * scale - max) out; st = (max, 1 / sum); returns 1 / sum.
+// Scaled here, not in the score product (s * scale - max contracts to an FMA).
+static inline float SoftmaxRowStats(float* s, int64_t lo, int64_t hi, float scale, float* st) {
+  float mx = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : mx)
+  for (int64_t j = lo; j < hi; j++) mx = std::max(mx, s[j] * scale);
+  float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t j = lo; j < hi; j++) {
+    s[j] = ExpF(s[j] * scale - mx);
+    sum += s[j];
+  }
+  const float inv = 1.f / sum;
+  st[0] = mx;
+  st[1] = inv;
+  return inv;
+}
+
+// p[lo, hi): raw scores in, the forward's probabilities out (from its row statistics st).
+static inline void RecomputeProbRow(float* p, int64_t lo, int64_t hi, float scale,
+                                    const float* st) {
+  const float mx = st[0], inv = st[1];
+#pragma omp simd
+  for (int64_t j = lo; j < hi; j++) p[j] = ExpF(p[j] * scale - mx);
+#pragma omp simd
+  for (int64_t j = lo; j < hi; j++) p[j] *= inv;
+}
+
+// dS row: P * (dP - rowsum(P * dP)) * scale over [lo, hi), bf16-rounded when BF.
+template <bool BF>
+static inline void SoftmaxGradRow(const float* p, const float* dp, float* ds, int64_t lo,
+                                  int64_t hi, float scale) {
+  float rowDot = 0.f;
+#pragma omp simd reduction(+ : rowDot)
+  for (int64_t j = lo; j < hi; j++) rowDot += p[j] * dp[j];
+#pragma omp simd
+  for (int64_t j = lo; j < hi; j++) {
+    const float g = p[j] * (dp[j] - rowDot) * scale;
+    ds[j] = BF ? RoundBf16(g) : g;
+  }
+}
+
 // DC: the head dim known at compile time (the inner loops then become a few unrolled vector
 // ops), or 0 for any head dim. BF: bf16 rounding, a template parameter so the inner loops carry
 // no branch and vectorise.
@@ -499,18 +545,7 @@ static void FusedForward(const float* qkv, float* out, float* stats, const AttnS
 #pragma omp simd
           for (int64_t j = lo; j < hi; j++) s[j] += qd * kd[j];
         }
-        float mx = -std::numeric_limits<float>::infinity();
-#pragma omp simd reduction(max : mx)
-        for (int64_t j = lo; j < hi; j++) mx = std::max(mx, s[j] * scale);
-        float sum = 0.f;
-#pragma omp simd reduction(+ : sum)
-        for (int64_t j = lo; j < hi; j++) {
-          s[j] = ExpF(s[j] * scale - mx);
-          sum += s[j];
-        }
-        const float inv = 1.f / sum;
-        st[0] = mx;
-        st[1] = inv;
+        const float inv = SoftmaxRowStats(s, lo, hi, scale, st);
 #pragma omp simd
         for (int64_t j = lo; j < hi; j++) s[j] *= inv;
         for (int64_t d = 0; d < D; d++) o[d] = 0.f;
@@ -578,12 +613,7 @@ static void FusedBackward(const float* qkv, const float* stats, const float* dou
 #pragma omp simd
           for (int64_t j = lo; j < hi; j++) pw[j] += qd * kd[j];
         }
-        const float* st = stats + (bh * T + i) * kRowStats;
-        const float mx = st[0], inv = st[1];
-#pragma omp simd
-        for (int64_t j = lo; j < hi; j++) pw[j] = ExpF(pw[j] * scale - mx);
-#pragma omp simd
-        for (int64_t j = lo; j < hi; j++) pw[j] *= inv;
+        RecomputeProbRow(pw, lo, hi, scale, stats + (bh * T + i) * kRowStats);
         const float* prow = pw;
         const float* doi = dO.data() + i * D;
         for (int64_t j = lo; j < hi; j++) dp[j] = 0.f;
@@ -593,15 +623,8 @@ static void FusedBackward(const float* qkv, const float* stats, const float* dou
 #pragma omp simd
           for (int64_t j = lo; j < hi; j++) dp[j] += g * vd[j];
         }
-        float rowDot = 0.f;
-#pragma omp simd reduction(+ : rowDot)
-        for (int64_t j = lo; j < hi; j++) rowDot += prow[j] * dp[j];
         float* dsr = dS.data() + i * T;
-#pragma omp simd
-        for (int64_t j = lo; j < hi; j++) {
-          const float ds = prow[j] * (dp[j] - rowDot) * scale;
-          dsr[j] = bf ? RoundBf16(ds) : ds;
-        }
+        SoftmaxGradRow<BF>(prow, dp.data(), dsr, lo, hi, scale);
         float* dq = acc.data();
         for (int64_t d = 0; d < D; d++) dq[d] = 0.f;
         for (int64_t j = lo; j < hi; j++) {
@@ -777,19 +800,7 @@ static void BlockedForward(const float* qkv, float* out, float* stats, const Att
             if (lo < hiMax) std::fill(pw + lo, pw + hiMax, 0.f);
             continue;
           }
-          float mx = -std::numeric_limits<float>::infinity();
-          // scaled here, not in the tile, as FusedForward does (s * scale - mx contracts to an FMA)
-#pragma omp simd reduction(max : mx)
-          for (int64_t j = lo; j < hi; j++) mx = std::max(mx, sr[j] * scale);
-          float sum = 0.f;
-#pragma omp simd reduction(+ : sum)
-          for (int64_t j = lo; j < hi; j++) {
-            sr[j] = ExpF(sr[j] * scale - mx);
-            sum += sr[j];
-          }
-          const float inv = 1.f / sum;
-          st[0] = mx;
-          st[1] = inv;
+          const float inv = SoftmaxRowStats(sr, lo, hi, scale, st);
 #pragma omp simd
           for (int64_t j = lo; j < hi; j++) {
             sr[j] *= inv;
@@ -873,13 +884,7 @@ static void BlockedBackward(const float* qkv, const float* stats, const float* d
           const int64_t i = i0 + r;
           const int64_t hi = a.causal ? i + 1 : T;
           if (lo >= hi) continue;
-          float* pw = Pl.data() + i * Tp;
-          const float* st = stats + (bh * T + i) * kRowStats;
-          const float mx = st[0], inv = st[1];
-#pragma omp simd
-          for (int64_t j = lo; j < hi; j++) pw[j] = ExpF(pw[j] * scale - mx);
-#pragma omp simd
-          for (int64_t j = lo; j < hi; j++) pw[j] *= inv;
+          RecomputeProbRow(Pl.data() + i * Tp, lo, hi, scale, stats + (bh * T + i) * kRowStats);
         }
         for (int64_t jc = ChunkFloor(lo); jc < hiMax; jc += kKeyChunk)
           ScoreTile<R, DC>(dOb, vT.data(), Tp, jc, dp.data());
@@ -893,14 +898,7 @@ static void BlockedBackward(const float* qkv, const float* stats, const float* d
             std::fill(dsr + lo, dsr + hiMax, 0.f);
             continue;
           }
-          float rowDot = 0.f;
-#pragma omp simd reduction(+ : rowDot)
-          for (int64_t j = lo; j < hi; j++) rowDot += prow[j] * dpr[j];
-#pragma omp simd
-          for (int64_t j = lo; j < hi; j++) {
-            const float ds = prow[j] * (dpr[j] - rowDot) * scale;
-            dsr[j] = BF ? RoundBf16(ds) : ds;
-          }
+          SoftmaxGradRow<BF>(prow, dpr, dsr, lo, hi, scale);
           std::fill(dsr + hi, dsr + hiMax, 0.f);
         }
         // dQ rows of the block: dS rows are i0.. (the dS buffer's rows), padded rows give zeros
