@@ -40,6 +40,8 @@ export type StemConfig = z.infer<typeof StemSchema>;
 
 /** Most prompt or response tokens a model config may ask for. */
 export const MAX_TEXT_TOKENS = 32_768;
+/** Most word tokens a config may list (bounds the vocabulary a hand-edited config can ask for). */
+export const MAX_WORD_TOKENS = 4096;
 
 export const ModelConfigSchema = z
   .object({
@@ -86,6 +88,12 @@ export const ModelConfigSchema = z
      * absent (every checkpoint written before it existed).
      */
     coordTokens: z.union([z.boolean(), z.literal('positions')]).default(false),
+    /**
+     * Words that get one token each (colour and shape names, say: see tokenizer.ts), ids after
+     * the coordinate tokens; vocab must hold them. Absent in every checkpoint written before it
+     * existed, and then nothing changes.
+     */
+    words: z.array(z.string()).max(MAX_WORD_TOKENS).optional(),
     // bounded so that a damaged or hand-edited config cannot size buffers past memory
     maxPromptTokens: z.number().int().positive().max(MAX_TEXT_TOKENS),
     maxResponseTokens: z.number().int().positive().max(MAX_TEXT_TOKENS),
@@ -111,12 +119,20 @@ export const ModelConfigSchema = z
         });
       }
     }
-    const need = tokenizerOf(c).usedVocab;
+    let tokenizer: Tokenizer | undefined;
+    try {
+      tokenizer = tokenizerOf(c);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', path: ['words'], message: (e as Error).message });
+    }
+    const need = tokenizer?.usedVocab ?? 0;
     if (c.vocab < need) {
+      const coords = tokenizer!.coordinates;
+      const words = tokenizer!.words.length;
       ctx.addIssue({
         code: 'custom',
         path: ['vocab'],
-        message: `vocab ${c.vocab} is smaller than the ${need} ids the tokenizer uses (${c.image.size} coordinate tokens)`,
+        message: `vocab ${c.vocab} is smaller than the ${need} ids the tokenizer uses (${coords} coordinate tokens${words ? `, ${words} word tokens` : ''})`,
       });
     }
     for (const part of ['vision', 'decoder'] as const) {
@@ -240,11 +256,23 @@ export function parseModelConfig(raw: unknown, source: string): ModelConfig {
   return r.data;
 }
 
-/** The tokenizer a model config implies (coordinate tokens for its image size, if enabled). */
-export function tokenizerOf(c: Pick<ModelConfig, 'coordTokens' | 'image'>): Tokenizer {
-  if (c.coordTokens === false) return BYTE_TOKENIZER;
-  return new Tokenizer(c.image.size, c.coordTokens === 'positions' ? 'positions' : 'integers');
+/**
+ * The tokenizer a model config implies (coordinate tokens for its image size, if enabled, and its
+ * word tokens). Throws on an invalid word list (parseModelConfig reports it as a config error).
+ */
+export function tokenizerOf(c: Pick<ModelConfig, 'coordTokens' | 'image' | 'words'>): Tokenizer {
+  const words = c.words ?? [];
+  if (c.coordTokens === false && words.length === 0) return BYTE_TOKENIZER;
+  const coords = c.coordTokens === false ? 0 : c.image.size;
+  const scope = c.coordTokens === 'positions' ? 'positions' : 'integers';
+  const key = `${coords}/${scope}/${words.join(',')}`;
+  let t = tokenizers.get(key);
+  if (t === undefined) tokenizers.set(key, (t = new Tokenizer(coords, scope, words)));
+  return t;
 }
+
+/** Tokenizers by what defines them: every call site asks per sample, the word map is built once. */
+const tokenizers = new Map<string, Tokenizer>();
 
 export function imageTokens(c: ModelConfig): number {
   return (c.image.size / c.image.patch) ** 2;

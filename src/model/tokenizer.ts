@@ -11,6 +11,13 @@
  * rewards, parsers and reference reward never see a difference. In the `positions` scope only
  * integers inside ( ) or [ ] become coordinate tokens ("(35,23)", "[30, 18, 40, 28]"), so a
  * count or a chart value ("I see 4 circles", "A=6") keeps its byte digits.
+ *
+ * Optionally (a model config's `words`), a listed word written as a whole word gets one token,
+ * ids after the coordinates (as a BPE vocabulary gives "yellow" or "diamond" one token): the
+ * language model then reads a colour or a shape name from one embedding instead of composing
+ * it from bytes. Whole word: no letter, digit or '_' on either side, so "cross" inside "across"
+ * or "red2" stays bytes; only the exact spelling matches ("Red" stays bytes). Decoding renders
+ * the word, so the round trip stays exact.
  */
 
 export const SPECIAL_TOKENS = [
@@ -48,6 +55,9 @@ export function specialId(token: SpecialToken): number {
 }
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
+const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+/** Characters that make a letter run part of a longer word ("red2", "x_red"). */
+const WORD_JOINER = /[0-9A-Za-z_]/;
 /** Characters that make a digit run part of a word or a decimal ("bbox_2d", "x1", "3.5"). */
 const WORDLIKE = /[0-9A-Za-z_.]/;
 
@@ -67,44 +77,65 @@ function bracketDepths(text: string): Int32Array {
   return depth;
 }
 
+/** What a tokenizer turns into single tokens besides bytes (see Tokenizer). */
+interface Vocabulary {
+  coords: number;
+  scope: CoordScope;
+  /** word → id */
+  words: ReadonlyMap<string, number>;
+}
+
 /**
  * Plain text (no special tokens) to ids: UTF-8 bytes, except that a standalone decimal integer
- * below `coords` (inside brackets, in the `positions` scope) becomes its coordinate token.
- * Standalone: no letter, digit, '_' or '.' on either side (so "bbox_2d", "x1" and "3.5" stay
- * bytes) and no leading zero (so "07" stays bytes and decodes back as it was).
+ * below `coords` (inside brackets, in the `positions` scope) becomes its coordinate token and a
+ * listed whole word its word token. Standalone integer: no letter, digit, '_' or '.' on either
+ * side (so "bbox_2d", "x1" and "3.5" stay bytes) and no leading zero (so "07" stays bytes and
+ * decodes back as it was).
  */
-function pushPlain(text: string, coords: number, scope: CoordScope, ids: number[]): void {
-  if (coords === 0) {
+function pushPlain(text: string, v: Vocabulary, ids: number[]): void {
+  const { coords, scope, words } = v;
+  if (coords === 0 && words.size === 0) {
     for (const b of encoder.encode(text)) ids.push(b);
     return;
   }
-  const depth = scope === 'positions' ? bracketDepths(text) : null;
+  const depth = coords > 0 && scope === 'positions' ? bracketDepths(text) : null;
   let i = 0;
   let start = 0;
   const flushBytes = (end: number) => {
     if (end > start) for (const b of encoder.encode(text.slice(start, end))) ids.push(b);
   };
   while (i < text.length) {
-    if (!isDigit(text.charCodeAt(i))) {
+    const c = text.charCodeAt(i);
+    const digit = coords > 0 && isDigit(c);
+    const letter = words.size > 0 && isLetter(c);
+    if (!digit && !letter) {
       i++;
       continue;
     }
     let j = i;
-    while (j < text.length && isDigit(text.charCodeAt(j))) j++;
+    while (j < text.length && (digit ? isDigit : isLetter)(text.charCodeAt(j))) j++;
     const before = i > 0 ? text[i - 1]! : '';
     const after = j < text.length ? text[j]! : '';
-    const value = Number(text.slice(i, j));
-    const leadingZero = j - i > 1 && text[i] === '0';
-    const inScope = depth === null || depth[i]! > 0;
-    if (
-      inScope &&
-      !WORDLIKE.test(before) &&
-      !WORDLIKE.test(after) &&
-      !leadingZero &&
-      value < coords
-    ) {
+    let id = -1;
+    if (letter) {
+      const w = words.get(text.slice(i, j));
+      if (w !== undefined && !WORD_JOINER.test(before) && !WORD_JOINER.test(after)) id = w;
+    } else {
+      const value = Number(text.slice(i, j));
+      const leadingZero = j - i > 1 && text[i] === '0';
+      const inScope = depth === null || depth[i]! > 0;
+      if (
+        inScope &&
+        !WORDLIKE.test(before) &&
+        !WORDLIKE.test(after) &&
+        !leadingZero &&
+        value < coords
+      )
+        id = COORD_BASE + value;
+    }
+    if (id >= 0) {
       flushBytes(i);
-      ids.push(COORD_BASE + value);
+      ids.push(id);
       start = j;
     }
     i = j;
@@ -117,16 +148,11 @@ function pushPlain(text: string, coords: number, scope: CoordScope, ids: number[
  * is UTF-8 bytes. `<pad>`, `<bos>`, `<eos>` and `<image>` in text stay plain bytes unless
  * allowControl is set, so user text cannot inject control tokens.
  */
-function encodeWith(
-  text: string,
-  allowControl: boolean,
-  coords: number,
-  scope: CoordScope,
-): number[] {
+function encodeWith(text: string, allowControl: boolean, v: Vocabulary): number[] {
   const ids: number[] = [];
   let plainStart = 0;
   const flush = (end: number) => {
-    if (end > plainStart) pushPlain(text.slice(plainStart, end), coords, scope, ids);
+    if (end > plainStart) pushPlain(text.slice(plainStart, end), v, ids);
   };
   for (let i = text.indexOf('<'); i !== -1 && i < text.length; i = text.indexOf('<', i + 1)) {
     for (let s = 0; s < SPECIAL_TOKENS.length; s++) {
@@ -147,9 +173,10 @@ function encodeWith(
 
 /**
  * Ids to text. Special tokens render as their strings except <pad> and <bos> (dropped) and
- * <eos> (ends the text). Coordinate tokens render as their digits; reserved ids as nothing.
+ * <eos> (ends the text). Coordinate tokens render as their digits, word tokens as their words;
+ * reserved ids as nothing.
  */
-function decodeWith(ids: ArrayLike<number>, coords: number): string {
+function decodeWith(ids: ArrayLike<number>, coords: number, words: readonly string[]): string {
   let out = '';
   let bytes: number[] = [];
   const flush = () => {
@@ -169,6 +196,11 @@ function decodeWith(ids: ArrayLike<number>, coords: number): string {
       out += String(id - COORD_BASE);
       continue;
     }
+    const w = id - COORD_BASE - coords;
+    if (w >= 0 && w < words.length) {
+      out += words[w];
+      continue;
+    }
     const s = id - SPECIAL_BASE;
     if (s >= 0 && s < SPECIAL_TOKENS.length) out += SPECIAL_TOKENS[s];
   }
@@ -177,24 +209,39 @@ function decodeWith(ids: ArrayLike<number>, coords: number): string {
 }
 
 /**
- * A model's tokenizer: the byte-level one, plus `coordinates` coordinate tokens (0 = none).
- * Every model config names its own (see tokenizerOf in ./config.ts).
+ * A model's tokenizer: the byte-level one, plus `coordinates` coordinate tokens (0 = none) and
+ * one token per listed word, ids COORD_BASE + coordinates + index. Every model config names its
+ * own (see tokenizerOf in ./config.ts).
  */
 export class Tokenizer {
+  private readonly vocabulary: Vocabulary;
   constructor(
     readonly coordinates: number,
     readonly scope: CoordScope = 'integers',
-  ) {}
+    readonly words: readonly string[] = [],
+  ) {
+    for (const w of words)
+      if (!/^[A-Za-z]+$/.test(w))
+        throw new Error(`word token ${JSON.stringify(w)}: letters A-Z, a-z only`);
+    if (new Set(words).size !== words.length)
+      throw new Error('word tokens: a word is listed twice');
+    const base = COORD_BASE + coordinates;
+    this.vocabulary = {
+      coords: coordinates,
+      scope,
+      words: new Map(words.map((w, i) => [w, base + i])),
+    };
+  }
   /** Special-token strings become their ids; `<pad>` `<bos>` `<eos>` `<image>` only with allowControl. */
   encode(text: string, allowControl = false): number[] {
-    return encodeWith(text, allowControl, this.coordinates, this.scope);
+    return encodeWith(text, allowControl, this.vocabulary);
   }
   decode(ids: ArrayLike<number>): string {
-    return decodeWith(ids, this.coordinates);
+    return decodeWith(ids, this.coordinates, this.words);
   }
   /** Ids this tokenizer can produce (the model's vocab must be at least this). */
   get usedVocab(): number {
-    return COORD_BASE + this.coordinates;
+    return COORD_BASE + this.coordinates + this.words.length;
   }
 }
 
@@ -213,7 +260,7 @@ export function decode(ids: ArrayLike<number>): string {
 
 /** A short description for checkpoints (tokenizer.json). */
 export function tokenizerDescription(vocab: number, tokenizer: Tokenizer): Record<string, unknown> {
-  const { coordinates, scope } = tokenizer;
+  const { coordinates, scope, words } = tokenizer;
   return {
     type: 'byte-level',
     vocab,
@@ -230,5 +277,7 @@ export function tokenizerDescription(vocab: number, tokenizer: Tokenizer): Recor
           },
         }
       : {}),
+    // likewise only when present
+    ...(words.length > 0 ? { words: { first: COORD_BASE + coordinates, list: words } } : {}),
   };
 }

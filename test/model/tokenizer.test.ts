@@ -100,3 +100,78 @@ test('positions scope: only integers inside ( ) or [ ] become coordinate tokens'
   assert.equal(tokenizerOf(cfg).scope, 'positions');
   assert.equal(tokenizerOf({ ...cfg, coordTokens: true }).scope, 'integers');
 });
+
+const WORDS = ['red', 'cross', 'circles', 'circle'];
+const wordsAndCoords = new Tokenizer(64, 'integers', WORDS);
+
+test('word tokens: whole listed words, one token each, ids after the coordinates', () => {
+  const wordId = (w: string) => COORD_BASE + 64 + WORDS.indexOf(w);
+  const text = '<think>The red circle is at (35,23); 2 circles.</think>';
+  const ids = wordsAndCoords.encode(text);
+  assert.deepEqual(
+    ids.filter((i) => i >= COORD_BASE + 64),
+    [wordId('red'), wordId('circle'), wordId('circles')],
+  );
+  assert.equal(wordsAndCoords.decode(ids), text);
+  assert.equal(wordsAndCoords.usedVocab, USED_VOCAB + 64 + WORDS.length);
+  // "red" is 3 bytes, "circle" 6, "circles" 7: 13 fewer ids, plus the two coordinates' digits
+  assert.equal(coords.encode(text).length - ids.length, 13);
+  // inside a longer word, next to a digit or '_', or in another case: bytes
+  for (const t of ['across', 'redo', 'red2', 'x_red', 'Red', 'RED', 'circlesque'])
+    assert.deepEqual(wordsAndCoords.encode(t), encode(t), t);
+  // punctuation, spaces and brackets end a word
+  assert.equal(wordsAndCoords.encode('(red)').length, 3);
+  assert.equal(wordsAndCoords.encode('red.').length, 2);
+  // words without coordinates: ids right after the special tokens
+  const wordsOnly = new Tokenizer(0, 'integers', WORDS);
+  assert.deepEqual(wordsOnly.encode('red 5'), [COORD_BASE, 32, 53]);
+  assert.equal(wordsOnly.decode([COORD_BASE, 32, 53]), 'red 5');
+});
+
+test('word tokens: the round trip stays exact for any text', () => {
+  const r = rng(11);
+  const ri = (n: number) => Math.floor(r() * n);
+  const seed =
+    '<think>The red circle is at (35,23). I see 4 circles across crosses; red2 Red</think><answer>[{"bbox_2d": [30, 18, 40, 28]}]</answer>';
+  for (let i = 0; i < 500; i++) {
+    const text = mutateText(seed, ri).replace(/[\ud800-\udfff]/g, '?');
+    assert.equal(wordsAndCoords.decode(wordsAndCoords.encode(text)), text);
+  }
+  // any id sequence decodes, past the word ids included
+  assert.equal(wordsAndCoords.decode([COORD_BASE + 64 + 3, COORD_BASE + 64 + 4, 65]), 'circleA');
+});
+
+test('a model config with word tokens: listed in the config, checked, held by the vocabulary', () => {
+  const base = { ...SMALL_CONFIG, coordTokens: true, vocab: 328 };
+  assert.throws(
+    () => parseModelConfig({ ...base, words: ['red', 'blue'] }, 'm.json'),
+    /m\.json: invalid model config: vocab: vocab 328 is smaller than the 330 ids the tokenizer uses \(64 coordinate tokens, 2 word tokens\)/,
+  );
+  assert.throws(
+    () => parseModelConfig({ ...base, vocab: 340, words: ['red', 'red'] }, 'm.json'),
+    /words: word tokens: a word is listed twice/,
+  );
+  assert.throws(
+    () => parseModelConfig({ ...base, vocab: 340, words: ['bbox_2d'] }, 'm.json'),
+    /words: word token "bbox_2d": letters A-Z, a-z only/,
+  );
+  const cfg = parseModelConfig({ ...base, vocab: 340, words: ['red', 'blue'] }, 'm.json');
+  assert.deepEqual(tokenizerOf(cfg).words, ['red', 'blue']);
+  // configs without the field parse without it (so checkpoints written before are unchanged)
+  assert.equal('words' in parseModelConfig(base, 'm.json'), false);
+});
+
+test('the word-token model config lists exactly the task suite colour and shape names', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { COLOR_NAMES } = await import('../../src/tasks/palette.js');
+  const { SHAPES } = await import('../../src/tasks/shapes.js');
+  const { plural } = await import('../../src/tasks/families/common.js');
+  const cfg = parseModelConfig(
+    JSON.parse(readFileSync('configs/small-conv-words.json', 'utf8')),
+    'configs/small-conv-words.json',
+  );
+  assert.deepEqual(
+    [...(cfg.words ?? [])].sort(),
+    [...COLOR_NAMES, ...SHAPES, ...SHAPES.map(plural)].sort(),
+  );
+});
