@@ -53,6 +53,12 @@ export interface TaskOptions {
   allowDefects?: boolean;
   /** Probability of an empty answer where a task supports one (default 0.5 for nonobj/anomaly). */
   emptyRate?: number;
+  /**
+   * count's `<think>` trace: `number` (default) says the number ("I see 3 squares."); `points`
+   * first points at each object, left to right ("(12,40) (33,31) (50,9): I see 3 squares."), as
+   * VisionReasoner counts by pointing. The answer is the same.
+   */
+  countTrace?: 'number' | 'points';
 }
 
 export interface TaskSpec {

@@ -70,7 +70,7 @@ export const TrainConfigSchema = z
         columns: z.record(z.string(), z.string().min(1)).default({}),
         /** skip (and count) malformed rows instead of stopping */
         skipBadRows: z.boolean().default(false),
-        /** generator options for every task: allowEmpty, allowDefects, emptyRate */
+        /** generator options for every task: allowEmpty, allowDefects, emptyRate, countTrace */
         taskOptions: z.record(z.string(), z.unknown()).default({}),
         /** generator options for one task, over taskOptions, e.g. { nonobj: { allowEmpty: false } } */
         perTaskOptions: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),

@@ -100,6 +100,27 @@ test('task-specific content: nonobj and anomaly produce both empty and non-empty
   assert.ok(refer.some((s) => s.objects.length > 1) && refer.some((s) => s.objects.length === 1));
 });
 
+test('count with countTrace points: the trace points at every counted object, left to right; same answer and image', () => {
+  for (let i = 0; i < 40; i++) {
+    const plain = generateSample('count', i);
+    const pointing = generateSample('count', i, { countTrace: 'points' });
+    assert.equal(pointing.solution, plain.solution);
+    assert.deepEqual(pointing.image.data, plain.image.data);
+    if (plain.solution === '0') {
+      assert.equal(pointing.think, plain.think);
+      continue;
+    }
+    const [points, said] = pointing.think.split(': ');
+    assert.equal(said, plain.think);
+    const xy = [...points!.matchAll(/\((\d+),(\d+)\)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    assert.equal(xy.length, Number(plain.solution), pointing.think);
+    const want = plain.objects
+      .map((o) => [o.point[0]!, o.point[1]!])
+      .sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
+    assert.deepEqual(xy, want);
+  }
+});
+
 test('a wrong answer scores below the maximum; unknown tasks give an error, not a throw', () => {
   const s = generateSample('refer', 3);
   const r = rewardForSample(
