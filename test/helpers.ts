@@ -43,3 +43,13 @@ export function rawAddon(): NativeAddon | null {
   if (!existsSync(path)) return null;
   return createRequire(import.meta.url)(path) as NativeAddon;
 }
+
+/** n images of uniform noise, size x size RGB, from one seed. */
+export function noiseImages(n: number, seed: number, size: number) {
+  const r = new Rng(seed);
+  return Array.from({ length: n }, () => ({
+    width: size,
+    height: size,
+    data: Uint8Array.from({ length: size * size * 3 }, () => r.below(256)),
+  }));
+}

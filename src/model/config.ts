@@ -77,6 +77,14 @@ export const ModelConfigSchema = z
         heads: z.number().int().positive(),
         hidden: z.number().int().positive(),
         ropeBase: z.number().positive(),
+        /**
+         * Lay each sequence out as [prompt][image][response] instead of [image][prompt][response]:
+         * the prompt, left-padded to maxPromptTokens, comes first, so every image token can attend
+         * to the question and the decoder's image features become question-aware (the job
+         * InstructBLIP's instruction-aware Q-Former or PaliGemma's prefix attention do). Absent in
+         * checkpoints written before it existed: image first.
+         */
+        promptFirst: z.boolean().optional(),
       })
       .strict(),
     vocab: z.number().int().min(USED_VOCAB),

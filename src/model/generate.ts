@@ -226,7 +226,11 @@ function generateNoGrad(
     );
   }
   const maxNew = opts.maxNewTokens;
-  const cap = nImg + maxPrompt + maxNew;
+  // prompt-first: [prompt, left-padded to maxPromptTokens][image] then the response, which the
+  // prefill's right padding would also occupy (overwritten as the response grows)
+  const promptFirst = c.decoder.promptFirst === true;
+  const prefixLen = promptFirst ? c.maxPromptTokens + nImg : 0;
+  const cap = promptFirst ? prefixLen + maxPrompt + maxNew : nImg + maxPrompt + maxNew;
   const W = c.decoder.width;
   const H = c.decoder.heads;
   const cache = new KvCache(c.decoder.layers, B, cap, W, getMatmulDtype());
@@ -256,13 +260,21 @@ function generateNoGrad(
   const features = model.encodeImages(req.images);
   const hidden = model.decode(
     features,
-    { imageOf: Int32Array.from(firsts, (b) => req.imageOf[b]!), tokens, textLen: maxPrompt },
+    {
+      imageOf: Int32Array.from(firsts, (b) => req.imageOf[b]!),
+      tokens,
+      textLen: maxPrompt,
+      promptLens: Int32Array.from(firsts, (b) => promptLens[b]!),
+    },
     model.decoderBlocks.map((_, l) => (qkv: Tensor) => cache.storePrefill(l, qkv, source)),
   );
-  const T0 = nImg + maxPrompt;
+  const T0 = hidden.dim(1);
+  // the position whose logits give each sequence's first response token: its prompt's last
+  // token, or for prompt-first the last image token
+  const lastPos = (b: number) => (promptFirst ? prefixLen - 1 : nImg + promptLens[b]! - 1);
   const last = new Float32Array(B * W);
   for (let b = 0; b < B; b++) {
-    const row = source[b]! * T0 + nImg + promptLens[b]! - 1;
+    const row = source[b]! * T0 + lastPos(b);
     last.set(hidden.data.subarray(row * W, (row + 1) * W), b * W);
   }
   const V = c.vocab;
@@ -276,7 +288,7 @@ function generateNoGrad(
     finish: new Array<FinishReason>(B).fill('length'),
   };
   const done = new Uint8Array(B);
-  const pos = Int32Array.from(promptLens, (l) => nImg + l); // where each sequence's next token goes
+  const pos = Int32Array.from(promptLens, (_, b) => lastPos(b) + 1); // where each next token goes
   // The rows of a decoding step are the sequences still generating (seqOf: row -> sequence):
   // a finished sequence costs nothing, which matters in RL, where a group's replies end at very
   // different lengths.

@@ -45,7 +45,13 @@ export function buildScoringBatch(
     responseStart[b] = o + p.length;
     responseLength[b] = r.length;
   }
-  return { text: { imageOf, tokens, textLen }, targets, responseStart, responseLength };
+  const promptLens = Int32Array.from(prompts, (p) => p.length);
+  return {
+    text: { imageOf, tokens, textLen, promptLens },
+    targets,
+    responseStart,
+    responseLength,
+  };
 }
 
 export interface ResponseScores {

@@ -29,6 +29,7 @@ import {
   swiglu,
 } from '../engine/index.js';
 import { type ModelConfig, imageTokens } from './config.js';
+import { PAD } from './tokenizer.js';
 
 /** The parameters of one transformer block. */
 export interface BlockParams {
@@ -79,6 +80,11 @@ export interface TextBatch {
   /** text token ids after the image, right-padded: [batch, textLen] */
   tokens: Int32Array;
   textLen: number;
+  /**
+   * each sequence's prompt length (the first promptLens[b] of its tokens): a prompt-first model
+   * (decoder.promptFirst) places the prompt before the image and needs it; others ignore it
+   */
+  promptLens?: Int32Array;
 }
 
 export type WeightRecord = Record<string, { shape: number[]; data: Float32Array }>;
@@ -364,22 +370,32 @@ export class VisionLanguageModel {
   }
 
   /**
-   * Decoder hidden states of [image][text] for each sequence: [batch, imageTokens + textLen, width].
-   * imageFeatures: encodeImages() output; kvSinks (generation) receive each layer's roped qkv.
+   * Decoder hidden states for each sequence: [batch, seq, width], seq = imageTokens + textLen
+   * laid out [image][text]; for a prompt-first model (decoder.promptFirst) [prompt, left-padded
+   * to maxPromptTokens][image][response, right-padded] (see textRows for where each text token
+   * sits). imageFeatures: encodeImages() output; kvSinks (generation) receive each layer's roped
+   * qkv.
    */
   decode(imageFeatures: Tensor, batch: TextBatch, kvSinks?: KvSink[]): Tensor {
     const c = this.config;
     const B = batch.imageOf.length;
-    const nImg = imageTokens(c);
     if (batch.tokens.length !== B * batch.textLen) {
       throw new ShapeError(
         `decode: ${batch.tokens.length} tokens for ${B} sequences of ${batch.textLen}`,
       );
     }
-    const T = nImg + batch.textLen;
     const img = gatherRows(imageFeatures, batch.imageOf);
-    const txt = embedding(this.p('embed'), batch.tokens, [B, batch.textLen]);
-    let x = concat([img, txt], 1);
+    const embed = this.p('embed');
+    let x: Tensor;
+    if (!c.decoder.promptFirst) {
+      x = concat([img, embedding(embed, batch.tokens, [B, batch.textLen])], 1);
+    } else {
+      const { prefix, response, responseLen } = splitPromptFirst(c, batch);
+      const parts = [embedding(embed, prefix, [B, c.maxPromptTokens]), img];
+      if (responseLen > 0) parts.push(embedding(embed, response, [B, responseLen]));
+      x = concat(parts, 1);
+    }
+    const T = x.dim(1);
     const positions = new Int32Array(B * T).map((_, i) => i % T);
     this.decoderBlocks.forEach((b, l) => {
       x = this.block(x, b, c.decoder.heads, positions, true, kvSinks?.[l]);
@@ -399,8 +415,18 @@ export class VisionLanguageModel {
   textLogits(images: ImageBatch, batch: TextBatch): Tensor {
     const nImg = imageTokens(this.config);
     const hidden = this.decode(this.encodeImages(images), batch);
-    // Position nImg-1+i (the token before text token i) predicts text token i.
-    return this.head(slice(hidden, 1, nImg - 1, nImg - 1 + batch.textLen));
+    if (!this.config.decoder.promptFirst) {
+      // Position nImg-1+i (the token before text token i) predicts text token i.
+      return this.head(slice(hidden, 1, nImg - 1, nImg - 1 + batch.textLen));
+    }
+    // the position before each text token's predicts it (the first response token's: the last
+    // image token); the first prompt token is never scored, any row serves it
+    const B = batch.imageOf.length;
+    const T = hidden.dim(1);
+    const rows = textRows(this.config, batch, T).map((r) => (r % T === 0 ? r : r - 1));
+    const W = this.config.decoder.width;
+    const before = gatherRows(reshape(hidden, [B * T, W]), rows);
+    return this.head(reshape(before, [B, batch.textLen, W]));
   }
 
   /** Copy of the weights into a frozen model (the reference / old policy). */
@@ -447,4 +473,63 @@ export function blockActivationFloats(
   };
   const stats = heads * T * ATTENTION_ROW_STATS;
   return T * Object.values(perToken).reduce((a, b) => a + b, 0) + stats;
+}
+
+/**
+ * A prompt-first batch's decoder input ids: each prompt left-padded to maxPromptTokens (so it
+ * ends just before the image, at the same distance for every sequence and batch) and each
+ * response right-padded to the batch's longest.
+ */
+function splitPromptFirst(
+  c: ModelConfig,
+  batch: TextBatch,
+): { prefix: Int32Array; response: Int32Array; responseLen: number } {
+  const B = batch.imageOf.length;
+  const P = c.maxPromptTokens;
+  const L = batch.textLen;
+  const lens = promptLensOf(c, batch);
+  const responseLen = Math.max(0, ...Array.from(lens, (p) => L - p));
+  const prefix = new Int32Array(B * P).fill(PAD);
+  const response = new Int32Array(B * responseLen).fill(PAD);
+  for (let b = 0; b < B; b++) {
+    const p = lens[b]!;
+    prefix.set(batch.tokens.subarray(b * L, b * L + p), b * P + P - p);
+    response.set(batch.tokens.subarray(b * L + p, (b + 1) * L), b * responseLen);
+  }
+  return { prefix, response, responseLen };
+}
+
+function promptLensOf(c: ModelConfig, batch: TextBatch): Int32Array {
+  const lens = batch.promptLens;
+  const B = batch.imageOf.length;
+  if (!lens || lens.length !== B)
+    throw new ShapeError(
+      `decode: a prompt-first model needs each of the ${B} sequences' prompt length (TextBatch.promptLens)`,
+    );
+  for (let b = 0; b < B; b++)
+    if (lens[b]! < 1 || lens[b]! > c.maxPromptTokens || lens[b]! > batch.textLen)
+      throw new ShapeError(
+        `decode: prompt ${b} has length ${lens[b]}; it must be 1..${Math.min(c.maxPromptTokens, batch.textLen)}`,
+      );
+  return lens;
+}
+
+/**
+ * Where each text token of a batch sits in the decoder's hidden states [batch * seq]: row
+ * b * seq + position of tokens[b, i], for either layout (seq: decode()'s sequence length).
+ */
+export function textRows(c: ModelConfig, batch: TextBatch, seq: number): Int32Array {
+  const B = batch.imageOf.length;
+  const L = batch.textLen;
+  const nImg = imageTokens(c);
+  const rows = new Int32Array(B * L);
+  const P = c.maxPromptTokens;
+  const lens = c.decoder.promptFirst ? promptLensOf(c, batch) : null;
+  for (let b = 0; b < B; b++)
+    for (let i = 0; i < L; i++) {
+      const p = lens ? lens[b]! : 0;
+      const pos = !lens ? nImg + i : i < p ? P - p + i : P + nImg + i - p;
+      rows[b * L + i] = b * seq + pos;
+    }
+  return rows;
 }

@@ -130,8 +130,9 @@ export function estimateMemory(
 
   // Generation: all prompts × G at once.
   const rolloutSequences = samples ? prompts * G : 0;
-  const cap = nImg + c.maxPromptTokens + maxNew;
-  const T0 = nImg + c.maxPromptTokens;
+  // a prompt-first prefill is [prompt slots][image][the prompts' right padding] (model/generate.ts)
+  const T0 = nImg + c.maxPromptTokens * (c.decoder.promptFirst ? 2 : 1);
+  const cap = T0 + maxNew;
   const genOf = (B: number) => {
     // bf16 products keep a bf16 cache (model/generate.ts)
     const kv = c.decoder.layers * 2 * B * cap * W * (cfg.model.precision === 'bf16' ? 2 : F32);

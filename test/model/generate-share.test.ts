@@ -6,23 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/engine/index.js';
 import { BOS, TINY_CONFIG, VisionLanguageModel, generate } from '../../src/model/index.js';
-import { assertClose } from '../helpers.js';
-
-/** n images of uniform noise at the tiny model's size, from one seed. */
-function noiseImages(n: number, seed: number) {
-  const r = new Rng(seed);
-  const size = TINY_CONFIG.image.size;
-  return Array.from({ length: n }, () => ({
-    width: size,
-    height: size,
-    data: Uint8Array.from({ length: size * size * 3 }, () => r.below(256)),
-  }));
-}
+import { assertClose, noiseImages } from '../helpers.js';
 
 test('shared prefill (fork the cache per group) equals a separate prefill per sequence', () => {
   const c = TINY_CONFIG;
   const model = VisionLanguageModel.create(c, 3);
-  const images = model.patchify(noiseImages(3, 7));
+  const images = model.patchify(noiseImages(3, 7, TINY_CONFIG.image.size));
   // 3 groups of G = 4, prompts of different lengths; group 2 reuses image 0 with another prompt.
   const groupPrompts = [
     [BOS, 40, 41, 42],
@@ -58,7 +47,7 @@ test('shared prefill (fork the cache per group) equals a separate prefill per se
 test('finished sequences leave the batch: each sequence decodes as it would alone', () => {
   const c = TINY_CONFIG;
   const model = VisionLanguageModel.create(c, 5);
-  const images = model.patchify(noiseImages(4, 3));
+  const images = model.patchify(noiseImages(4, 3, TINY_CONFIG.image.size));
   const prompts = [
     [BOS, 40, 41],
     [BOS, 50],
