@@ -518,7 +518,7 @@ function promptLensOf(c: ModelConfig, batch: TextBatch): Int32Array {
  * Where each text token of a batch sits in the decoder's hidden states [batch * seq]: row
  * b * seq + position of tokens[b, i], for either layout (seq: decode()'s sequence length).
  */
-export function textRows(c: ModelConfig, batch: TextBatch, seq: number): Int32Array {
+function textRows(c: ModelConfig, batch: TextBatch, seq: number): Int32Array {
   const B = batch.imageOf.length;
   const L = batch.textLen;
   const nImg = imageTokens(c);

@@ -20,6 +20,8 @@ import { mutateText } from '../fuzz.js';
 import { rng } from '../helpers.js';
 
 const coords = new Tokenizer(64);
+const WORDS = ['red', 'cross', 'circles', 'circle'];
+const wordsAndCoords = new Tokenizer(64, 'integers', WORDS);
 
 test('coordinate tokens: standalone integers below the grid size, one token each', () => {
   const text = '<answer>[{"bbox_2d": [30, 18, 40, 63], "point_2d": [0, 64]}]</answer>';
@@ -46,18 +48,19 @@ test('coordinate tokens: decimals, leading zeros and long numbers stay bytes', (
   assert.deepEqual(coords.encode('(35,23)').length, 5);
 });
 
-test('round trip is exact for any text, with or without coordinate tokens, in either scope', () => {
+test('round trip is exact for any text, with or without coordinate or word tokens, in either scope', () => {
   const positions = new Tokenizer(64, 'positions');
   const r = rng(7);
   const ri = (n: number) => Math.floor(r() * n);
   const seed =
-    '<think>The red circle is at (35,23). I see 4 [1, 2] ((7)) ]3[ 9</think><answer>[{"bbox_2d": [30, 18, 40, 28], "point_2d": [35, 23]}]</answer> 0.5 07 63 64 100';
+    '<think>The red circle is at (35,23). I see 4 [1, 2] ((7)) ]3[ 9 circles across crosses; red2 Red</think><answer>[{"bbox_2d": [30, 18, 40, 28], "point_2d": [35, 23]}]</answer> 0.5 07 63 64 100';
   for (let i = 0; i < 500; i++) {
     // lone UTF-16 surrogates cannot round-trip through UTF-8 in any byte tokenizer
     const text = mutateText(seed, ri).replace(/[\ud800-\udfff]/g, '?');
     assert.equal(coords.decode(coords.encode(text)), text);
     assert.equal(positions.decode(positions.encode(text)), text);
     assert.equal(decode(encode(text)), text);
+    assert.equal(wordsAndCoords.decode(wordsAndCoords.encode(text)), text);
   }
 });
 
@@ -101,9 +104,6 @@ test('positions scope: only integers inside ( ) or [ ] become coordinate tokens'
   assert.equal(tokenizerOf({ ...cfg, coordTokens: true }).scope, 'integers');
 });
 
-const WORDS = ['red', 'cross', 'circles', 'circle'];
-const wordsAndCoords = new Tokenizer(64, 'integers', WORDS);
-
 test('word tokens: whole listed words, one token each, ids after the coordinates', () => {
   const wordId = (w: string) => COORD_BASE + 64 + WORDS.indexOf(w);
   const text = '<think>The red circle is at (35,23); 2 circles.</think>';
@@ -128,16 +128,7 @@ test('word tokens: whole listed words, one token each, ids after the coordinates
   assert.equal(wordsOnly.decode([COORD_BASE, 32, 53]), 'red 5');
 });
 
-test('word tokens: the round trip stays exact for any text', () => {
-  const r = rng(11);
-  const ri = (n: number) => Math.floor(r() * n);
-  const seed =
-    '<think>The red circle is at (35,23). I see 4 circles across crosses; red2 Red</think><answer>[{"bbox_2d": [30, 18, 40, 28]}]</answer>';
-  for (let i = 0; i < 500; i++) {
-    const text = mutateText(seed, ri).replace(/[\ud800-\udfff]/g, '?');
-    assert.equal(wordsAndCoords.decode(wordsAndCoords.encode(text)), text);
-  }
-  // any id sequence decodes, past the word ids included
+test('word tokens: any id sequence decodes, past the word ids included', () => {
   assert.equal(wordsAndCoords.decode([COORD_BASE + 64 + 3, COORD_BASE + 64 + 4, 65]), 'circleA');
 });
 
